@@ -1,0 +1,44 @@
+# silosim — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+export MPLBACKEND := Agg
+
+.PHONY: demo test lint notebooks bench app clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/silosim compare scenarios/centralized.toml scenarios/democratized.toml \
+		scenarios/center_of_excellence.toml --replicates 4 --workers 2 --out out/demo
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -n 2
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check simulation tests benchmarks
+
+notebooks: $(VENV)/.installed-dev
+	SILOSIM_NOTEBOOK_SCALE=full $(PY) -m pytest -q tests/test_notebooks.py
+
+bench: $(VENV)/.installed
+	$(PIP) install --quiet -e ".[bench]"
+	$(PY) benchmarks/core_vs_agents.py
+	$(PY) benchmarks/cascade_vs_ndlib.py
+	$(PY) benchmarks/scale.py
+
+app: $(VENV)/.installed
+	$(PIP) install --quiet -e ".[app]"
+	$(VENV)/bin/silosim app
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

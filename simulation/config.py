@@ -1,0 +1,608 @@
+"""Scenario configuration: typed, validated, frozen; the one source of truth for every parameter.
+
+A scenario is built in layers, each overriding the one before:
+built-in defaults < org-model preset < scenario file (and the files it ``extends``) < ``--set``.
+Every field carries its description and its source (``json_schema_extra["source"]``);
+``docs/ODD.md``'s parameter tables are generated from these fields by ``simulation.docs``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulation.errors import ScenarioError
+
+INQUIRY_TYPES = ("product_question", "technical_problem", "service_complaint", "idea")
+TIE_KINDS = ("intra", "cross", "hierarchy", "team", "hub", "channel", "tool", "agency")
+AGENCY = "agency"
+
+ASSUMPTION = "assumption (no published figure; see docs/ODD.md rationale)"
+
+
+def param(default: Any, description: str, source: str = ASSUMPTION, **constraints: Any) -> Any:
+    """Declare a parameter: default, one-line description, and where its value comes from."""
+    return Field(default, description=description, json_schema_extra={"source": source}, **constraints)
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys rejected, values frozen after validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class SimulationSection(Section):
+    """Run length, seed and engine."""
+
+    steps: int = param(2184, "number of steps (default: one quarter = 13 weeks of hours)", "13 x 168 h", ge=1)
+    seed: int = param(12345, "root seed of the run's SeedSequence", ge=0)
+    engine: Literal["vectorized", "agents"] = param(
+        "vectorized", "vectorized array core, or one Mesa agent per customer/employee (reference)"
+    )
+    step_hours: float = param(1.0, "hours per step; all rates are per hour and scale with it", gt=0, le=24)
+
+
+class CustomersSection(Section):
+    """Customers and other stakeholders on the social graph."""
+
+    count: int = param(10_000, "number of nodes in the social graph (ignored for an edge list)", ge=10)
+    follower_share: float = param(0.15, "share of customers following the brand at start", ge=0, le=1)
+    influencer_share: float = param(0.01, "share of highest-degree nodes that are influencers", ge=0, le=1)
+    media_share: float = param(0.002, "share of nodes that are media (amplify crises)", ge=0, le=1)
+    sentiment_mean: float = param(0.1, "initial mean sentiment in [-1, 1]", ge=-1, le=1)
+    sentiment_sd: float = param(0.3, "initial sentiment spread (normal, clipped)", ge=0)
+    activity_sigma: float = param(1.0, "lognormal sigma of per-customer activity (mean 1)", ge=0)
+    inquiry_rate_per_day: float = param(0.005, "public inquiries per active customer per day", ge=0)
+    inquiry_mix: dict[str, float] = param(
+        {"product_question": 0.35, "technical_problem": 0.25, "service_complaint": 0.25, "idea": 0.15},
+        "share of each inquiry type",
+    )
+    patience_hours: float = param(
+        1.325, "mean patience of an inquiry (exponential): 53% want a reply within 1 h",
+        "Lithium Technologies 2013 survey: 53% expect a reply within 1 h -> mean = 1/-ln(0.47)",
+        gt=0,
+    )
+    complaint_patience_hours: float = param(
+        0.785, "mean patience of a complaint (exponential): 72% want a reply within 1 h",
+        "Lithium Technologies 2013 survey: 72% of complainers -> mean = 1/-ln(0.28)",
+        gt=0,
+    )
+    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0)
+    churn_per_year: float = param(0.2, "yearly churn probability at neutral sentiment", ge=0, lt=1)
+    churn_sentiment_slope: float = param(2.0, "churn hazard x exp(-slope x sentiment)", ge=0)
+    sentiment_drift_per_day: float = param(0.05, "daily pull of sentiment toward neighbours' mean", ge=0, le=1)
+    advocate_threshold: float = param(0.6, "sentiment above which an aware customer is an advocate", ge=-1, le=1)
+    detractor_threshold: float = param(-0.5, "sentiment below which a customer is a detractor", ge=-1, le=1)
+    voice_rate_per_day: float = param(0.05, "daily rate at which advocates/detractors mention the brand", ge=0)
+    awareness_gain: float = param(0.2, "awareness gained per exposure, toward 1", ge=0, le=1)
+    awareness_decay_per_day: float = param(0.01, "daily awareness decay", ge=0, le=1)
+    follow_prob: float = param(0.02, "probability an exposed non-follower follows (x post quality)", ge=0, le=1)
+    promo_tolerance_per_day: float = param(
+        2.0, "promotional exposures per day a customer tolerates before overload", ge=0
+    )
+    overload_penalty: float = param(0.02, "sentiment lost per promotional exposure over tolerance", ge=0)
+    unfollow_prob: float = param(0.01, "probability an overloaded follower unfollows per exposure", ge=0, le=1)
+
+    @field_validator("inquiry_mix")
+    @classmethod
+    def _known_types(cls, mix: dict[str, float]) -> dict[str, float]:
+        for key, value in mix.items():
+            if key not in INQUIRY_TYPES:
+                raise ValueError(f"unknown inquiry type {key!r} (known: {', '.join(INQUIRY_TYPES)})")
+            if value < 0:
+                raise ValueError(f"share of {key!r} must be >= 0")
+        if sum(mix.values()) <= 0:
+            raise ValueError("shares must not all be zero")
+        return {k: float(mix.get(k, 0.0)) for k in INQUIRY_TYPES}
+
+
+class NetworkSection(Section):
+    """The customers' social graph."""
+
+    kind: Literal["holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi", "edgelist"] = param(
+        "holme_kim", "graph generator, or a user's edge list (CSV source,target or GraphML)",
+        "Holme & Kim 2002: heavy-tailed degree with clustering, as observed in online social networks",
+    )
+    mean_degree: float = param(8.0, "mean number of ties per customer", gt=0)
+    triangle_prob: float = param(0.3, "holme_kim: probability of closing a triangle", ge=0, le=1)
+    rewire_prob: float = param(0.1, "watts_strogatz: rewiring probability", ge=0, le=1)
+    path: Path | None = param(None, "edge list file for kind = 'edgelist' (.csv or .graphml)")
+
+    @model_validator(mode="after")
+    def _edgelist_needs_path(self) -> NetworkSection:
+        if self.kind == "edgelist" and self.path is None:
+            raise ValueError("path: required when kind = 'edgelist'")
+        if self.path is not None and not Path(self.path).is_file():
+            raise ValueError(f"path: file not found: {self.path}")
+        return self
+
+
+class OrganizationSection(Section):
+    """Departments, who posts/listens/answers, and the structure of hand-offs."""
+
+    model: str = param("centralized", "org-model preset applied under this scenario (see `silosim presets`)")
+    silo_strength: float = param(
+        0.7, "0 = departments fully tied, 1 = no cross-department ties and maximal hand-off friction",
+        ge=0, le=1,
+    )
+    departments: list[str] = param(
+        ["marketing", "customer_service", "it", "product", "sales", "pr"], "company departments",
+        "MODEL.md entity list; seed 004 lists the functions social media extends to",
+    )
+    headcount: dict[str, int] = param(
+        {"marketing": 12, "customer_service": 20, "it": 10, "product": 8, "sales": 10, "pr": 4},
+        "employees per department",
+    )
+    org_chart: Path | None = param(
+        None, "CSV with columns employee,department,manager; replaces departments and headcount"
+    )
+    intra_tie_prob: float = param(0.4, "tie probability between two members of one department", ge=0, le=1)
+    cross_tie_prob: float = param(0.05, "tie probability across departments at silo_strength 0", ge=0, le=1)
+    posters: list[str] = param(["marketing"], "departments whose employees may post ('agency' allowed)")
+    poster_share: float = param(0.25, "share of employees in posting departments who post", ge=0, le=1)
+    listeners: list[str] = param(["marketing"], "units that monitor public mentions")
+    listening_coverage: float = param(0.6, "share of public inquiries a listening unit detects", ge=0, le=1)
+    listening_latency_hours: float = param(1.0, "mean delay from mention to detection", ge=0)
+    social_share: dict[str, float] = param(
+        {"marketing": 0.3, "customer_service": 0.15, "it": 0.05, "product": 0.05, "sales": 0.05, "pr": 0.1},
+        "share of working time a department gives to social work (answer servers = headcount x share)",
+    )
+    leads: bool = param(False, "each posting/listening department has a social lead")
+    hub: bool = param(False, "a Center-of-Excellence hub tied to every department lead", "seed 004")
+    task_force: list[str] = param([], "departments whose social members form one team", "seed 000")
+    task_force_size: int = param(3, "members each task-force department sends", ge=1)
+    internal_channel: bool = param(False, "internal social channel tying all posters and leads", "seed 002")
+    shared_tool: bool = param(False, "shared listening/routing tool tying every department", "seed 004")
+    tool_coverage: float = param(0.85, "share of public inquiries the shared tool detects", ge=0, le=1)
+    employee_accounts: bool = param(
+        False, "posters also post from their own accounts (employee ambassadors)", "seed 002, seed 004"
+    )
+    coordination: float = param(0.2, "cross-unit coordination of content in [0, 1]", ge=0, le=1)
+    agency: bool = param(False, "an outside agency posts and/or listens for the company", "seed 003")
+    agency_headcount: int = param(6, "agency staff working on the account", ge=0)
+
+    @field_validator("departments")
+    @classmethod
+    def _departments_unique(cls, departments: list[str]) -> list[str]:
+        if not departments:
+            raise ValueError("at least one department is needed")
+        if len(set(departments)) != len(departments):
+            raise ValueError("department names must be unique")
+        if AGENCY in departments:
+            raise ValueError(f"{AGENCY!r} is reserved for the outside agency")
+        return departments
+
+    @model_validator(mode="after")
+    def _known_departments(self) -> OrganizationSection:
+        known = set(self.departments) | {AGENCY}
+        if self.org_chart is not None:
+            if not Path(self.org_chart).is_file():
+                raise ValueError(f"org_chart: file not found: {self.org_chart}")
+            return self  # departments come from the chart; checked when it is read
+        for name in self.departments:
+            if self.headcount.get(name, 0) < 1:
+                raise ValueError(f"headcount.{name}: every department needs at least one employee")
+        for field in ("headcount", "social_share"):
+            for key in getattr(self, field):
+                if key not in known:
+                    raise ValueError(f"{field}.{key}: not a department ({', '.join(self.departments)})")
+        for field in ("posters", "listeners", "task_force"):
+            for key in getattr(self, field):
+                if key not in known:
+                    raise ValueError(f"{field}: {key!r} is not a department ({', '.join(sorted(known))})")
+        for key, share in self.social_share.items():
+            if not 0 <= share <= 1:
+                raise ValueError(f"social_share.{key}: must be in [0, 1]")
+        return self
+
+
+class ContentSection(Section):
+    """Posting, content quality, engagement and diffusion."""
+
+    posts_per_poster_per_day: float = param(2.0, "posts per active poster per staffed day", ge=0)
+    promo_share: float = param(
+        0.6, "share of posts that are promoting rather than relating",
+        "Sprout Social Index: ~23 promotional messages per reply",
+        ge=0, le=1,
+    )
+    guidelines: bool = param(True, "communication and branding guidelines in force", "seed 002, seed 004")
+    quota: bool = param(False, "posting quota (volume pressure) in force", "seed 002 warns against quotas")
+    quota_multiplier: float = param(2.5, "posting volume under a quota", ge=1)
+    quality_base: float = param(0.3, "post quality before skill, guidelines and coordination", ge=0, le=1)
+    quality_skill_weight: float = param(0.4, "quality gained from poster skill", ge=0)
+    quality_guidelines_weight: float = param(0.15, "quality gained from guidelines", ge=0)
+    quality_coordination_weight: float = param(0.15, "quality gained from coordination", ge=0)
+    quota_quality_penalty: float = param(0.25, "quality lost under a posting quota", ge=0)
+    fatigue_penalty: float = param(0.05, "quality lost per post/day a poster makes beyond 2", ge=0)
+    engagement_rate: float = param(
+        0.0015, "share of followers engaging with a post of quality 1 (type and sentiment adjust it)",
+        "Rival IQ benchmarks: median Facebook engagement 0.06-0.09% of followers per post",
+        ge=0, le=1,
+    )
+    relating_multiplier: float = param(
+        1.6, "engagement of relating content relative to the base",
+        "Lee, Hosanagar & Nair 2018 (Management Science): brand-personality content raises engagement",
+        ge=0,
+    )
+    promoting_multiplier: float = param(
+        0.7, "engagement of promoting content relative to the base",
+        "Lee, Hosanagar & Nair 2018: purely informative/promotional content lowers engagement",
+        ge=0,
+    )
+    organic_reach: float = param(0.06, "share of followers who see a brand post", ge=0, le=1)
+    reshare_prob: float = param(
+        0.04, "probability an engaged viewer's share activates a neighbour (x quality)", ge=0, le=1
+    )
+    ambassador_reach: float = param(0.3, "share of an employee's own ties who see the employee's post", ge=0, le=1)
+    sentiment_lift: float = param(0.02, "sentiment gained by a viewer engaging with a good post", ge=0)
+    gaffe_prob: float = param(0.01, "gaffe probability of a post by an untrained (skill 0) poster", ge=0, le=1)
+    guidelines_gaffe_reduction: float = param(0.7, "share of gaffe risk removed by guidelines", ge=0, le=1)
+    consistency_base: float = param(0.5, "on-brand probability before guidelines/coordination/skill", ge=0, le=1)
+    negative_transmissibility: float = param(
+        0.025, "per-tie spread probability of a gaffe or complaint cascade (sub-critical by default)",
+        "below the default graph's bond-percolation threshold <k>/(<k^2>-<k>) ~ 0.035 (10k nodes)",
+        ge=0, le=1,
+    )
+    crisis_transmissibility: float = param(
+        0.06, "per-tie spread probability of an injected crisis (super-critical)", ge=0, le=1
+    )
+    negative_hit: float = param(0.05, "sentiment lost by a customer a negative cascade reaches", ge=0)
+    crisis_threshold: int = param(50, "negative cascade size (nodes) that counts as a crisis", ge=1)
+    crisis_decay_per_hour: float = param(
+        0.05, "crisis intensity decay per hour with no response capability", ge=0, le=1
+    )
+
+
+class SupportSection(Section):
+    """Detection, routing (hand-offs) and service queues."""
+
+    owners: dict[str, str] = param(
+        {
+            "product_question": "sales",
+            "technical_problem": "it",
+            "service_complaint": "customer_service",
+            "idea": "product",
+        },
+        "department owning each inquiry type", "seed 000: marketing, service and IT hold different skills",
+    )
+    handoffs: bool = param(True, "False: owners detect their own inquiries, no hand-off delay or loss")
+    handling_minutes: float = param(15.0, "mean handling time of an inquiry", gt=0)
+    handling_distribution: Literal["exponential", "lognormal"] = param(
+        "exponential", "distribution of handling times", "M/M/c assumption for Erlang C validation"
+    )
+    handling_cv: float = param(1.0, "coefficient of variation for lognormal handling", gt=0)
+    staffed_hours: tuple[int, int] = param((8, 20), "hours of day [start, end) when staff work social")
+    hop_hours: dict[str, float] = param(
+        {"intra": 0.25, "cross": 1.0, "hierarchy": 2.0, "team": 0.05, "hub": 0.25,
+         "channel": 0.1, "tool": 0.05, "agency": 12.0},
+        "mean hand-off delay of one hop over a tie of each kind",
+    )
+    hop_loss: dict[str, float] = param(
+        {"intra": 0.01, "cross": 0.04, "hierarchy": 0.08, "team": 0.0, "hub": 0.01,
+         "channel": 0.01, "tool": 0.0, "agency": 0.06},
+        "probability a hand-off is lost on one hop over a tie of each kind",
+    )
+    silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
+    resolution_prob: float = param(0.9, "probability an owner with skill 1 resolves an inquiry", ge=0, le=1)
+    answer_lift: float = param(0.4, "sentiment lift of an instant answer", ge=0)
+    lift_decay_hours: float = param(
+        0.42, "time scale of the lift's decay with response time",
+        "Twitter/airline study 2016: ~$20 at 6 min vs ~$2.33 at 1 h -> exp(-0.9/tau) = 0.1165",
+        gt=0,
+    )
+    irate_drop: float = param(0.3, "sentiment lost when patience runs out", ge=0)
+    complaint_share: float = param(0.5, "share of irate customers who complain publicly", ge=0, le=1)
+    advocate_conversion: float = param(0.2, "probability a fast resolution makes an advocate", ge=0, le=1)
+    unresolved_drop: float = param(0.1, "sentiment lost when an answer does not resolve", ge=0)
+
+    @field_validator("owners", "hop_hours", "hop_loss", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: Any, info: Any) -> Any:
+        """A partial table only changes the keys it names."""
+        if isinstance(value, Mapping):
+            return {**cls.model_fields[info.field_name].default, **value}
+        return value
+
+    @field_validator("owners")
+    @classmethod
+    def _owner_types(cls, owners: dict[str, str]) -> dict[str, str]:
+        for key in owners:
+            if key not in INQUIRY_TYPES:
+                raise ValueError(f"unknown inquiry type {key!r} (known: {', '.join(INQUIRY_TYPES)})")
+        missing = [t for t in INQUIRY_TYPES if t not in owners]
+        if missing:
+            raise ValueError(f"no owner for {', '.join(missing)}")
+        return owners
+
+    @field_validator("hop_hours", "hop_loss")
+    @classmethod
+    def _tie_kinds(cls, table: dict[str, float]) -> dict[str, float]:
+        for key, value in table.items():
+            if key not in TIE_KINDS:
+                raise ValueError(f"unknown tie kind {key!r} (known: {', '.join(TIE_KINDS)})")
+            if value < 0:
+                raise ValueError(f"{key}: must be >= 0")
+        return table
+
+    @field_validator("staffed_hours")
+    @classmethod
+    def _hours(cls, hours: tuple[int, int]) -> tuple[int, int]:
+        start, end = hours
+        if not 0 <= start < end <= 24:
+            raise ValueError("must be [start, end) with 0 <= start < end <= 24")
+        return hours
+
+
+class InnovationSection(Section):
+    """Ideas captured by product and their effect on technical problems."""
+
+    implement_prob: float = param(0.3, "share of captured ideas product implements", ge=0, le=1)
+    implement_days: float = param(30.0, "mean days from capture to implementation", gt=0)
+    problem_reduction: float = param(0.02, "technical-problem rate removed per implemented idea", ge=0, le=1)
+    max_reduction: float = param(0.5, "cap on the technical-problem reduction", ge=0, le=1)
+
+
+class PeopleSection(Section):
+    """Skill, motivation, training and rewards."""
+
+    training: bool = param(False, "training programme running", "seed 002, seed 004")
+    rewards: bool = param(False, "rewards and recognition programme running", "seed 000, seed 002")
+    skill_mean: float = param(0.4, "initial mean social-media skill in [0, 1]", ge=0, le=1)
+    skill_sd: float = param(0.15, "initial skill spread", ge=0)
+    training_gain_per_day: float = param(0.03, "daily skill gain toward 1 while training runs", ge=0, le=1)
+    motivation_mean: float = param(0.6, "initial and resting motivation in [0, 1]", ge=0, le=1)
+    rewards_gain_per_day: float = param(0.02, "daily motivation gain under rewards", ge=0)
+    quota_drain_per_day: float = param(0.02, "daily motivation loss under a quota", ge=0)
+    overload_drain_per_day: float = param(0.03, "daily motivation loss when a queue is overloaded", ge=0)
+    recovery_per_day: float = param(0.05, "daily pull of motivation back to its resting value", ge=0, le=1)
+    hours_per_post: float = param(0.5, "staff hours to write one post", ge=0)
+    listening_hours_per_unit: float = param(0.5, "staff hours per staffed hour a listening unit spends", ge=0)
+    lead_hours: float = param(0.25, "staff hours per staffed hour a lead or hub spends coordinating", ge=0)
+    skill_by_department: dict[str, float] = param(
+        {"marketing": 0.7, "pr": 0.6, "agency": 0.75},
+        "initial mean skill of departments whose job is communication (others: skill_mean)",
+    )
+
+
+class CompetitorSection(Section):
+    """Exogenous competitor mentions, for share of voice."""
+
+    mentions_per_hour: float = param(4.0, "competitor mentions per hour (Poisson)", ge=0)
+
+
+class CostSection(Section):
+    """Money."""
+
+    staff_cost_per_hour: float = param(45.0, "loaded cost of one staff hour", ge=0)
+    agency_fee_per_hour: float = param(60.0, "agency retainer per hour while engaged", ge=0)
+    tool_cost_per_hour: float = param(5.0, "shared listening tool cost per hour", ge=0)
+    training_cost_per_employee_day: float = param(20.0, "training cost per employee per day", ge=0)
+
+
+InterventionAction = Literal[
+    "change_org_model", "pilot", "set", "training", "guidelines", "rewards", "quota",
+    "shared_tool", "crisis", "maturity_roadmap",
+]
+
+
+class Intervention(Section):
+    """One scheduled change; which fields apply depends on ``action``."""
+
+    step: int = param(..., "step at which it fires", ge=0)
+    action: str = param(..., "what happens (see docs/ODD.md, 'Interventions')")
+    model: str | None = param(None, "change_org_model: the preset adopted")
+    adoption_lag_steps: int = param(168, "change_org_model: steps over which the change is adopted", ge=0)
+    department: str | None = param(None, "pilot: the department that pilots")
+    key: str | None = param(None, "set: dotted config key")
+    value: Any = param(None, "set: new value")
+    enabled: bool = param(True, "training/guidelines/rewards/quota/shared_tool: switch on or off")
+    size: int = param(20, "crisis: number of nodes seeding the negative cascade", ge=1)
+    stage_steps: int = param(504, "maturity_roadmap: steps per stage (default 3 weeks)", ge=1)
+
+
+class Config(Section):
+    """A whole, validated scenario."""
+
+    name: str = param("scenario", "scenario name used in tables and plots")
+    description: str = param("", "what the scenario shows")
+    simulation: SimulationSection = SimulationSection()
+    customers: CustomersSection = CustomersSection()
+    network: NetworkSection = NetworkSection()
+    organization: OrganizationSection = OrganizationSection()
+    content: ContentSection = ContentSection()
+    support: SupportSection = SupportSection()
+    innovation: InnovationSection = InnovationSection()
+    people: PeopleSection = PeopleSection()
+    competitor: CompetitorSection = CompetitorSection()
+    cost: CostSection = CostSection()
+    interventions: list[Intervention] = param([], "scheduled interventions")
+    _layers: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_preset(cls, data: Any) -> Any:
+        """Merge the org-model preset under the given keys (the scenario's keys win)."""
+        from simulation.presets import get_preset
+
+        if not isinstance(data, Mapping):
+            return data
+        org = data.get("organization", {})
+        if not isinstance(org, Mapping):
+            return data  # field validation reports the wrong type
+        model = org.get("model", OrganizationSection.model_fields["model"].default)
+        if not isinstance(model, str):
+            raise ValueError("organization.model: expected a preset name")
+        try:
+            preset = get_preset(model)
+        except KeyError as err:
+            raise ValueError(f"organization.model: {err.args[0]}") from None
+        return deep_merge(preset.overrides, data)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        from simulation.interventions import validate_intervention  # registry lives there
+
+        departments = set(self.organization.departments) | {AGENCY}
+        if self.organization.org_chart is None:
+            for kind, owner in self.support.owners.items():
+                if owner not in departments:
+                    raise ValueError(f"support.owners.{kind}: {owner!r} is not a department")
+        for i, intervention in enumerate(self.interventions):
+            try:
+                validate_intervention(intervention, self)
+            except ValueError as err:
+                raise ValueError(f"interventions[{i}].{err}") from None
+        return self
+
+    def with_values(self, values: Mapping[str, Any]) -> Config:
+        """Return a new config with ``{"section.key": value}`` set over this one's layers."""
+        return self.with_overrides(list(values.items()))
+
+    def with_overrides(self, overrides: Iterable[str | tuple[str, Any]]) -> Config:
+        """Return a new config with ``key=value`` overrides over this one's scenario layers.
+
+        The org-model preset is re-applied under the layers, so overriding
+        ``organization.model`` brings the new preset's values with it.
+        """
+        return build_config(apply_overrides(self.layers(), overrides))
+
+    def layers(self) -> dict[str, Any]:
+        """The user's scenario layers (file and overrides) without defaults or preset."""
+        return deep_merge({}, self._layers) if self._layers else self.model_dump(exclude_unset=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``top`` over ``base``, recursing into tables; lists and scalars are replaced."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as a TOML value; bare words fall back to strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, Any]]) -> dict[str, Any]:
+    """Apply ``section.key=value`` strings (or ``(key, value)`` pairs) to a raw scenario dict."""
+    out = deep_merge({}, raw)
+    for item in overrides:
+        if isinstance(item, tuple):
+            dotted, value = item
+        elif "=" not in item:
+            raise ScenarioError(f"--set {item}: expected key=value")
+        else:
+            dotted, text = item.split("=", 1)
+            value = parse_value(text.strip())
+        keys = dotted.strip().split(".")
+        if not all(keys):
+            raise ScenarioError(f"--set {item}: empty key")
+        node = out
+        for key in keys[:-1]:
+            child = node.get(key)
+            if child is None:
+                child = node[key] = {}
+            elif not isinstance(child, dict):
+                raise ScenarioError(f"{dotted}: {key!r} is not a table")
+            else:
+                child = node[key] = dict(child)
+            node = child
+        node[keys[-1]] = value
+    return out
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file") from None
+    resolved = path.resolve()
+    if resolved in _seen:
+        raise ScenarioError(f"{path}: extends itself in a cycle")
+    parent = raw.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: extends: expected a file name")
+        base = read_toml(path.parent / parent, (*_seen, resolved))
+        raw = deep_merge(base, raw)
+    for section in ("network", "organization"):
+        for key in ("path", "org_chart"):
+            value = raw.get(section, {}).get(key)
+            if isinstance(value, str) and not Path(value).is_absolute():
+                raw[section][key] = str((path.parent / value).resolve())
+    return raw
+
+
+_SUBKEY = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
+
+
+def _format_error(err: ValidationError) -> str:
+    """One line naming the key and the reason; validators write ``sub.key: reason``."""
+    first = err.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    loc = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", loc)
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "missing":
+        msg = "required key missing"
+    match = _SUBKEY.match(msg)
+    if match:
+        sub, msg = match.groups()
+        loc = f"{loc}.{sub}" if loc and not sub.startswith(loc) else sub
+    more = len(err.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{loc or 'scenario'}: {msg}{suffix}"
+
+
+def build_config(raw: Mapping[str, Any]) -> Config:
+    """Validate a raw scenario dict into a :class:`Config` (its preset merged under it)."""
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err)) from None
+    config._layers = deep_merge({}, raw)
+    return config
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Config:
+    """Load, merge and validate a scenario file; ``overrides`` are ``key=value`` strings."""
+    raw = read_toml(Path(path))
+    raw.setdefault("name", Path(path).stem)
+    return build_config(apply_overrides(raw, overrides))
+
+
+def is_infinite(value: float) -> bool:
+    """True for an infinite parameter (e.g. ``patience_scale = inf``)."""
+    return math.isinf(value)

@@ -1,0 +1,260 @@
+"""The vectorized engine: builds a run from a config and a seed, and steps it.
+
+One step (``step_hours``, default one hour) runs, in order: interventions due, department
+plans, content, exposure and diffusion, customer needs, listening and routing, service,
+customer response and innovation, negative cascades and crises, customer dynamics, people.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from simulation.config import INQUIRY_TYPES, Config
+from simulation.core import processes as proc
+from simulation.core.params import Params, Structure, blend, compile_params
+from simulation.core.state import INQUIRY_COLUMNS, State, init_state
+from simulation.graphs import Company, build_company, build_social_graph, to_csr
+from simulation.interventions import apply_intervention, expand_schedule
+from simulation.kpis import FLOWS, add_user_kpis, summarize
+from simulation.result import RunResult
+from simulation.rng import streams
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of silosim and the libraries that shape its results."""
+    out = {}
+    for name in ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+class VectorEngine:
+    """A run of the model on structure-of-arrays state (the fast engine).
+
+    Args:
+        config: a validated scenario.
+        seed: root seed; defaults to ``config.simulation.seed``.
+    """
+
+    name = "vectorized"
+
+    def __init__(self, config: Config, seed: int | None = None) -> None:
+        self.seed = int(config.simulation.seed if seed is None else seed)
+        self.config = config
+        self.rngs = streams(self.seed)
+        self.company: Company = build_company(config.organization, self.rngs["company"])
+        self.social_graph: nx.Graph = build_social_graph(
+            config.network, config.customers.count, self.rngs["social_graph"]
+        )
+        self.state: State = init_state(config, self.company, to_csr(self.social_graph), self.rngs["customers"])
+        self.params, self.structure = compile_params(config, self.company)
+        self._adoption: tuple[Params, Params, int, int] | None = None
+        self.schedule = expand_schedule(list(config.interventions))
+        self.steps_done = 0
+        self.records: list[dict[str, float]] = []
+        self.last_routes: dict[str, np.ndarray] = {}
+        self.reached = np.zeros(self.n_customers, dtype=bool)
+        self._negative: list[np.ndarray] = []
+
+    # ---------------------------------------------------------------------------------------
+    @property
+    def n_customers(self) -> int:
+        """Number of nodes in the social graph."""
+        return self.state.adjacency.shape[0]
+
+    @property
+    def hours(self) -> float:
+        """Simulated hours at the start of the next step."""
+        return self.state.hours
+
+    def reconfigure(self, config: Config, lag_steps: int = 0) -> None:
+        """Adopt a new config now, or blend into it over ``lag_steps`` (intervention hook)."""
+        new, self.structure = compile_params(config, self.company)
+        self._adoption = (self.params, new, self.steps_done, lag_steps) if lag_steps > 0 else None
+        if lag_steps <= 0:
+            self.params = new
+        self.config = config
+
+    def inject_crisis(self, size: int) -> None:
+        """Seed a crisis from ``size`` random active customers (intervention hook)."""
+        rng = self.rngs["crisis"]
+        active = np.flatnonzero(~self.state.churned)
+        seeds = active[rng.integers(0, len(active), min(size, len(active)))]
+        self._negative.append(seeds)
+        self._crisis_seeds = seeds
+
+    def department_plan(self, t: float) -> np.ndarray:
+        """Whether each department is staffed during the step starting at hour ``t``."""
+        return np.full(len(self.company.departments), proc.is_staffed(self.config, t))
+
+    # ---------------------------------------------------------------------------------------
+    def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
+        """Advance one step; returns the step's record. ``staffed`` overrides department plans."""
+        while self.schedule and self.schedule[0].step <= self.steps_done:
+            apply_intervention(self, self.schedule.pop(0))
+        if self._adoption is not None:
+            old, new, start, lag = self._adoption
+            weight = (self.steps_done - start + 1) / lag
+            self.params = blend(old, new, weight)
+            if weight >= 1:
+                self._adoption = None
+        params, config, state, rngs = self.params, self.config, self.state, self.rngs
+        t, dt = state.hours, config.simulation.step_hours
+        if staffed is None:
+            staffed = self.department_plan(t)
+        flows = dict.fromkeys(FLOWS, 0.0)
+        negative, self._negative = self._negative, []
+        crisis_seeds = getattr(self, "_crisis_seeds", None)
+        self._crisis_seeds = None
+
+        posts = proc.produce_content(state, params, config, rngs["content"], t, dt, staffed[self.company.dept], flows)
+        followers = np.flatnonzero(state.follows & ~state.churned)
+        gaffe_seeds: list[np.ndarray] = []
+        proc.diffuse(state, params, config, rngs["content"], posts, followers, flows, gaffe_seeds, self.reached)
+
+        inno = config.innovation
+        tech_factor = 1.0 - min(inno.max_reduction, state.ideas_implemented * inno.problem_reduction)
+        rows = proc.raise_needs(state, params, config, rngs["needs"], t, dt, tech_factor, flows)
+        rows = proc.route(rows, params, config, rngs["routing"], flows)
+        self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
+        n_new = len(rows["kind"])
+        state.inquiries.append({
+            **rows,
+            "t_start": np.full(n_new, np.inf), "t_end": np.full(n_new, np.inf),
+            "resolved": np.zeros(n_new, bool), "irate": np.zeros(n_new, bool),
+            "done_irate": np.zeros(n_new, bool), "done_answer": np.zeros(n_new, bool),
+        })
+        waiting = proc.serve(state, params, rngs["service"], t, dt, staffed, flows)
+        dept_skill = self._department_skill()
+        answer_times: list[np.ndarray] = []
+        proc.respond(state, params, config, rngs["response"], t, dt, dept_skill, flows, negative, answer_times)
+
+        rng = rngs["crisis"]
+        if crisis_seeds is not None:
+            size = proc.negative_spread(state, config, rng, crisis_seeds, flows,
+                                        config.content.crisis_transmissibility)
+            proc.start_crisis(state, t, max(size, len(crisis_seeds)), flows)
+        if gaffe_seeds:
+            size = proc.negative_spread(state, config, rng, np.concatenate(gaffe_seeds), flows)
+            if size >= config.content.crisis_threshold:
+                proc.start_crisis(state, t, size, flows)
+        others = [s for s in negative if s is not crisis_seeds]
+        if others:
+            proc.negative_spread(state, config, rng, np.concatenate(others), flows)
+        proc.crisis_step(state, params, config, rng, t, dt, flows)
+        flows["mentions_competitor"] = float(rngs["competitor"].poisson(config.competitor.mentions_per_hour * dt))
+        proc.customer_dynamics(state, config, rngs["response"], dt, flows)
+        overloaded = (waiting > 2 * np.maximum(params.servers, 1)).astype(float)
+        proc.people_step(state, params, config, dt, overloaded, self.company.dept)
+
+        flows["staff_hours"] += params.listening_hours * dt * float(staffed.any())
+        flows["cost"] = flows["staff_hours"] * config.cost.staff_cost_per_hour + params.fixed_cost_per_hour * dt
+        record = self._record(flows, answer_times, waiting, t)
+        state.hours = t + dt
+        self.steps_done += 1
+        self.records.append(record)
+        return record
+
+    def _department_skill(self) -> np.ndarray:
+        """Mean skill of each department's staff."""
+        dept = self.company.dept
+        counts = np.bincount(dept, minlength=len(self.company.departments))
+        return np.bincount(dept, weights=self.state.skill, minlength=len(counts)) / np.maximum(counts, 1)
+
+    def _record(self, flows: dict[str, float], answers: list[np.ndarray], waiting: np.ndarray, t: float) -> dict:
+        state, cust = self.state, self.config.customers
+        active = ~state.churned
+        n_active = max(int(active.sum()), 1)
+        advocates = int((active & (state.sentiment > cust.advocate_threshold) & (state.awareness > 0.3)).sum())
+        staff = self.params.social_staff > 0
+        company = self.company.dept != self.company.agency_index
+        recent = (t - state.last_post_h[company]) < 168.0
+        waits = np.concatenate(answers) if answers else np.empty(0)
+        own = flows["mentions_positive"] + flows["mentions_negative"] + flows["mentions_neutral"]
+        return {
+            "step": self.steps_done,
+            "hours": t,
+            **flows,
+            "share_of_voice": own / (own + flows["mentions_competitor"]) if own + flows["mentions_competitor"] else np.nan,
+            "first_response_median_min": 60 * float(np.median(waits)) if len(waits) else np.nan,
+            "queue_waiting": float(waiting.sum()),
+            "sentiment_mean": float(state.sentiment[active].mean()) if active.any() else np.nan,
+            "advocates": advocates,
+            "advocate_share": advocates / n_active,
+            "followers": float((state.follows & active).sum()),
+            "awareness_mean": float(state.awareness.mean()),
+            "churn_rate": 1.0 - n_active / len(active),
+            "ideas_implemented_total": float(state.ideas_implemented),
+            "participation": float(recent.mean()),
+            "motivation_mean": float(state.motivation[staff].mean()) if staff.any() else np.nan,
+            "skill_mean": float(state.skill[staff].mean()) if staff.any() else np.nan,
+            "silo_index": self.params.silo_index,
+            "crisis_intensity": state.crisis_intensity,
+        }
+
+    # ---------------------------------------------------------------------------------------
+    def inquiry_log(self) -> pd.DataFrame:
+        """Every inquiry so far, closed and open, with names for types and units."""
+        chunks = [*self.state.log, self.state.inquiries.cols]
+        frame = pd.DataFrame({name: np.concatenate([c[name] for c in chunks]) for name in INQUIRY_COLUMNS})
+        frame = frame.sort_values("t_raise", kind="stable").reset_index(drop=True)
+        units = [*self.company.departments, "tool"]
+        frame["kind_name"] = pd.Categorical.from_codes(frame["kind"], INQUIRY_TYPES)
+        frame["owner_name"] = [units[i] for i in frame["owner"]]
+        frame["detector_name"] = [units[i] if i >= 0 else "undetected" for i in frame["detector"]]
+        return frame
+
+    def end_stocks(self) -> dict[str, float]:
+        """Stocks at the end of the run used by the summary."""
+        last = self.records[-1]
+        durations = self.state.crisis_durations
+        return {
+            "advocates": last["advocates"],
+            "advocate_share": last["advocate_share"],
+            "reach": float(self.reached.sum()),
+            "awareness_mean": last["awareness_mean"],
+            "sentiment_mean": last["sentiment_mean"],
+            "followers": last["followers"],
+            "churn_rate": last["churn_rate"],
+            "crisis_containment_h": float(np.mean(durations)) if durations else np.nan,
+            "motivation_mean": last["motivation_mean"],
+            "skill_mean": last["skill_mean"],
+        }
+
+    def result(self, wall_seconds: float = float("nan")) -> RunResult:
+        """Package what has been simulated so far as a :class:`RunResult`."""
+        timeseries = pd.DataFrame.from_records(self.records)
+        inquiries = self.inquiry_log()
+        summary = summarize(timeseries, inquiries, self.end_stocks())
+        meta = {"engine": self.name, "versions": package_versions(), "wall_seconds": wall_seconds,
+                "steps": self.steps_done}
+        result = RunResult(self.config, self.seed, timeseries, summary, inquiries, meta)
+        add_user_kpis(result)
+        return result
+
+    def run(self, steps: int | None = None, progress: bool = False) -> RunResult:
+        """Run to the end (or ``steps`` more steps) and return the result."""
+        from tqdm.auto import tqdm
+
+        total = self.config.simulation.steps - self.steps_done if steps is None else steps
+        start = time.perf_counter()
+        bar = tqdm(total=total, desc=self.config.name, unit="step", disable=not progress,
+                   mininterval=0.5, delay=2.0, leave=False)
+        for _ in range(total):
+            self.step()
+            bar.update()
+        bar.close()
+        return self.result(time.perf_counter() - start)
+
+
+def structure_of(engine: VectorEngine) -> Structure:
+    """The current org structure of an engine (graph, contacts, roles, hand-off routes)."""
+    return engine.structure

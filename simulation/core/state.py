@@ -1,0 +1,142 @@
+"""Model state as arrays: customers, employees, departments' queues, and open inquiries.
+
+One declared schema per table; ``InquiryTable`` refuses unknown columns. Nothing here
+draws random numbers except :func:`init_state`, from the streams it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from simulation.config import Config
+from simulation.graphs import Company
+
+CUSTOMER, INFLUENCER, MEDIA = 0, 1, 2
+
+INQUIRY_COLUMNS: dict[str, type] = {
+    "customer": np.int64,
+    "kind": np.int8,
+    "t_raise": np.float64,
+    "patience": np.float64,
+    "service_h": np.float64,  # handling time, drawn when the inquiry is raised
+    "u_resolve": np.float64,  # uniform draw compared with the resolution probability
+    "owner": np.int16,
+    "detector": np.int16,  # -1 undetected, 0..D-1 a department, D the shared tool
+    "lost": np.bool_,
+    "handoff_h": np.float64,
+    "hops": np.int16,
+    "t_queue": np.float64,  # inf when it never reaches the owner
+    "t_start": np.float64,  # inf until service starts
+    "t_end": np.float64,
+    "resolved": np.bool_,
+    "irate": np.bool_,
+    "done_irate": np.bool_,
+    "done_answer": np.bool_,
+}
+
+
+class InquiryTable:
+    """Open inquiries as a structure of arrays (a few per step; compacted as they close)."""
+
+    def __init__(self) -> None:
+        self.cols = {name: np.empty(0, dtype=dtype) for name, dtype in INQUIRY_COLUMNS.items()}
+
+    def __len__(self) -> int:
+        return len(self.cols["customer"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.cols[name]
+
+    def append(self, rows: dict[str, np.ndarray]) -> None:
+        """Append rows; every column must be given, no other."""
+        if set(rows) != set(INQUIRY_COLUMNS):
+            unknown = set(rows) ^ set(INQUIRY_COLUMNS)
+            raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
+        for name, dtype in INQUIRY_COLUMNS.items():
+            self.cols[name] = np.concatenate([self.cols[name], np.asarray(rows[name], dtype=dtype)])
+
+    def take(self, keep: np.ndarray) -> dict[str, np.ndarray]:
+        """Remove the rows not in ``keep`` and return them (as a dict of arrays)."""
+        removed = {name: col[~keep] for name, col in self.cols.items()}
+        self.cols = {name: col[keep] for name, col in self.cols.items()}
+        return removed
+
+
+@dataclass
+class State:
+    """Everything that changes during a run."""
+
+    # customers
+    adjacency: sp.csr_matrix
+    degree: np.ndarray
+    kind: np.ndarray
+    follows: np.ndarray
+    awareness: np.ndarray
+    sentiment: np.ndarray
+    churned: np.ndarray
+    activity: np.ndarray
+    promo_load: np.ndarray  # promotional exposures in the last day (decaying)
+    # employees
+    skill: np.ndarray
+    motivation: np.ndarray
+    post_load: np.ndarray  # posts in the last day (decaying), for fatigue
+    last_post_h: np.ndarray
+    account_node: np.ndarray  # the employee's own node in the social graph
+    # departments
+    free_at: list[list[float]]
+    # inquiries and innovation
+    inquiries: InquiryTable = field(default_factory=InquiryTable)
+    log: list[dict[str, np.ndarray]] = field(default_factory=list)
+    ideas_pending: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ideas_implemented: int = 0
+    # crisis
+    crisis_intensity: float = 0.0
+    crisis_started_h: float = np.nan
+    crisis_durations: list[float] = field(default_factory=list)
+    crises: int = 0
+    hours: float = 0.0  # simulated time at the start of the next step
+
+
+def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: np.random.Generator) -> State:
+    """Initial customers and employees (customer draws from ``rng``; company is given)."""
+    cust = config.customers
+    n = adjacency.shape[0]
+    degree = np.diff(adjacency.indptr).astype(np.float64)
+    kind = np.zeros(n, dtype=np.int8)
+    n_influencers = int(round(cust.influencer_share * n))
+    if n_influencers:
+        kind[np.argsort(-degree, kind="stable")[:n_influencers]] = INFLUENCER
+    media = rng.random(n) < cust.media_share
+    kind[media & (kind == CUSTOMER)] = MEDIA
+    follows = rng.random(n) < cust.follower_share
+    sentiment = np.clip(rng.normal(cust.sentiment_mean, cust.sentiment_sd, n), -1, 1)
+    sigma = cust.activity_sigma
+    activity = rng.lognormal(-0.5 * sigma**2, sigma, n) if sigma > 0 else np.ones(n)
+    awareness = np.where(follows, 0.5, 0.1 * rng.random(n))
+
+    skill_means = np.array(
+        [config.people.skill_by_department.get(name, config.people.skill_mean) for name in company.departments]
+    )
+    skill = np.clip(rng.normal(skill_means[company.dept], config.people.skill_sd), 0, 1)
+    motivation = np.full(company.size, config.people.motivation_mean)
+    account_node = rng.integers(0, n, company.size)
+    return State(
+        adjacency=adjacency,
+        degree=degree,
+        kind=kind,
+        follows=follows,
+        awareness=awareness,
+        sentiment=sentiment,
+        churned=np.zeros(n, dtype=bool),
+        activity=activity,
+        promo_load=np.zeros(n),
+        skill=skill,
+        motivation=motivation,
+        post_load=np.zeros(company.size),
+        last_post_h=np.full(company.size, -np.inf),
+        account_node=account_node,
+        free_at=[[] for _ in company.departments],
+    )

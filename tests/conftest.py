@@ -1,0 +1,25 @@
+"""Shared fixtures: small configs that keep the suite fast."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def small():
+    """Overrides that shrink any scenario to a quick run."""
+    return ["customers.count=1500", "simulation.steps=240"]
+
+
+@pytest.fixture
+def scenario_dir() -> Path:
+    """The shipped scenarios."""
+    return SCENARIOS
