@@ -176,7 +176,8 @@ def build_company(org: OrganizationSection, rng: np.random.Generator) -> Company
         rank[members] = np.arange(len(members))
     if org.org_chart is None:
         is_manager = rank == 0
-    is_manager[dept == agency_index] = rank[dept == agency_index] == 0
+    else:
+        is_manager = np.concatenate([is_manager, rank[len(is_manager) :] == 0])
     managers_full = np.full(n, -1, dtype=np.int32)
     if managers_of:
         managers_full[: len(managers_of)] = managers_of
@@ -189,6 +190,19 @@ def build_company(org: OrganizationSection, rng: np.random.Generator) -> Company
     survival = np.where(same, 1.0, rng.random(len(i)))
     ties = np.column_stack([i[keep], j[keep], survival[keep]])
     return Company(tuple(departments), dept, is_manager, rank, key, ties, managers_full)
+
+
+def check_names(company: Company, org: OrganizationSection, support: SupportSection) -> None:
+    """Every department a config names must exist in the company (an org chart brings its own)."""
+    known = set(company.departments)
+    source = "the org chart" if org.org_chart is not None else "organization.departments"
+    for field in ("posters", "listeners", "task_force"):
+        for name in getattr(org, field):
+            if name not in known:
+                raise ScenarioError(f"organization.{field}: {name!r} is not a department in {source}")
+    for kind, name in support.owners.items():
+        if name not in known:
+            raise ScenarioError(f"support.owners.{kind}: {name!r} is not a department in {source}")
 
 
 def department_contacts(company: Company, org: OrganizationSection) -> np.ndarray:
@@ -323,7 +337,7 @@ def handoff_matrices(
     delay = np.full((n_dept + 1, n_dept), np.inf)
     loss = np.ones((n_dept + 1, n_dept))
     hops = np.zeros((n_dept + 1, n_dept), dtype=np.int32)
-    for a, b, data in graph.edges(data=True):
+    for _, _, data in graph.edges(data=True):
         hours, p_loss = hop_weight(data["kind"], support, silo_strength)
         data["hours"], data["loss"] = hours, p_loss
     sources = [int(c) if c >= 0 else None for c in contacts] + [TOOL if TOOL in graph else None]

@@ -142,11 +142,14 @@ def _check_department(iv: Intervention, config: Config) -> None:
 
 
 def _check_set(iv: Intervention, config: Config) -> None:
+    from simulation.config import apply_overrides, build_config
     from simulation.errors import ScenarioError
 
     _needs("key", "value")(iv, config)
+    layers = config.layers()
+    layers.pop("interventions", None)  # the schedule is being validated: leave it out
     try:
-        config.with_values({iv.key: iv.value})
+        build_config(apply_overrides(layers, [(iv.key, iv.value)]))
     except ScenarioError as err:
         raise ValueError(f"value: {err}") from None
 

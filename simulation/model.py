@@ -135,7 +135,9 @@ class EmployeeAgent(mesa.Agent):
         super().__init__(model)
         self.index = index
 
-    department = property(lambda self: self.model.engine.company.departments[self.model.engine.company.dept[self.index]])
+    department = property(
+        lambda self: self.model.engine.company.departments[self.model.engine.company.dept[self.index]]
+    )
     role = property(lambda self: ROLE_NAMES[self.model.engine.structure.roles[self.index]])
     skill = property(lambda self: float(self.model.engine.state.skill[self.index]))
     motivation = property(lambda self: float(self.model.engine.state.motivation[self.index]))

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+from pydantic import ValidationError
 
 from simulation import Config, ScenarioError, build_config, load_scenario
 from simulation.presets import all_presets, builtin_presets, get_preset, register_preset
@@ -53,7 +54,10 @@ def test_infinite_patience_is_accepted():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"organization": {"silo_strength": 1.5}}, "organization.silo_strength: Input should be less than or equal to 1"),
+        (
+            {"organization": {"silo_strength": 1.5}},
+            "organization.silo_strength: Input should be less than or equal to 1",
+        ),
         ({"organization": {"colour": "red"}}, "organization.colour: unknown key"),
         ({"bogus": 1}, "bogus: unknown key"),
         ({"simulation": {"steps": "many"}}, "simulation.steps: Input should be a valid integer"),
@@ -64,7 +68,10 @@ def test_infinite_patience_is_accepted():
         ({"network": {"kind": "edgelist"}}, "network.path: required when kind = 'edgelist'"),
         ({"interventions": [{"step": 5, "action": "teleport"}]}, "interventions[0].action: unknown action 'teleport'"),
         ({"interventions": [{"step": 5, "action": "change_org_model"}]}, "interventions[0].model: required"),
-        ({"simulation": {"steps": 10}, "interventions": [{"step": 50, "action": "crisis"}]}, "interventions[0].step: 50 is past"),
+        (
+            {"simulation": {"steps": 10}, "interventions": [{"step": 50, "action": "crisis"}]},
+            "interventions[0].step: 50 is past",
+        ),
     ],
 )
 def test_bad_values_name_the_key_and_reason(raw, expected):
@@ -127,5 +134,5 @@ def test_register_preset_validates_and_lists():
 
 def test_config_is_frozen():
     cfg = Config()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         cfg.organization.silo_strength = 0.1

@@ -183,7 +183,9 @@ class VectorEngine:
             "step": self.steps_done,
             "hours": t,
             **flows,
-            "share_of_voice": own / (own + flows["mentions_competitor"]) if own + flows["mentions_competitor"] else np.nan,
+            "share_of_voice": own / (own + flows["mentions_competitor"])
+            if own + flows["mentions_competitor"]
+            else np.nan,
             "first_response_median_min": 60 * float(np.median(waits)) if len(waits) else np.nan,
             "queue_waiting": float(waiting.sum()),
             "sentiment_mean": float(state.sentiment[active].mean()) if active.any() else np.nan,

@@ -20,6 +20,7 @@ from simulation.graphs import (
     LEAD,
     Company,
     Handoffs,
+    check_names,
     department_contacts,
     employee_roles,
     handoff_matrices,
@@ -83,6 +84,7 @@ class Structure:
 def compile_params(config: Config, company: Company) -> tuple[Params, Structure]:
     """Derive the step core's numbers (and the org structure) from a config."""
     org, content, people = config.organization, config.content, config.people
+    check_names(company, org, config.support)
     departments = company.departments
     n_dept = len(departments)
     graph = internal_graph(company, org)
@@ -111,7 +113,7 @@ def compile_params(config: Config, company: Company) -> tuple[Params, Structure]
     listening = set(org.listeners) - ({AGENCY} if not org.agency else set())
     coverage = np.array([org.listening_coverage if name in listening else 0.0 for name in departments])
     owner = np.array([departments.index(config.support.owners[t]) for t in INQUIRY_TYPES])
-    for t, d in enumerate(owner):
+    for d in owner:
         servers[d] = max(servers[d], 1.0)  # an owner always has someone answering
 
     guidelines = float(content.guidelines)

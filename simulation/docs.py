@@ -1,0 +1,132 @@
+"""Generate the documentation tables from the code, so the docs cannot drift from it.
+
+``python -m simulation.docs --write`` rewrites the marked regions of ``docs/ODD.md``
+(parameters) and ``README.md`` (presets, KPIs, parameters overview);
+``python -m simulation.docs --check`` exits 1 when they are stale (a test runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from simulation.config import Config, Intervention
+from simulation.interventions import builtin_actions
+from simulation.kpis import SUMMARY
+from simulation.presets import builtin_presets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_fmt(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return "none" if value is None else str(value)
+
+
+def _section_rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra or {}
+        default = "required" if field.is_required() else _fmt(field.default)
+        rows.append(f"| `{prefix}{name}` | `{default}` | {field.description} | {extra.get('source', '')} |")
+    return rows
+
+
+def parameter_tables() -> str:
+    """One markdown table per config section: key, default, meaning, source."""
+    out = []
+    for section, field in Config.model_fields.items():
+        annotation = field.annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            continue
+        out += [f"#### `[{section}]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
+        out += _section_rows(annotation, "")
+        out.append("")
+    out += ["#### `[[interventions]]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
+    out += _section_rows(Intervention, "")
+    out += ["", "| action | what it does |", "|---|---|"]
+    out += [f"| `{a.name}` | {a.description} |" for a in builtin_actions().values()]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def preset_table() -> str:
+    """The org-model presets: name, description, source, and their key settings."""
+    rows = ["| preset | what it is | posters | listeners | structure | source |", "|---|---|---|---|---|---|"]
+    for preset in builtin_presets().values():
+        cfg = Config.model_validate({"organization": {"model": preset.name}})
+        org = cfg.organization
+        structure = [f"silo {org.silo_strength:g}"]
+        structure += [name for name, on in (("leads", org.leads), ("CoE hub", org.hub),
+                      ("internal channel", org.internal_channel), ("shared tool", org.shared_tool),
+                      ("agency", org.agency), ("own accounts", org.employee_accounts)) if on]
+        if org.task_force:
+            structure.append("task force: " + "+".join(org.task_force))
+        structure += [name for name, on in (("training", cfg.people.training),
+                      ("guidelines", cfg.content.guidelines), ("rewards", cfg.people.rewards)) if on]
+        rows.append(
+            f"| `{preset.name}` | {preset.description} | {', '.join(org.posters)} ({org.poster_share:g}) "
+            f"| {', '.join(org.listeners)} | {', '.join(structure)} | {preset.source} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def kpi_table() -> str:
+    """Summary KPIs: name, group, meaning, direction, appearance or outcome."""
+    rows = ["| KPI | group | meaning | better | kind |", "|---|---|---|---|---|"]
+    arrows = {True: "higher", False: "lower", None: "-"}
+    for kpi in SUMMARY.values():
+        rows.append(f"| `{kpi.name}` | {kpi.group} | {kpi.description} | {arrows[kpi.higher_is_better]} | {kpi.kind} |")
+    return "\n".join(rows) + "\n"
+
+
+REGIONS = {
+    ROOT / "docs" / "ODD.md": {"PARAMETERS": parameter_tables, "PRESETS": preset_table, "KPIS": kpi_table},
+    ROOT / "README.md": {"PRESETS": preset_table, "KPIS": kpi_table},
+}
+
+
+def render(text: str, regions: dict[str, Any]) -> str:
+    """Replace every ``<!-- BEGIN NAME -->...<!-- END NAME -->`` region with fresh content."""
+    for name, make in regions.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            continue
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write or check the generated regions; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help="rewrite the docs in place")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the docs are stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, regions in REGIONS.items():
+        text = path.read_text(encoding="utf-8")
+        fresh = render(text, regions)
+        if fresh != text:
+            stale.append(path)
+            if args.write:
+                path.write_text(fresh, encoding="utf-8")
+    for path in stale:
+        print(f"{'rewrote' if args.write else 'stale'}: {path.relative_to(ROOT)}")
+    return 1 if stale and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
