@@ -19,7 +19,7 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
     """
     from tqdm.auto import tqdm
 
-    model = SocialMediaOrgModel(config, seed, agent_views=False)
+    model = SocialMediaOrgModel(config, seed, agent_views=False, collect=False)
     steps = config.simulation.steps
     start = time.perf_counter()
     with tqdm(total=steps, desc=config.name, unit="step", disable=not progress, delay=2.0,

@@ -46,15 +46,12 @@ class DepartmentAgent(mesa.Agent):
         self.index = index
         self.name = model.engine.company.departments[index]
         self.on_duty = False
-
-    @property
-    def _members(self) -> np.ndarray:
-        return self.model.engine.company.dept == self.index
+        self._members = np.flatnonzero(model.engine.company.dept == index)  # the company never changes
 
     @property
     def headcount(self) -> int:
         """Employees in the department."""
-        return int(self._members.sum())
+        return len(self._members)
 
     @property
     def servers(self) -> int:
@@ -151,9 +148,18 @@ class SocialMediaOrgModel(mesa.Model):
         config: a validated scenario (default: the built-in defaults, centralized).
         seed: root seed (default ``config.simulation.seed``).
         agent_views: create customer/employee agents (``"auto"``: when customers <= VIEW_LIMIT).
+        collect: record Mesa ``DataCollector`` tables each step (the engine's own per-step
+            records, ``model.result().timeseries``, are kept either way).
     """
 
-    def __init__(self, config: Config | None = None, seed: int | None = None, *, agent_views: bool | str = "auto"):
+    def __init__(
+        self,
+        config: Config | None = None,
+        seed: int | None = None,
+        *,
+        agent_views: bool | str = "auto",
+        collect: bool = True,
+    ):
         config = Config() if config is None else config
         seed = config.simulation.seed if seed is None else int(seed)
         super().__init__(seed=seed)
@@ -169,6 +175,7 @@ class SocialMediaOrgModel(mesa.Model):
                 CustomerAgent(self, i).cell = self.grid[i]
             for e in range(self.engine.company.size):
                 EmployeeAgent(self, e)
+        self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in COLLECTED},
             agenttype_reporters={DepartmentAgent: {
@@ -187,7 +194,8 @@ class SocialMediaOrgModel(mesa.Model):
         self.departments.do("step")
         staffed = np.array([d.on_duty for d in sorted(self.departments, key=lambda d: d.index)])
         self.engine.step(staffed)
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
 
     def result(self) -> RunResult:
         """The run so far as a :class:`RunResult`."""
