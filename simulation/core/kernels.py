@@ -1,7 +1,7 @@
 """Pure array kernels of the step core: an independent cascade and a FCFS multi-server queue.
 
 Both are public, documented and usable on their own; both are validated against theory
-in ``tests/test_kernels.py`` (bond percolation, Erlang C).
+in ``tests/test_kernels.py`` (bond percolation and Erlang C, from :mod:`simulation.theory`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,36 @@ import heapq
 
 import numpy as np
 import scipy.sparse as sp
+
+# Above this share of the node count, a boolean mark + flatnonzero dedupes faster than a sort.
+_MARK_SHARE = 1 / 8
+
+
+def _sorted_unique(nodes: np.ndarray) -> np.ndarray:
+    """Sorted distinct node indices: ``np.unique`` without its overhead (several times faster)."""
+    nodes = np.sort(nodes)
+    if len(nodes) < 2:
+        return nodes
+    keep = np.empty(len(nodes), dtype=bool)
+    keep[0] = True
+    np.not_equal(nodes[1:], nodes[:-1], out=keep[1:])
+    return nodes[keep]
+
+
+def _newly_active(targets: np.ndarray, active: np.ndarray, susceptible: np.ndarray | None) -> np.ndarray:
+    """The sorted distinct ``targets`` that are not yet active and may be activated."""
+    n = len(active)
+    if len(targets) > _MARK_SHARE * n:  # many: mark them on a boolean array over all nodes
+        mark = np.zeros(n, dtype=bool)
+        mark[targets] = True
+        mark &= ~active
+        if susceptible is not None:
+            mark &= susceptible
+        return np.flatnonzero(mark)
+    targets = targets[~active[targets]]
+    if susceptible is not None:
+        targets = targets[susceptible[targets]]
+    return _sorted_unique(targets)
 
 
 def independent_cascade(
@@ -24,29 +54,47 @@ def independent_cascade(
     """Run an independent cascade (Kempe, Kleinberg & Tardos 2003) from ``seeds``.
 
     Every newly active node gets exactly one chance to activate each out-neighbour, with
-    probability ``p`` (a float, or one value per edge aligned with ``adjacency.data``).
-    The frontier is expanded round by round with one uniform draw per examined edge.
+    probability ``p``; on an undirected graph the active set from one seed is the seed's
+    cluster in bond percolation with occupation probability ``p``. Vectorized frontier by frontier: each round gathers
+    the out-edges of the (ascending) frontier in CSR order and draws ``rng.random(m)`` once,
+    one uniform per examined edge, so a given generator state always gives the same result.
 
     Args:
-        adjacency: CSR matrix; row ``i`` lists the nodes ``i`` can activate.
-        seeds: int array of node indices (duplicates allowed, may be empty).
-        p: activation probability per edge.
+        adjacency: square CSR matrix; row ``i`` lists the nodes ``i`` can activate (values unused).
+        seeds: int array of node indices (duplicates allowed, may be empty); always active.
+        p: activation probability, a float or one value per stored edge aligned with
+            ``adjacency.data`` (CSR order).
         rng: the random generator to draw from.
-        susceptible: optional boolean mask of nodes that may be activated (seeds always are).
+        susceptible: optional boolean mask (length n) of nodes that may be activated.
         max_rounds: stop after this many rounds (``None``: until the cascade dies out).
 
     Returns:
-        Boolean array, one entry per node: activated (seeds included).
+        Boolean array of length n: activated nodes, seeds included.
+
+    Raises:
+        ValueError: on a non-square adjacency, seeds out of range, or a per-edge ``p`` or
+            ``susceptible`` of the wrong length.
     """
     n = adjacency.shape[0]
-    active = np.zeros(n, dtype=bool)
-    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    if adjacency.shape != (n, n):
+        raise ValueError(f"adjacency must be square, got shape {adjacency.shape}")
+    p = np.asarray(p, dtype=np.float64)
+    per_edge = p.ndim > 0
+    if not sp.issparse(adjacency) or adjacency.format != "csr":
+        if per_edge:
+            raise ValueError("a per-edge p needs a CSR adjacency (p is aligned with its data)")
+        adjacency = sp.csr_matrix(adjacency)
+    if per_edge and p.shape != (adjacency.nnz,):
+        raise ValueError(f"a per-edge p must have one value per stored edge ({adjacency.nnz}), got {p.shape}")
+    if susceptible is not None:
+        susceptible = np.asarray(susceptible, dtype=bool)
+        if susceptible.shape != (n,):
+            raise ValueError(f"susceptible must be a boolean mask of length {n}, got shape {susceptible.shape}")
+    seeds = _sorted_unique(np.asarray(seeds, dtype=np.int64).ravel())
     if len(seeds) and (seeds[0] < 0 or seeds[-1] >= n):
         raise ValueError(f"seeds must be node indices in [0, {n})")
+    active = np.zeros(n, dtype=bool)
     active[seeds] = True
-    per_edge = np.ndim(p) > 0
-    if per_edge and len(p) != adjacency.nnz:
-        raise ValueError("a per-edge p must have one value per stored edge (adjacency.nnz)")
     if len(seeds) == 0 or (not per_edge and p <= 0):
         return active
     indptr, indices = adjacency.indptr, adjacency.indices
@@ -55,17 +103,15 @@ def independent_cascade(
     while len(frontier) and (max_rounds is None or rounds < max_rounds):
         starts = indptr[frontier]
         counts = indptr[frontier + 1] - starts
-        total = int(counts.sum())
+        ends = np.cumsum(counts)
+        total = int(ends[-1])
         if total == 0:
             break
-        # positions of the frontier's edges in CSR order, without a Python loop
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        prob = p[offsets] if per_edge else p
-        targets = indices[offsets[rng.random(total) < prob]]
-        targets = targets[~active[targets]]
-        if susceptible is not None:
-            targets = targets[susceptible[targets]]
-        frontier = np.unique(targets)
+        # The frontier's out-edges without a Python loop: edge j of the round (rows in
+        # frontier order, CSR order within a row) sits at CSR position j + shift[j].
+        shift = np.repeat(starts - ends + counts, counts)
+        hits = np.flatnonzero(rng.random(total) < (p[shift + np.arange(total)] if per_edge else p))
+        frontier = _newly_active(indices[hits + shift[hits]], active, susceptible)
         active[frontier] = True
         rounds += 1
     return active
@@ -79,55 +125,90 @@ def fifo_queue_state(
     not_before: float = -np.inf,
     until: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """First-come-first-served multi-server queue, continuing from servers' free times.
+    """First-come-first-served multi-server queue, continuing from the servers' free times.
 
-    Customer ``i`` starts at ``max(arrival_i, earliest free server, not_before)``. Service
-    stops being assigned at the first customer who would start at or after ``until``; that
-    customer and those behind it get ``inf`` (still waiting), so a model can run the queue
-    step by step: the starts are the same as one call over the whole horizon.
+    Customer ``i`` starts at ``max(arrival_i, earliest free server, not_before)`` and holds
+    that server for ``service_i``. Service stops being assigned at the first customer who
+    would start at or after ``until``; that customer and those behind it get ``inf`` (still
+    waiting). A model can so run the queue step by step, re-offering the waiting customers
+    with the returned ``free_at``: the starts equal those of one call over the whole horizon.
 
     Args:
         arrivals: sorted arrival times.
-        service_times: service time of each arrival.
+        service_times: service time of each arrival (>= 0).
         free_at: time at which each server is next free (its length is the server count).
         not_before: no service starts earlier (e.g. the queue opens).
         until: no service starts at or after this time.
 
     Returns:
         ``(starts, free_at)``: start times (``inf`` for customers still waiting) and the
-        servers' new free times (sorted).
+        servers' new free times, sorted.
+
+    Raises:
+        ValueError: on no servers, lengths that differ, unsorted arrivals or negative
+            service times.
     """
     arrivals = np.asarray(arrivals, dtype=np.float64)
     service_times = np.asarray(service_times, dtype=np.float64)
-    if arrivals.shape != service_times.shape:
-        raise ValueError("arrivals and service_times must have the same length")
-    if len(free_at) < 1:
-        raise ValueError("at least one server is needed")
-    if len(arrivals) > 1 and np.any(np.diff(arrivals) < 0):
-        raise ValueError("arrivals must be sorted")
-    heap = [float(x) for x in free_at]
-    heapq.heapify(heap)
+    free_at = np.asarray(free_at, dtype=np.float64)
+    if free_at.ndim != 1 or len(free_at) < 1:
+        raise ValueError("free_at must list at least one server (servers >= 1)")
+    if arrivals.ndim != 1 or arrivals.shape != service_times.shape:
+        raise ValueError(
+            f"arrivals and service_times must be 1-D of the same length, got {arrivals.shape} and {service_times.shape}"
+        )
+    if not np.all(arrivals[1:] >= arrivals[:-1]):  # also rejects NaN
+        raise ValueError("arrivals must be sorted (non-decreasing)")
+    if not np.all(service_times >= 0):
+        raise ValueError("service_times must be >= 0")
+    if not_before > -np.inf:
+        arrivals = np.maximum(arrivals, not_before)  # max(a, f, nb) == max(max(a, nb), f)
     starts = np.full(len(arrivals), np.inf)
+    if len(free_at) == 1:  # one server: no heap needed
+        free = float(free_at[0])
+        for i, (arrival, service) in enumerate(zip(arrivals.tolist(), service_times.tolist(), strict=True)):
+            start = arrival if arrival > free else free
+            if start >= until:
+                break
+            starts[i] = start
+            free = start + service
+        return starts, np.array([free])
+    heap = free_at.tolist()
+    heapq.heapify(heap)
+    replace = heapq.heapreplace
     for i, (arrival, service) in enumerate(zip(arrivals.tolist(), service_times.tolist(), strict=True)):
-        start = max(heap[0], arrival, not_before)
+        start = heap[0]
+        if arrival > start:
+            start = arrival
         if start >= until:
             break
-        heapq.heapreplace(heap, start + service)
+        replace(heap, start + service)
         starts[i] = start
     return starts, np.sort(np.asarray(heap))
 
 
-def fifo_queue(arrivals: np.ndarray, service_times: np.ndarray, servers: int) -> np.ndarray:
-    """Service start times of a FCFS queue with ``servers`` identical servers, empty at time 0.
+def fifo_queue(
+    arrivals: np.ndarray, service_times: np.ndarray, servers: int, free_at: np.ndarray | None = None
+) -> np.ndarray:
+    """Service start times of a FCFS queue with ``servers`` identical servers.
+
+    A thin wrapper over :func:`fifo_queue_state` for one whole horizon.
 
     Args:
         arrivals: sorted arrival times.
-        service_times: service time of each arrival.
+        service_times: service time of each arrival (>= 0).
         servers: number of servers (>= 1).
+        free_at: time each server is next free (length ``servers``); default all free at 0.
 
     Returns:
         Service start times (waiting time = start - arrival).
+
+    Raises:
+        ValueError: on ``servers < 1``, a ``free_at`` of another length, or invalid arrivals.
     """
-    if int(servers) < 1:
-        raise ValueError("servers must be >= 1")
-    return fifo_queue_state(arrivals, service_times, np.zeros(int(servers)))[0]
+    if int(servers) != servers or servers < 1:
+        raise ValueError(f"servers must be a positive integer, got {servers!r}")
+    free_at = np.zeros(int(servers)) if free_at is None else np.asarray(free_at, dtype=np.float64)
+    if free_at.shape != (int(servers),):
+        raise ValueError(f"free_at must have one entry per server ({servers}), got shape {free_at.shape}")
+    return fifo_queue_state(arrivals, service_times, free_at)[0]
