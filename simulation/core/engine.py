@@ -97,15 +97,14 @@ class VectorEngine:
 
     # ---------------------------------------------------------------------------------------
     def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
-        """Advance one step; returns the step's record. ``staffed`` overrides department plans."""
-        while self.schedule and self.schedule[0].step <= self.steps_done:
-            apply_intervention(self, self.schedule.pop(0))
-        if self._adoption is not None:
-            old, new, start, lag = self._adoption
-            weight = (self.steps_done - start + 1) / lag
-            self.params = blend(old, new, weight)
-            if weight >= 1:
-                self._adoption = None
+        """Advance one step; returns the step's record. ``staffed`` overrides department plans.
+
+        The order of processes is fixed here; each process that acts on customers or
+        employees is a method (``produce_content``, ``expose``, ``raise_needs``, ``respond``,
+        ``spread_negative``, ``hit_by_crisis``, ``customer_dynamics``, ``people_step``) so the
+        agent engine can run the same step with one Mesa agent per customer and employee.
+        """
+        self._apply_due_interventions()
         params, config, state, rngs = self.params, self.config, self.state, self.rngs
         t, dt = state.hours, config.simulation.step_hours
         if staffed is None:
@@ -115,14 +114,12 @@ class VectorEngine:
         crisis_seeds = getattr(self, "_crisis_seeds", None)
         self._crisis_seeds = None
 
-        posts = proc.produce_content(state, params, config, rngs["content"], t, dt, staffed[self.company.dept], flows)
-        followers = np.flatnonzero(state.follows & ~state.churned)
-        gaffe_seeds: list[np.ndarray] = []
-        proc.diffuse(state, params, config, rngs["content"], posts, followers, flows, gaffe_seeds, self.reached)
+        posts = self.produce_content(t, dt, staffed, flows)
+        gaffe_seeds = self.expose(posts, flows)
 
         inno = config.innovation
         tech_factor = 1.0 - min(inno.max_reduction, state.ideas_implemented * inno.problem_reduction)
-        rows = proc.raise_needs(state, params, config, rngs["needs"], t, dt, tech_factor, flows)
+        rows = self.raise_needs(t, dt, tech_factor, flows)
         rows = proc.route(rows, params, config, rngs["routing"], flows)
         self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
         n_new = len(rows["kind"])
@@ -135,25 +132,23 @@ class VectorEngine:
         waiting = proc.serve(state, params, rngs["service"], t, dt, staffed, flows)
         dept_skill = self._department_skill()
         answer_times: list[np.ndarray] = []
-        proc.respond(state, params, config, rngs["response"], t, dt, dept_skill, flows, negative, answer_times)
+        self.respond(t, dt, dept_skill, flows, negative, answer_times)
 
-        rng = rngs["crisis"]
         if crisis_seeds is not None:
-            size = proc.negative_spread(state, config, rng, crisis_seeds, flows,
-                                        config.content.crisis_transmissibility)
+            size = self.spread_negative(crisis_seeds, flows, config.content.crisis_transmissibility)
             proc.start_crisis(state, t, max(size, len(crisis_seeds)), flows)
         if gaffe_seeds:
-            size = proc.negative_spread(state, config, rng, np.concatenate(gaffe_seeds), flows)
+            size = self.spread_negative(np.concatenate(gaffe_seeds), flows)
             if size >= config.content.crisis_threshold:
                 proc.start_crisis(state, t, size, flows)
         others = [s for s in negative if s is not crisis_seeds]
         if others:
-            proc.negative_spread(state, config, rng, np.concatenate(others), flows)
-        proc.crisis_step(state, params, config, rng, t, dt, flows)
+            self.spread_negative(np.concatenate(others), flows)
+        self.hit_by_crisis(t, dt, flows)
         flows["mentions_competitor"] = float(rngs["competitor"].poisson(config.competitor.mentions_per_hour * dt))
-        proc.customer_dynamics(state, config, rngs["response"], dt, flows)
+        self.customer_dynamics(dt, flows)
         overloaded = (waiting > 2 * np.maximum(params.servers, 1)).astype(float)
-        proc.people_step(state, params, config, dt, overloaded, self.company.dept)
+        self.people_step(dt, overloaded)
 
         flows["staff_hours"] += params.listening_hours * dt * float(staffed.any())
         flows["cost"] = flows["staff_hours"] * config.cost.staff_cost_per_hour + params.fixed_cost_per_hour * dt
@@ -162,6 +157,59 @@ class VectorEngine:
         self.steps_done += 1
         self.records.append(record)
         return record
+
+    def _apply_due_interventions(self) -> None:
+        """Fire the interventions due at this step and advance an org-model adoption in progress."""
+        while self.schedule and self.schedule[0].step <= self.steps_done:
+            apply_intervention(self, self.schedule.pop(0))
+        if self._adoption is not None:
+            old, new, start, lag = self._adoption
+            weight = (self.steps_done - start + 1) / lag
+            self.params = blend(old, new, weight)
+            if weight >= 1:
+                self._adoption = None
+
+    # --- the per-customer and per-employee processes (the agent engine overrides these) ---
+    def produce_content(self, t: float, dt: float, staffed: np.ndarray, flows: dict[str, float]) -> proc.Posts:
+        """1. Posters post on their department's staffed hours."""
+        on_duty = staffed[self.company.dept]
+        return proc.produce_content(self.state, self.params, self.config, self.rngs["content"], t, dt, on_duty, flows)
+
+    def expose(self, posts: proc.Posts, flows: dict[str, float]) -> list[np.ndarray]:
+        """2. Followers see posts, engage and re-share; returns the seeds of gaffe cascades."""
+        followers = np.flatnonzero(self.state.follows & ~self.state.churned)
+        gaffe_seeds: list[np.ndarray] = []
+        proc.diffuse(self.state, self.params, self.config, self.rngs["content"], posts, followers, flows,
+                     gaffe_seeds, self.reached)
+        return gaffe_seeds
+
+    def raise_needs(self, t: float, dt: float, tech_factor: float, flows: dict[str, float]) -> dict[str, np.ndarray]:
+        """3. Customers raise public inquiries; returns the new rows (sorted by time raised)."""
+        return proc.raise_needs(self.state, self.params, self.config, self.rngs["needs"], t, dt, tech_factor, flows)
+
+    def respond(
+        self, t: float, dt: float, dept_skill: np.ndarray, flows: dict[str, float],
+        negative: list[np.ndarray], answer_times: list[np.ndarray],
+    ) -> None:
+        """6-7. Customers react to lost patience and to answers; ideas are captured; closed rows logged."""
+        proc.respond(self.state, self.params, self.config, self.rngs["response"], t, dt, dept_skill, flows,
+                     negative, answer_times)
+
+    def spread_negative(self, seeds: np.ndarray, flows: dict[str, float], transmissibility: float | None = None) -> int:
+        """A negative cascade (gaffe, complaint, crisis) from ``seeds``; returns its size."""
+        return proc.negative_spread(self.state, self.config, self.rngs["crisis"], seeds, flows, transmissibility)
+
+    def hit_by_crisis(self, t: float, dt: float, flows: dict[str, float]) -> None:
+        """An ongoing crisis reaches more customers and decays as the organisation responds."""
+        proc.crisis_step(self.state, self.params, self.config, self.rngs["crisis"], t, dt, flows)
+
+    def customer_dynamics(self, dt: float, flows: dict[str, float]) -> None:
+        """Sentiment drift toward neighbours, decays, churn and advocates' voice."""
+        proc.customer_dynamics(self.state, self.config, self.rngs["response"], dt, flows)
+
+    def people_step(self, dt: float, overloaded: np.ndarray) -> None:
+        """8. Training, rewards, quotas and overload change employees' skill and motivation."""
+        proc.people_step(self.state, self.params, self.config, dt, overloaded, self.company.dept)
 
     def _department_skill(self) -> np.ndarray:
         """Mean skill of each department's staff."""

@@ -1,14 +1,20 @@
 """The processes of one step, in MODEL.md's order, over structure-of-arrays state.
 
-Each function reads the compiled :class:`~simulation.core.params.Params`, the config
-sections it needs (as data), one named random stream, and updates the state and the
-step's ``flows`` counters in place. No Mesa, no I/O, no loop over customers or edges:
+Each process function reads the compiled :class:`~simulation.core.params.Params`, the
+config sections it needs (as data), one named random stream, and updates the state and
+the step's ``flows`` counters in place. No Mesa, no I/O, no loop over customers or edges:
 loops run over the few posts or queue events of a step.
+
+The rules for one customer, one employee or one post are small pure functions (the
+"per-agent formulas" below) that take scalars or arrays alike. The vectorized processes
+call them on whole arrays; the agent engine (:mod:`simulation.agents_engine`) calls the
+same functions from each agent's ``step``, so every formula lives here once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +40,134 @@ def is_staffed(config: Config, t: float) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+# Per-agent formulas: scalars or arrays in, the same numbers out (shared by both engines)
+
+
+def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, people: Any) -> Any:
+    """Mean posts an employee makes in a step: its rate, scaled by motivation, while on duty."""
+    participation = motivation / max(people.motivation_mean, 1e-9)
+    return post_rate * participation * on_duty * dt
+
+
+def post_quality(params: Params, content: Any, skill: Any, post_load: Any) -> Any:
+    """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond two posts a day."""
+    fatigue = np.maximum(0.0, post_load - 2.0)
+    return np.clip(params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue,
+                   0.05, 1.0)
+
+
+def gaffe_probability(params: Params, skill: Any) -> Any:
+    """Probability a post is a gaffe: falls with the poster's skill (and with guidelines, in params)."""
+    return params.gaffe_factor * (1.0 - skill)
+
+
+def on_brand_probability(params: Params, skill: Any) -> Any:
+    """Probability a post is on brand (guidelines and coordination in the offset, skill on top)."""
+    return np.clip(params.on_brand_offset + params.on_brand_skill_weight * skill, 0, 1)
+
+
+def awareness_after_exposure(awareness: Any, gain: float) -> Any:
+    """Awareness after one exposure to the brand: a step ``gain`` of the way toward 1."""
+    return awareness + gain * (1.0 - awareness)
+
+
+def engagement_probability(content: Any, quality: Any, promoting: Any, sentiment: Any) -> Any:
+    """Probability a viewer engages with a post: quality x content type x the viewer's sentiment."""
+    type_mult = np.where(promoting, content.promoting_multiplier, content.relating_multiplier)
+    per_view = content.engagement_rate / max(content.organic_reach, 1e-9)
+    return np.clip(per_view * quality * type_mult * (1.0 + 0.5 * sentiment), 0, 1)
+
+
+def engagement_lift(content: Any, quality: Any, promoting: Any) -> Any:
+    """Sentiment an engaged viewer gains (promoting content lifts half as much)."""
+    return content.sentiment_lift * quality * np.where(promoting, 0.5, 1.0)
+
+
+def reshare_probability(content: Any, quality: float, promoting: bool) -> float:
+    """Per-tie probability that an engaged viewer's share of a post activates a neighbour."""
+    mult = content.promoting_multiplier if promoting else content.relating_multiplier
+    return min(1.0, content.reshare_prob * quality * mult / content.relating_multiplier)
+
+
+def share_lift(content: Any, quality: Any) -> Any:
+    """Sentiment gained by a customer a re-share reaches."""
+    return 0.5 * content.sentiment_lift * quality
+
+
+def needs_rate(cust: Any, activity: Any, dt: float, mix: np.ndarray) -> Any:
+    """Expected public inquiries in a step from customers of total ``activity``."""
+    return activity * cust.inquiry_rate_per_day / HOURS_PER_DAY * dt * mix.sum()
+
+
+def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
+    """Relative rate of each inquiry type (technical problems cut by implemented ideas)."""
+    mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
+    mix[TECHNICAL] *= tech_factor
+    return mix
+
+
+def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Patience (hours) of each inquiry: exponential, shorter for complaints; inf if unlimited."""
+    mean_patience = np.where(kind == COMPLAINT, cust.complaint_patience_hours, cust.patience_hours)
+    patience = rng.exponential(mean_patience * (1.0 if np.isinf(cust.patience_scale) else cust.patience_scale))
+    if np.isinf(cust.patience_scale):
+        patience = np.full(len(kind), np.inf)
+    return patience
+
+
+def draw_handling_hours(support: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Handling time (hours) of ``n`` inquiries: exponential or lognormal with the given CV."""
+    handling_h = support.handling_minutes / 60.0
+    if support.handling_distribution == "exponential":
+        return rng.exponential(handling_h, n)
+    sigma2 = np.log1p(support.handling_cv**2)
+    return rng.lognormal(np.log(handling_h) - sigma2 / 2, np.sqrt(sigma2), n)
+
+
+def resolution_probability(support: Any, skill: Any) -> Any:
+    """Probability an answer resolves the inquiry, given the owning department's mean skill."""
+    return support.resolution_prob * (0.5 + 0.5 * skill)
+
+
+def answer_lift(support: Any, wait: Any) -> Any:
+    """Sentiment lift of a resolving answer after ``wait`` hours (decays with the wait)."""
+    return support.answer_lift * np.exp(-wait / support.lift_decay_hours)
+
+
+def sentiment_pull(cust: Any, dt: float) -> float:
+    """Share of the gap to the neighbours' mean sentiment closed in a step."""
+    return 1.0 - decay(cust.sentiment_drift_per_day, dt)
+
+
+def churn_probability(cust: Any, sentiment: Any, dt: float) -> Any:
+    """Probability an active customer leaves in a step; rises as sentiment falls."""
+    base = -np.log1p(-cust.churn_per_year) / (365.0 * HOURS_PER_DAY)
+    return base * dt * np.exp(-cust.churn_sentiment_slope * sentiment)
+
+
+def is_advocate(cust: Any, sentiment: Any, awareness: Any) -> Any:
+    """Sentiment above the advocate threshold and aware of the brand."""
+    return (sentiment > cust.advocate_threshold) & (awareness > 0.3)
+
+
+def skill_after_training(params: Params, people: Any, skill: Any, social_staff: Any, day: float) -> Any:
+    """Skill after ``day`` days: training moves social staff toward 1."""
+    return skill + params.training * people.training_gain_per_day * day * (1 - skill) * social_staff
+
+
+def motivation_after(params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any,
+                     day: float) -> Any:
+    """Motivation after ``day`` days: rewards up, quotas and overload down, recovery to rest."""
+    change = (
+        params.rewards * people.rewards_gain_per_day
+        - params.quota * people.quota_drain_per_day
+        - overloaded * people.overload_drain_per_day
+        + people.recovery_per_day * (people.motivation_mean - motivation)
+    )
+    return np.clip(motivation + change * day * np.maximum(social_staff, 0.2), 0, 1)
+
+
+# --------------------------------------------------------------------------------------------
 # 1. Content
 
 
@@ -55,20 +189,15 @@ def produce_content(
     staffed: np.ndarray, flows: Flows,
 ) -> Posts:
     """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
-    content = config.content
-    participation = state.motivation / max(config.people.motivation_mean, 1e-9)
-    lam = params.post_rate * participation * staffed * dt
+    lam = expected_posts(params.post_rate, state.motivation, staffed, dt, config.people)
     counts = rng.poisson(lam)
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
     skill = state.skill[poster]
-    fatigue = np.maximum(0.0, state.post_load[poster] - 2.0)
-    quality = np.clip(
-        params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue, 0.05, 1.0
-    )
+    quality = post_quality(params, config.content, skill, state.post_load[poster])
     promoting = rng.random(k) < params.promo_share
-    gaffe = rng.random(k) < params.gaffe_factor * (1.0 - skill)
-    on_brand = rng.random(k) < np.clip(params.on_brand_offset + params.on_brand_skill_weight * skill, 0, 1)
+    gaffe = rng.random(k) < gaffe_probability(params, skill)
+    on_brand = rng.random(k) < on_brand_probability(params, skill)
     state.post_load += counts
     state.last_post_h[counts > 0] = t
     flows["posts"] += k
@@ -89,6 +218,27 @@ def _neighbours(state: State, node: int) -> np.ndarray:
     return a.indices[a.indptr[node] : a.indptr[node + 1]]
 
 
+def post_audience(
+    state: State, params: Params, content: Any, rng: np.random.Generator, followers: np.ndarray, poster: int
+) -> np.ndarray:
+    """Customers who see one post (churned ones excluded).
+
+    A random draw of followers (organic reach, with replacement), plus a share of the
+    poster's own ties if the poster also posts from an own account.
+    """
+    n_view = rng.binomial(len(followers), content.organic_reach) if len(followers) else 0
+    seen = followers[rng.integers(0, len(followers), n_view)] if n_view else np.empty(0, dtype=np.int64)
+    if params.own_account[poster] > 0:
+        ties = _neighbours(state, int(state.account_node[poster]))
+        seen = np.concatenate([seen, ties[rng.random(len(ties)) < content.ambassador_reach]])
+    return seen[~state.churned[seen]]
+
+
+def gaffe_seeds(seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Viewers of a gaffe who start a negative cascade (about 5%, at most 50; one for a small audience)."""
+    return seen[rng.random(len(seen)) < 0.05][:50] if len(seen) > 20 else seen[:1]
+
+
 def diffuse(
     state: State, params: Params, config: Config, rng: np.random.Generator, posts: Posts,
     followers: np.ndarray, flows: Flows, negative_seeds: list[np.ndarray], reached: np.ndarray,
@@ -99,12 +249,7 @@ def diffuse(
     content, cust = config.content, config.customers
     viewers, post_of = [], []
     for i in range(len(posts)):
-        n_view = rng.binomial(len(followers), content.organic_reach) if len(followers) else 0
-        seen = followers[rng.integers(0, len(followers), n_view)] if n_view else np.empty(0, dtype=np.int64)
-        if params.own_account[posts.poster[i]] > 0:
-            ties = _neighbours(state, int(state.account_node[posts.poster[i]]))
-            seen = np.concatenate([seen, ties[rng.random(len(ties)) < content.ambassador_reach]])
-        seen = seen[~state.churned[seen]]
+        seen = post_audience(state, params, content, rng, followers, posts.poster[i])
         viewers.append(seen)
         post_of.append(np.full(len(seen), i))
     viewer = np.concatenate(viewers).astype(np.int64)
@@ -113,7 +258,7 @@ def diffuse(
     reached[viewer] = True
     quality = posts.quality[post]
     promoting = posts.promoting[post]
-    state.awareness[viewer] += cust.awareness_gain * (1.0 - state.awareness[viewer])
+    state.awareness[viewer] = awareness_after_exposure(state.awareness[viewer], cust.awareness_gain)
 
     # promotion overload: sentiment falls, some followers leave
     promo_viewer = viewer[promoting]
@@ -125,12 +270,10 @@ def diffuse(
         flows["unfollows"] += int(state.follows[leave].sum())
         state.follows[leave] = False
 
-    type_mult = np.where(promoting, content.promoting_multiplier, content.relating_multiplier)
-    per_view = content.engagement_rate / max(content.organic_reach, 1e-9)
-    p_engage = np.clip(per_view * quality * type_mult * (1.0 + 0.5 * state.sentiment[viewer]), 0, 1)
+    p_engage = engagement_probability(content, quality, promoting, state.sentiment[viewer])
     engaged = rng.random(len(viewer)) < p_engage
     eng = viewer[engaged]
-    state.sentiment[eng] += content.sentiment_lift * quality[engaged] * np.where(promoting[engaged], 0.5, 1.0)
+    state.sentiment[eng] += engagement_lift(content, quality[engaged], promoting[engaged])
     flows["engagements"] += len(eng)
     flows["mentions_positive"] += len(eng)
     newcomers = viewer[~state.follows[viewer]]
@@ -143,8 +286,7 @@ def diffuse(
         mask = engaged & (promoting == is_promo)
         if not mask.any():
             continue
-        mult = content.promoting_multiplier if is_promo else content.relating_multiplier
-        p = min(1.0, content.reshare_prob * float(quality[mask].mean()) * mult / content.relating_multiplier)
+        p = reshare_probability(content, float(quality[mask].mean()), is_promo)
         seeds = viewer[mask]
         active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=susceptible)
         active[seeds] = False
@@ -153,12 +295,11 @@ def diffuse(
         flows["mentions_positive"] += len(shared)
         flows["impressions"] += len(shared)
         reached[shared] = True
-        state.awareness[shared] += cust.awareness_gain * (1.0 - state.awareness[shared])
-        state.sentiment[shared] += 0.5 * content.sentiment_lift * float(quality[mask].mean())
+        state.awareness[shared] = awareness_after_exposure(state.awareness[shared], cust.awareness_gain)
+        state.sentiment[shared] += share_lift(content, float(quality[mask].mean()))
     for i in np.flatnonzero(posts.gaffe):
-        seen = viewers[i]
-        if len(seen):
-            negative_seeds.append(seen[rng.random(len(seen)) < 0.05][:50] if len(seen) > 20 else seen[:1])
+        if len(viewers[i]):
+            negative_seeds.append(gaffe_seeds(viewers[i], rng))
 
 
 def negative_spread(
@@ -168,13 +309,19 @@ def negative_spread(
     """A negative cascade (gaffe, complaint, crisis): mentions and sentiment loss; returns its size."""
     if len(seeds) == 0:
         return 0
-    p = config.content.negative_transmissibility if transmissibility is None else transmissibility
-    active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned)
-    hit = np.flatnonzero(active)
+    hit = negative_cascade(state, config, rng, seeds, transmissibility)
     state.sentiment[hit] -= config.content.negative_hit
-    state.awareness[hit] += config.customers.awareness_gain * (1.0 - state.awareness[hit])
+    state.awareness[hit] = awareness_after_exposure(state.awareness[hit], config.customers.awareness_gain)
     flows["mentions_negative"] += len(hit)
     return len(hit)
+
+
+def negative_cascade(
+    state: State, config: Config, rng: np.random.Generator, seeds: np.ndarray, transmissibility: float | None = None
+) -> np.ndarray:
+    """Customers a negative cascade from ``seeds`` reaches (seeds included), over active customers."""
+    p = config.content.negative_transmissibility if transmissibility is None else transmissibility
+    return np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned))
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,32 +334,28 @@ def raise_needs(
 ) -> dict[str, np.ndarray]:
     """Active customers raise public inquiries (Poisson, continuous times); returns new rows."""
     cust = config.customers
-    mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
-    mix[TECHNICAL] *= tech_factor
+    mix = inquiry_mix(cust, tech_factor)
     weight = np.where(state.churned, 0.0, state.activity)
     cumulative = np.cumsum(weight)
-    total = cumulative[-1] * cust.inquiry_rate_per_day / HOURS_PER_DAY * dt * mix.sum()
+    total = needs_rate(cust, cumulative[-1], dt, mix)
     n = rng.poisson(total) if total > 0 else 0
     customer = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), len(weight) - 1)
     kind = rng.choice(len(INQUIRY_TYPES), size=n, p=mix / mix.sum()).astype(np.int8)
     t_raise = t + np.sort(rng.random(n)) * dt
-    mean_patience = np.where(kind == COMPLAINT, cust.complaint_patience_hours, cust.patience_hours)
-    patience = rng.exponential(mean_patience * (1.0 if np.isinf(cust.patience_scale) else cust.patience_scale))
-    if np.isinf(cust.patience_scale):
-        patience = np.full(n, np.inf)
-    handling_h = config.support.handling_minutes / 60.0
-    if config.support.handling_distribution == "exponential":
-        service = rng.exponential(handling_h, n)
-    else:
-        sigma2 = np.log1p(config.support.handling_cv**2)
-        service = rng.lognormal(np.log(handling_h) - sigma2 / 2, np.sqrt(sigma2), n)
-    flows["inquiries"] += n
+    patience = draw_patience(cust, kind, rng)
+    service = draw_handling_hours(config.support, rng, n)
+    count_needs(kind, flows)
+    return {"customer": customer, "kind": kind, "t_raise": t_raise, "patience": patience,
+            "service_h": service, "u_resolve": rng.random(n)}
+
+
+def count_needs(kind: np.ndarray, flows: Flows) -> None:
+    """Count a step's new inquiries: all, ideas, and the public mentions they make."""
+    flows["inquiries"] += len(kind)
     flows["ideas_raised"] += int((kind == IDEA).sum())
     negative = (kind == COMPLAINT) | (kind == TECHNICAL)
     flows["mentions_negative"] += int(negative.sum())
     flows["mentions_neutral"] += int((~negative).sum())
-    return {"customer": customer, "kind": kind, "t_raise": t_raise, "patience": patience,
-            "service_h": service, "u_resolve": rng.random(n)}
 
 
 def route(
@@ -324,42 +467,59 @@ def respond(
     dept_skill: np.ndarray, flows: Flows, negative_seeds: list[np.ndarray], answer_times: list[np.ndarray],
 ) -> None:
     """Irate customers when patience runs out; answers lift or lower sentiment; closed inquiries logged."""
-    table, support, inno = state.inquiries, config.support, config.innovation
+    table, support = state.inquiries, config.support
     if len(table) == 0:
         return
     t1 = t + dt
-    deadline = table["t_raise"] + table["patience"]
-    irate = ~table["done_irate"] & (deadline < t1) & (table["t_start"] > deadline)
-    who = table["customer"][irate]
+    who = run_out_of_patience(table, t1, flows)
     state.sentiment[who] -= support.irate_drop
-    table["irate"][irate] = True
-    table["done_irate"][irate] = True
     complain = who[rng.random(len(who)) < support.complaint_share]
     negative_seeds.append(complain)
-    flows["irate"] += len(who)
     flows["complaints_public"] += len(complain)
     flows["mentions_negative"] += len(complain)
 
-    finished = ~table["done_answer"] & (table["t_end"] < t1)
-    rows = np.flatnonzero(finished)
+    rows, resolved, wait = deliver_answers(table, support, t1, dept_skill, flows, answer_times)
     if len(rows):
-        owner = table["owner"][rows]
-        p_resolve = support.resolution_prob * (0.5 + 0.5 * dept_skill[owner])
-        resolved = table["u_resolve"][rows] < p_resolve
-        table["resolved"][rows] = resolved
-        wait = table["t_start"][rows] - table["t_raise"][rows]
         who = table["customer"][rows]
-        lift = support.answer_lift * np.exp(-wait / support.lift_decay_hours)
-        state.sentiment[who] += np.where(resolved, lift, -support.unresolved_drop)
+        state.sentiment[who] += np.where(resolved, answer_lift(support, wait), -support.unresolved_drop)
         fast = resolved & (wait <= 1.0) & (rng.random(len(rows)) < support.advocate_conversion)
         state.sentiment[who[fast]] = np.maximum(state.sentiment[who[fast]], config.customers.advocate_threshold + 0.05)
         state.follows[who[fast]] = True
-        table["done_answer"][rows] = True
-        table["done_irate"][rows] = True
-        flows["answered"] += len(rows)
-        flows["resolved"] += int(resolved.sum())
-        answer_times.append(wait)
+    innovate(state, config, rng, t, dt, flows)
 
+
+def run_out_of_patience(table: Any, t1: float, flows: Flows) -> np.ndarray:
+    """Mark inquiries whose patience ran out unanswered before ``t1`` irate; returns their customers."""
+    deadline = table["t_raise"] + table["patience"]
+    irate = ~table["done_irate"] & (deadline < t1) & (table["t_start"] > deadline)
+    table["irate"][irate] = True
+    table["done_irate"][irate] = True
+    flows["irate"] += int(irate.sum())
+    return table["customer"][irate]
+
+
+def deliver_answers(
+    table: Any, support: Any, t1: float, dept_skill: np.ndarray, flows: Flows, answer_times: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Answers finished before ``t1``: resolved or not, and the wait; returns (rows, resolved, wait)."""
+    rows = np.flatnonzero(~table["done_answer"] & (table["t_end"] < t1))
+    if not len(rows):
+        return rows, np.zeros(0, dtype=bool), np.zeros(0)
+    resolved = table["u_resolve"][rows] < resolution_probability(support, dept_skill[table["owner"][rows]])
+    table["resolved"][rows] = resolved
+    wait = table["t_start"][rows] - table["t_raise"][rows]
+    table["done_answer"][rows] = True
+    table["done_irate"][rows] = True
+    flows["answered"] += len(rows)
+    flows["resolved"] += int(resolved.sum())
+    answer_times.append(wait)
+    return rows, resolved, wait
+
+
+def innovate(state: State, config: Config, rng: np.random.Generator, t: float, dt: float, flows: Flows) -> None:
+    """Ideas reaching their owner this step are captured, some implemented later; closed inquiries logged."""
+    table, inno = state.inquiries, config.innovation
+    t1 = t + dt
     captured = (table["kind"] == IDEA) & (table["t_queue"] >= t) & (table["t_queue"] < t1)
     n_captured = int(captured.sum())
     if n_captured:
@@ -386,20 +546,18 @@ def customer_dynamics(
     active = ~state.churned
     a = state.adjacency
     neighbour_mean = (a @ state.sentiment) / np.maximum(state.degree, 1.0)
-    pull = 1.0 - decay(cust.sentiment_drift_per_day, dt)
+    pull = sentiment_pull(cust, dt)
     has_ties = state.degree > 0
     state.sentiment += np.where(has_ties, pull * (neighbour_mean - state.sentiment), 0.0)
     np.clip(state.sentiment, -1.0, 1.0, out=state.sentiment)
     state.promo_load *= decay(1.0, dt)
     state.awareness *= decay(cust.awareness_decay_per_day, dt)
-    base = -np.log1p(-cust.churn_per_year) / (365.0 * HOURS_PER_DAY)
-    p_churn = base * dt * np.exp(-cust.churn_sentiment_slope * state.sentiment)
-    leave = active & (rng.random(len(active)) < p_churn)
+    leave = active & (rng.random(len(active)) < churn_probability(cust, state.sentiment, dt))
     state.churned |= leave
     state.follows &= ~leave
     flows["churned"] += int(leave.sum())
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * dt
-    advocates = int((active & (state.sentiment > cust.advocate_threshold) & (state.awareness > 0.3)).sum())
+    advocates = int((active & is_advocate(cust, state.sentiment, state.awareness)).sum())
     detractors = int((active & (state.sentiment < cust.detractor_threshold)).sum())
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)
@@ -411,12 +569,25 @@ def crisis_step(
     """An active crisis adds negative mentions and decays as the organisation responds."""
     if state.crisis_intensity <= 0:
         return
-    n = rng.poisson(state.crisis_intensity * dt)
+    hit = crisis_targets(state, rng, dt)
+    state.sentiment[hit] -= config.content.negative_hit
+    flows["mentions_negative"] += len(hit)
+    contain_crisis(state, params, config, t, dt, flows)
+
+
+def crisis_targets(state: State, rng: np.random.Generator, dt: float) -> np.ndarray:
+    """Active customers an ongoing crisis reaches this step (Poisson in its intensity, with replacement)."""
+    n = rng.poisson(state.crisis_intensity * dt) if state.crisis_intensity > 0 else 0
     active = np.flatnonzero(~state.churned)
-    if n and len(active):
-        hit = active[rng.integers(0, len(active), n)]
-        state.sentiment[hit] -= config.content.negative_hit
-        flows["mentions_negative"] += n
+    if not (n and len(active)):
+        return np.empty(0, dtype=np.int64)
+    return active[rng.integers(0, len(active), n)]
+
+
+def contain_crisis(state: State, params: Params, config: Config, t: float, dt: float, flows: Flows) -> None:
+    """An active crisis decays as the organisation responds; a contained one records its duration."""
+    if state.crisis_intensity <= 0:
+        return
     capability = 0.5 + params.response_capability
     state.crisis_intensity *= np.exp(-config.content.crisis_decay_per_hour * capability * dt)
     flows["crisis_active"] = 1.0
@@ -444,12 +615,6 @@ def people_step(
     """Training raises skill; rewards raise motivation; quotas and overload lower it."""
     people = config.people
     day = dt / HOURS_PER_DAY
-    state.skill += params.training * people.training_gain_per_day * day * (1 - state.skill) * params.social_staff
-    change = (
-        params.rewards * people.rewards_gain_per_day
-        - params.quota * people.quota_drain_per_day
-        - overloaded[dept] * people.overload_drain_per_day
-        + people.recovery_per_day * (people.motivation_mean - state.motivation)
-    )
-    state.motivation = np.clip(state.motivation + change * day * np.maximum(params.social_staff, 0.2), 0, 1)
+    state.skill[:] = skill_after_training(params, people, state.skill, params.social_staff, day)
+    state.motivation = motivation_after(params, people, state.motivation, overloaded[dept], params.social_staff, day)
     state.post_load *= decay(1.0, dt)

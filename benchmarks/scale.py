@@ -1,0 +1,114 @@
+"""The vectorized engine at scale: seconds per step, peak memory and the ratio to a floor.
+
+The floor is measured in the same run, on the same graph: one sparse matrix-vector product
+over the social graph plus one uniform draw per stored edge — the least a step that lets
+every customer look at every tie once can cost. Graph build (networkx) and state set-up
+are timed separately.
+
+    python benchmarks/scale.py --customers 1000000 --steps 168      # one week
+    python benchmarks/scale.py --customers 1000000 --steps 2184     # the full quarter
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simulation.config import load_scenario
+from simulation.core import engine as engine_module
+from simulation.core.engine import VectorEngine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def timed(function, label: str, timings: dict[str, float]):
+    """Wrap a set-up function of the engine module so its wall time is recorded under ``label``."""
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            timings[label] = timings.get(label, 0.0) + time.perf_counter() - start
+
+    return wrapper
+
+
+def floor_seconds(adjacency, rng: np.random.Generator) -> float:
+    """Time of one sparse mat-vec over the graph plus one uniform draw per stored edge."""
+    x = rng.random(adjacency.shape[0])
+    start = time.perf_counter()
+    adjacency @ x
+    rng.random(adjacency.nnz)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--steps", type=int, default=168, help="steps to time (2184 = the full quarter)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "centralized.toml")
+    parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument HTML profile of the steps")
+    args = parser.parse_args()
+
+    config = load_scenario(args.scenario, [f"customers.count={args.customers}", f"simulation.steps={args.steps}"])
+    timings: dict[str, float] = {}
+    for name, label in (("build_social_graph", "graph build (networkx)"), ("to_csr", "to CSR"),
+                        ("build_company", "company"), ("init_state", "customer state"),
+                        ("compile_params", "compile params")):
+        setattr(engine_module, name, timed(getattr(engine_module, name), label, timings))
+    start = time.perf_counter()
+    engine = VectorEngine(config, args.seed)
+    timings["engine set-up, total"] = time.perf_counter() - start
+    memory_build = peak_rss_gb()
+    adjacency = engine.state.adjacency
+    floor_rng = np.random.default_rng(0)
+    floors = [floor_seconds(adjacency, floor_rng) for _ in range(3)]
+
+    profiler = None
+    if args.profile is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+    step_times = []
+    for step in range(args.steps):
+        start = time.perf_counter()
+        engine.step()
+        step_times.append(time.perf_counter() - start)
+        if step % 12 == 11:  # sample the floor throughout, so both see the same machine load
+            floors.append(floor_seconds(adjacency, floor_rng))
+    if profiler is not None:
+        profiler.stop()
+        args.profile.write_text(profiler.output_html())
+        print(profiler.output_text(unicode=False, color=False))
+    step_times = np.array(step_times)
+    per_step = float(step_times.mean())
+    floor = float(np.mean(floors))
+
+    print(f"scenario {args.scenario.name}, {engine.n_customers:,} customers, {adjacency.nnz // 2:,} ties, "
+          f"{engine.company.size} employees, {args.steps} steps timed, seed {args.seed}")
+    print(f"{'part':34s}{'seconds':>12s}")
+    for name, seconds in timings.items():
+        print(f"{name:34s}{seconds:12.2f}")
+    print(f"{'step, mean':34s}{per_step:12.4f}")
+    print(f"{'step, median':34s}{float(np.median(step_times)):12.4f}")
+    print(f"{'step, max':34s}{float(step_times.max()):12.4f}")
+    print(f"{'floor (1 spmv + 1 draw per edge)':34s}{floor:12.4f}  (mean of {len(floors)} samples)")
+    print(f"{'quarter (2184 steps), projected':34s}{per_step * 2184:12.1f}")
+    print(f"peak memory after set-up: {memory_build:.2f} GB; peak for the whole run: {peak_rss_gb():.2f} GB")
+    print(f"ratio_to_floor={per_step / floor:.2f}")
+
+
+if __name__ == "__main__":
+    main()
