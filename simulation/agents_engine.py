@@ -59,6 +59,7 @@ class Customer(FixedAgent):
     awareness = Row()
     follows = Row()
     churned = Row()
+    advocate = Row()
     activity = Row()
     promo_load = Row()
 
@@ -136,6 +137,7 @@ class Customer(FixedAgent):
         if wait <= 1.0 and self.random.random() < support.advocate_conversion:
             self.sentiment = max(self.sentiment, self.config.customers.advocate_threshold + 0.05)
             self.follows = True
+            self.advocate = True
 
     def take_hit(self) -> None:
         """An ongoing crisis reached me."""
@@ -151,7 +153,8 @@ class Customer(FixedAgent):
         """Drift toward my neighbours; promotion load and awareness fade; maybe churn; maybe speak up."""
         cust = self.config.customers
         if self.neighbour_mean is not None:
-            self.sentiment += proc.sentiment_pull(cust, dt) * (self.neighbour_mean - self.sentiment)
+            pull = proc.sentiment_pull(cust, dt) * proc.drift_weight(cust, self.advocate)
+            self.sentiment += pull * (self.neighbour_mean - self.sentiment)
         self.sentiment = min(1.0, max(-1.0, self.sentiment))
         self.promo_load *= proc.decay(1.0, dt)
         self.awareness *= proc.decay(cust.awareness_decay_per_day, dt)
@@ -161,8 +164,9 @@ class Customer(FixedAgent):
             self.churned = True
             self.follows = False
             flows["churned"] += 1
+        self.advocate = proc.advocate_after(cust, self.advocate, self.sentiment, self.awareness, not self.churned)
         rate = cust.voice_rate_per_day / proc.HOURS_PER_DAY * dt
-        if proc.is_advocate(cust, self.sentiment, self.awareness):
+        if self.advocate:
             flows["mentions_positive"] += self.rng.poisson(rate)
         elif self.sentiment < cust.detractor_threshold:
             flows["mentions_negative"] += self.rng.poisson(rate)

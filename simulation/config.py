@@ -86,6 +86,13 @@ class CustomersSection(Section):
     churn_sentiment_slope: float = param(2.0, "churn hazard x exp(-slope x sentiment)", ge=0)
     sentiment_drift_per_day: float = param(0.05, "daily pull of sentiment toward neighbours' mean", ge=0, le=1)
     advocate_threshold: float = param(0.6, "sentiment above which an aware customer is an advocate", ge=-1, le=1)
+    advocate_hysteresis: float = param(
+        0.4, "an advocate stays one until sentiment falls this far below the advocate threshold", ge=0, le=2
+    )
+    advocate_stubbornness: float = param(
+        0.75, "share of the neighbours' pull on sentiment an advocate resists",
+        "stubborn agents in opinion dynamics (e.g. Mobilia 2003; Friedkin & Johnsen 1990)", ge=0, le=1,
+    )
     detractor_threshold: float = param(-0.5, "sentiment below which a customer is a detractor", ge=-1, le=1)
     voice_rate_per_day: float = param(0.05, "daily rate at which advocates/detractors mention the brand", ge=0)
     awareness_gain: float = param(0.2, "awareness gained per exposure, toward 1", ge=0, le=1)

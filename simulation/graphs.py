@@ -262,6 +262,8 @@ def internal_graph(company: Company, org: OrganizationSection) -> nx.Graph:
     ti, tj, tu = company.ties[:, 0].astype(int), company.ties[:, 1].astype(int), company.ties[:, 2]
     same = company.dept[ti] == company.dept[tj]
     present = same | (tu >= org.silo_strength)
+    if not org.agency:  # idle agency staff are not part of the company's network
+        present &= (company.dept[ti] != agency) & (company.dept[tj] != agency)
     for a, b, is_same in zip(ti[present], tj[present], same[present], strict=True):
         graph.add_edge(int(a), int(b), kind="intra" if is_same else "cross")
     managers = np.flatnonzero(company.is_manager)

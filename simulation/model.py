@@ -118,11 +118,7 @@ class CustomerAgent(FixedAgent):
     awareness = property(lambda self: float(self._get("awareness")), doc="brand awareness in [0, 1]")
     churned = property(lambda self: bool(self._get("churned")), doc="has left")
 
-    @property
-    def advocate(self) -> bool:
-        """Sentiment above the advocate threshold, aware, still a customer."""
-        cust = self.model.engine.config.customers
-        return not self.churned and self.sentiment > cust.advocate_threshold and self.awareness > 0.3
+    advocate = property(lambda self: bool(self._get("advocate")), doc="an advocate (sticky, see ODD 7.6)")
 
 
 class EmployeeAgent(mesa.Agent):

@@ -221,7 +221,7 @@ class VectorEngine:
         state, cust = self.state, self.config.customers
         active = ~state.churned
         n_active = max(int(active.sum()), 1)
-        advocates = int((active & (state.sentiment > cust.advocate_threshold) & (state.awareness > 0.3)).sum())
+        advocates = int((active & state.advocate).sum())
         staff = self.params.social_staff > 0
         company = self.company.dept != self.company.agency_index
         recent = (t - state.last_post_h[company]) < 168.0

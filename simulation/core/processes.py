@@ -66,9 +66,9 @@ def on_brand_probability(params: Params, skill: Any) -> Any:
     return np.clip(params.on_brand_offset + params.on_brand_skill_weight * skill, 0, 1)
 
 
-def awareness_after_exposure(awareness: Any, gain: float) -> Any:
-    """Awareness after one exposure to the brand: a step ``gain`` of the way toward 1."""
-    return awareness + gain * (1.0 - awareness)
+def awareness_after_exposure(awareness: Any, gain: float, count: Any = 1) -> Any:
+    """Awareness after ``count`` exposures to the brand: each a step ``gain`` of the way toward 1."""
+    return 1.0 - (1.0 - awareness) * (1.0 - gain) ** count
 
 
 def engagement_probability(content: Any, quality: Any, promoting: Any, sentiment: Any) -> Any:
@@ -146,8 +146,19 @@ def churn_probability(cust: Any, sentiment: Any, dt: float) -> Any:
 
 
 def is_advocate(cust: Any, sentiment: Any, awareness: Any) -> Any:
-    """Sentiment above the advocate threshold and aware of the brand."""
+    """Sentiment above the advocate threshold and aware of the brand: the condition to become one."""
     return (sentiment > cust.advocate_threshold) & (awareness > 0.3)
+
+
+def advocate_after(cust: Any, advocate: Any, sentiment: Any, awareness: Any, active: Any) -> Any:
+    """Advocacy is sticky: become one above the threshold, stay one until well below it."""
+    stays = advocate & (sentiment >= cust.advocate_threshold - cust.advocate_hysteresis)
+    return (stays | is_advocate(cust, sentiment, awareness)) & active
+
+
+def drift_weight(cust: Any, advocate: Any) -> Any:
+    """Share of the neighbours' pull a customer feels (advocates are stubborn)."""
+    return 1.0 - cust.advocate_stubbornness * advocate
 
 
 def skill_after_training(params: Params, people: Any, skill: Any, social_staff: Any, day: float) -> Any:
@@ -258,14 +269,15 @@ def diffuse(
     reached[viewer] = True
     quality = posts.quality[post]
     promoting = posts.promoting[post]
-    state.awareness[viewer] = awareness_after_exposure(state.awareness[viewer], cust.awareness_gain)
+    seen, times = np.unique(viewer, return_counts=True)  # a customer may see several posts a step
+    state.awareness[seen] = awareness_after_exposure(state.awareness[seen], cust.awareness_gain, times)
 
     # promotion overload: sentiment falls, some followers leave
     promo_viewer = viewer[promoting]
     if len(promo_viewer):
         np.add.at(state.promo_load, promo_viewer, 1.0)
         over = promo_viewer[state.promo_load[promo_viewer] > cust.promo_tolerance_per_day]
-        state.sentiment[over] -= cust.overload_penalty
+        np.subtract.at(state.sentiment, over, cust.overload_penalty)
         leave = over[rng.random(len(over)) < cust.unfollow_prob]
         flows["unfollows"] += int(state.follows[leave].sum())
         state.follows[leave] = False
@@ -273,7 +285,7 @@ def diffuse(
     p_engage = engagement_probability(content, quality, promoting, state.sentiment[viewer])
     engaged = rng.random(len(viewer)) < p_engage
     eng = viewer[engaged]
-    state.sentiment[eng] += engagement_lift(content, quality[engaged], promoting[engaged])
+    np.add.at(state.sentiment, eng, engagement_lift(content, quality[engaged], promoting[engaged]))
     flows["engagements"] += len(eng)
     flows["mentions_positive"] += len(eng)
     newcomers = viewer[~state.follows[viewer]]
@@ -472,7 +484,7 @@ def respond(
         return
     t1 = t + dt
     who = run_out_of_patience(table, t1, flows)
-    state.sentiment[who] -= support.irate_drop
+    np.subtract.at(state.sentiment, who, support.irate_drop)
     complain = who[rng.random(len(who)) < support.complaint_share]
     negative_seeds.append(complain)
     flows["complaints_public"] += len(complain)
@@ -481,10 +493,11 @@ def respond(
     rows, resolved, wait = deliver_answers(table, support, t1, dept_skill, flows, answer_times)
     if len(rows):
         who = table["customer"][rows]
-        state.sentiment[who] += np.where(resolved, answer_lift(support, wait), -support.unresolved_drop)
+        np.add.at(state.sentiment, who, np.where(resolved, answer_lift(support, wait), -support.unresolved_drop))
         fast = resolved & (wait <= 1.0) & (rng.random(len(rows)) < support.advocate_conversion)
         state.sentiment[who[fast]] = np.maximum(state.sentiment[who[fast]], config.customers.advocate_threshold + 0.05)
         state.follows[who[fast]] = True
+        state.advocate[who[fast]] = True
     innovate(state, config, rng, t, dt, flows)
 
 
@@ -546,7 +559,7 @@ def customer_dynamics(
     active = ~state.churned
     a = state.adjacency
     neighbour_mean = (a @ state.sentiment) / np.maximum(state.degree, 1.0)
-    pull = sentiment_pull(cust, dt)
+    pull = sentiment_pull(cust, dt) * drift_weight(cust, state.advocate)
     has_ties = state.degree > 0
     state.sentiment += np.where(has_ties, pull * (neighbour_mean - state.sentiment), 0.0)
     np.clip(state.sentiment, -1.0, 1.0, out=state.sentiment)
@@ -556,8 +569,9 @@ def customer_dynamics(
     state.churned |= leave
     state.follows &= ~leave
     flows["churned"] += int(leave.sum())
+    state.advocate = advocate_after(cust, state.advocate, state.sentiment, state.awareness, ~state.churned)
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * dt
-    advocates = int((active & is_advocate(cust, state.sentiment, state.awareness)).sum())
+    advocates = int(state.advocate.sum())
     detractors = int((active & (state.sentiment < cust.detractor_threshold)).sum())
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)
@@ -570,7 +584,7 @@ def crisis_step(
     if state.crisis_intensity <= 0:
         return
     hit = crisis_targets(state, rng, dt)
-    state.sentiment[hit] -= config.content.negative_hit
+    np.subtract.at(state.sentiment, hit, config.content.negative_hit)
     flows["mentions_negative"] += len(hit)
     contain_crisis(state, params, config, t, dt, flows)
 

@@ -77,6 +77,7 @@ class State:
     awareness: np.ndarray
     sentiment: np.ndarray
     churned: np.ndarray
+    advocate: np.ndarray  # sticky: entered above the threshold, left well below it (hysteresis)
     activity: np.ndarray
     promo_load: np.ndarray  # promotional exposures in the last day (decaying)
     # employees
@@ -131,6 +132,7 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
         awareness=awareness,
         sentiment=sentiment,
         churned=np.zeros(n, dtype=bool),
+        advocate=(sentiment > cust.advocate_threshold) & (awareness > 0.3),
         activity=activity,
         promo_load=np.zeros(n),
         skill=skill,
