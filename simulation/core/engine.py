@@ -218,7 +218,7 @@ class VectorEngine:
         return np.bincount(dept, weights=self.state.skill, minlength=len(counts)) / np.maximum(counts, 1)
 
     def _record(self, flows: dict[str, float], answers: list[np.ndarray], waiting: np.ndarray, t: float) -> dict:
-        state, cust = self.state, self.config.customers
+        state = self.state
         active = ~state.churned
         n_active = max(int(active.sum()), 1)
         advocates = int((active & state.advocate).sum())
