@@ -36,6 +36,9 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+KEEP_NETWORKX_UP_TO = 100_000
+
+
 class VectorEngine:
     """A run of the model on structure-of-arrays state (the fast engine).
 
@@ -51,10 +54,10 @@ class VectorEngine:
         self.config = config
         self.rngs = streams(self.seed)
         self.company: Company = build_company(config.organization, self.rngs["company"])
-        self.social_graph: nx.Graph = build_social_graph(
-            config.network, config.customers.count, self.rngs["social_graph"]
-        )
-        self.state: State = init_state(config, self.company, to_csr(self.social_graph), self.rngs["customers"])
+        graph = build_social_graph(config.network, config.customers.count, self.rngs["social_graph"])
+        self.state: State = init_state(config, self.company, to_csr(graph), self.rngs["customers"])
+        # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
+        self._social_graph: nx.Graph | None = graph if graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO else None
         self.params, self.structure = compile_params(config, self.company)
         self._adoption: tuple[Params, Params, int, int] | None = None
         self.schedule = expand_schedule(list(config.interventions))
@@ -65,6 +68,13 @@ class VectorEngine:
         self._negative: list[np.ndarray] = []
 
     # ---------------------------------------------------------------------------------------
+    @property
+    def social_graph(self) -> nx.Graph:
+        """The customers' social graph as networkx (rebuilt from the CSR matrix for large runs)."""
+        if self._social_graph is None:
+            self._social_graph = nx.from_scipy_sparse_array(self.state.adjacency)
+        return self._social_graph
+
     @property
     def n_customers(self) -> int:
         """Number of nodes in the social graph."""
