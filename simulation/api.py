@@ -28,5 +28,5 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
             model.step()
             bar.update()
     result = model.engine.result(time.perf_counter() - start)
-    model.remove_all_agents()
+    model.release()
     return result

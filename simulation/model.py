@@ -4,6 +4,8 @@ Departments are ``mesa.Agent``s that make the department-level decisions (when t
 duty, hence when they post and answer). Customers and employees are reachable as Mesa
 agents too — light views on the engine's arrays — so ``model.agents``, ``DataCollector``
 and Mesa's visualization work; views are created for runs up to ``VIEW_LIMIT`` customers.
+With ``engine = "agents"`` the customers and employees are full agents with their own
+``step()``, in ``model.population`` (a Mesa model of their own), and no views are made.
 """
 
 from __future__ import annotations
@@ -163,9 +165,11 @@ class SocialMediaOrgModel(mesa.Model):
         self.departments = mesa.agent.AgentSet(
             [DepartmentAgent(self, i) for i in range(len(self.engine.company.departments))], random=self.random
         )
+        # The agents engine has real customer and employee agents of its own (``model.population``).
+        self.population: mesa.Model | None = getattr(self.engine, "population", None)
         views = self.engine.n_customers <= VIEW_LIMIT if agent_views == "auto" else bool(agent_views)
         self.grid: Network | None = None
-        if views:
+        if views and self.population is None:
             self.grid = Network(self.engine.social_graph, random=self.random)
             for i in range(self.engine.n_customers):
                 CustomerAgent(self, i).cell = self.grid[i]
@@ -200,8 +204,14 @@ class SocialMediaOrgModel(mesa.Model):
     def finish(self) -> RunResult:
         """Return the result and release the Mesa agent registry (call when a run ends)."""
         result = self.result()
-        self.remove_all_agents()
+        self.release()
         return result
+
+    def release(self) -> None:
+        """Remove every agent (Mesa's class-level registry would otherwise keep them across runs)."""
+        self.remove_all_agents()
+        if self.population is not None:
+            self.population.remove_all_agents()
 
 
 def _reporter(name: str):  # noqa: ANN202 - a DataCollector callable

@@ -78,3 +78,13 @@ def test_every_shipped_scenario_runs(scenario_dir):
         cfg = cfg.with_values({"simulation.steps": steps})
         result = run(cfg)
         assert len(result.timeseries) == steps, path.name
+
+
+def test_agents_engine_has_its_own_population_and_no_duplicate_views():
+    cfg = build_config({"customers": {"count": 200}, "simulation": {"steps": 10, "engine": "agents"}})
+    model = SocialMediaOrgModel(cfg, seed=4)
+    model.step()
+    assert CustomerAgent not in model.agents_by_type  # no views on top of the real agents
+    assert len(model.population.agents) == 200 + model.engine.company.size
+    model.release()
+    assert len(model.agents) == 0 and len(model.population.agents) == 0
