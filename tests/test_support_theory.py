@@ -4,11 +4,9 @@ With hand-offs off, full listening coverage, no latency, infinite patience, staf
 the clock and exponential handling, every owner is an M/M/c queue.
 """
 
-import math
-
 import numpy as np
 
-from simulation import build_config, run
+from simulation import analysis, run
 from simulation.theory import erlang_c_mean_wait, erlang_c_wait_cdf, erlang_c_wait_probability
 
 SERVERS, SERVICE_RATE, LOAD, CUSTOMERS = 3, 4.0, 0.6, 5000
@@ -16,17 +14,7 @@ ARRIVAL_RATE = LOAD * SERVERS * SERVICE_RATE
 
 
 def mmc_config():
-    owners = {k: "customer_service" for k in ("product_question", "technical_problem", "service_complaint", "idea")}
-    return build_config({
-        "customers": {"count": CUSTOMERS, "activity_sigma": 0.0, "churn_per_year": 0.0,
-                      "inquiry_rate_per_day": ARRIVAL_RATE * 24 / CUSTOMERS, "patience_scale": math.inf},
-        "simulation": {"steps": 3000},
-        "organization": {"posters": [], "listeners": ["customer_service"], "listening_coverage": 1.0,
-                         "listening_latency_hours": 0.0, "social_share": {"customer_service": 0.15}},
-        "support": {"handoffs": False, "staffed_hours": [0, 24], "handling_minutes": 60 / SERVICE_RATE,
-                    "owners": owners},
-        "innovation": {"implement_prob": 0.0},
-    })
+    return analysis.mmc_config(SERVERS, SERVICE_RATE, LOAD, customers=CUSTOMERS, steps=3000)
 
 
 def test_support_process_reproduces_erlang_c():
