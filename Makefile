@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint notebooks bench app clean
+.PHONY: demo test lint notebooks bench app clean chromium app-assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/silosim compare scenarios/centralized.toml scenarios/democratized.toml \
 		scenarios/center_of_excellence.toml --replicates 4 --workers 2 --out out/demo
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium app-assets
 	$(PY) -m pytest -q -n 2
+
+# The browser test drives Debian's chromium (Playwright cannot download its own browser here).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Solara's page assets, fetched from the npm registry into Solara's CDN cache (no CDN needed).
+app-assets: $(VENV)/.installed-dev
+	$(PY) -m simulation.app.assets
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check simulation tests benchmarks
@@ -38,6 +46,7 @@ bench: $(VENV)/.installed
 
 app: $(VENV)/.installed
 	$(PIP) install --quiet -e ".[app]"
+	$(PY) -m simulation.app.assets || true
 	$(VENV)/bin/silosim app
 
 clean:
