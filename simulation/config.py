@@ -54,6 +54,7 @@ class SimulationSection(Section):
         "vectorized", "vectorized array core, or one Mesa agent per customer/employee (reference)"
     )
     step_hours: float = param(1.0, "hours per step; all rates are per hour and scale with it", gt=0, le=24)
+    start_hour: int = param(0, "hour of day of the first step (0 = midnight)", ge=0, le=23)
 
 
 class CustomersSection(Section):

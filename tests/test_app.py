@@ -75,7 +75,7 @@ def test_both_models_share_company_and_customers_and_step_together(controls):
         comparison.step(5)
         assert left.steps_done == right.steps_done == 6 == comparison.steps_done
         assert len(left.records) == len(right.records) == 6
-        assert comparison.clock() == "day 1, 06:00 (6 h)"
+        assert comparison.clock() == "day 1, 14:00 (6 h simulated)"  # the class starts at 08:00
         assert set(comparison.summaries["left"]) >= {"share_of_voice", "silo_index"}
     finally:
         comparison.close()

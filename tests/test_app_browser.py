@@ -102,7 +102,7 @@ def test_change_model_and_silo_then_step_changes_kpis(server: str, tmp_path: Pat
                 page.wait_for_function("old => document.querySelector('.silosim-kpis').innerText !== old", arg=shown)
                 shown = kpis.inner_text()
             assert shown != first
-            page.get_by_text("day 1, 05:00").wait_for()  # five one-hour steps
+            page.get_by_text("day 1, 13:00").wait_for()  # five one-hour steps from 08:00
             page.screenshot(path=str(tmp_path / "app.png"))
             kpis.scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / "app-kpis.png"))

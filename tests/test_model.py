@@ -88,3 +88,11 @@ def test_agents_engine_has_its_own_population_and_no_duplicate_views():
     assert len(model.population.agents) == 200 + model.engine.company.size
     model.release()
     assert len(model.agents) == 0 and len(model.population.agents) == 0
+
+
+def test_start_hour_sets_the_clock_and_staffing():
+    cfg = build_config({"customers": {"count": 300}, "simulation": {"steps": 3, "start_hour": 9}})
+    model = SocialMediaOrgModel(cfg, seed=1, agent_views=False)
+    model.step()
+    assert model.engine.hours == 10.0
+    assert all(d.on_duty for d in model.departments)  # 09:00 is inside the default staffed hours

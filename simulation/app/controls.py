@@ -87,10 +87,14 @@ class Controls:
         """The validated config the model on ``side`` gets."""
         base = build_config({
             "name": self.label(side),
-            "simulation": {"seed": int(self.seed)},
+            # start at 08:00, when staff are on duty, so the class sees work from the first step
+            "simulation": {"seed": int(self.seed), "start_hour": CLASS_START_HOUR},
             "customers": {"count": int(self.customers)},
         })
         return base.with_values(self.side(side).values())
+
+
+CLASS_START_HOUR = 8
 
 
 def default_controls() -> Controls:

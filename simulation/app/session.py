@@ -69,9 +69,10 @@ class Comparison:
                 self.summaries = {side: self.models[side].result().summary for side in SIDES}
 
     def clock(self) -> str:
-        """Simulated time so far, e.g. ``day 3, 14:00 (62 h)``."""
-        hours = self.models["left"].engine.hours
-        return f"day {int(hours // 24) + 1}, {int(hours % 24):02d}:00 ({hours:.0f} h)"
+        """Simulated clock and time so far, e.g. ``day 3, 14:00 (54 h simulated)``."""
+        engine = self.models["left"].engine
+        hours, elapsed = engine.hours, engine.steps_done * engine.config.simulation.step_hours
+        return f"day {int(hours // 24) + 1}, {int(hours % 24):02d}:00 ({elapsed:.0f} h simulated)"
 
     # --- tables and exports ------------------------------------------------------------------
     def kpi_frame(self, names: tuple[str, ...] = HEADLINE) -> pd.DataFrame:

@@ -56,6 +56,7 @@ class VectorEngine:
         self.company: Company = build_company(config.organization, self.rngs["company"])
         graph = build_social_graph(config.network, config.customers.count, self.rngs["social_graph"])
         self.state: State = init_state(config, self.company, to_csr(graph), self.rngs["customers"])
+        self.state.hours = float(config.simulation.start_hour)
         # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
         self._social_graph: nx.Graph | None = graph if graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO else None
         self.params, self.structure = compile_params(config, self.company)
