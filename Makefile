@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/silosim compare scenarios/centralized.toml scenarios/democratized.toml \
-		scenarios/center_of_excellence.toml --replicates 4 --workers 2 --out out/demo
+		scenarios/center_of_excellence.toml --replicates 4 --workers 2 --out out/demo --overwrite
 
 test: $(VENV)/.installed-dev chromium app-assets
 	$(PY) -m pytest -q -n 2

@@ -149,7 +149,7 @@ def presets() -> None:
 
 
 # Command groups living next to the layers they drive; each module has ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ("simulation.app_cli",)
+COMMAND_MODULES: tuple[str, ...] = ("simulation.app_cli", "simulation.batch_cli")
 
 
 def _register_commands() -> None:

@@ -1,0 +1,180 @@
+"""Where runs execute: in this process, a local process pool, or a Dask cluster.
+
+Every executor calls the same top-level :func:`run_payload` on plain dicts, so results
+do not depend on where a run executed. Workers return the time series as Parquet bytes;
+only the parent process writes files, so a remote Dask cluster needs no shared disk.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+EXECUTORS = ("local", "dask")
+
+
+def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one spec (``run_id``, ``config`` JSON, ``seed``, ``keep_timeseries``); never raises.
+
+    Returns:
+        ``run_id``, ``status`` ("ok" or "failed"), ``error`` (one line), ``summary`` (KPI ->
+        value), ``timeseries`` (Parquet bytes or None), ``wall_seconds``, ``meta``.
+    """
+    start = time.perf_counter()
+    out: dict[str, Any] = {"run_id": payload["run_id"], "status": "ok", "error": "", "summary": {},
+                           "timeseries": None, "meta": {}}
+    try:
+        from simulation.api import run
+        from simulation.config import Config
+
+        config = Config.model_validate_json(payload["config"])
+        result = run(config, seed=payload["seed"])
+        out["summary"] = {k: float(v) for k, v in result.summary.items()}
+        out["meta"] = {k: v for k, v in result.meta.items() if k != "wall_seconds"}
+        if payload.get("keep_timeseries", True):
+            buffer = io.BytesIO()
+            result.timeseries.to_parquet(buffer, index=False, compression="zstd")
+            out["timeseries"] = buffer.getvalue()
+    except Exception as err:  # noqa: BLE001 - a failed run is recorded, the batch goes on
+        message = " ".join(str(err).split()) or "no message"
+        out.update(status="failed", error=f"{type(err).__name__}: {message}"[:500], summary={}, timeseries=None)
+    out["wall_seconds"] = time.perf_counter() - start
+    return out
+
+
+def _result_or_failure(future: Any, payload: dict) -> dict:
+    """A finished future's result, or a failed result when the worker itself died."""
+    try:
+        return future.result()
+    except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
+        return {"run_id": payload["run_id"], "status": "failed", "error": f"{type(err).__name__}: worker lost ({err})",
+                "summary": {}, "timeseries": None, "meta": {}, "wall_seconds": float("nan")}
+
+
+class Executor(Protocol):
+    """Runs payloads and yields results as they finish (any order)."""
+
+    def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
+        """Yield ``fn(payload)`` for every payload as each finishes."""
+        ...
+
+    def close(self) -> None:
+        """Release workers (cancelling what is still queued)."""
+        ...
+
+
+class SerialExecutor:
+    """Runs in this process, one after the other (also sees presets/KPIs registered here)."""
+
+    def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
+        """Yield results in submission order."""
+        for payload in payloads:
+            yield fn(payload)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class LocalExecutor:
+    """A pool of ``workers`` spawned processes, fed at most ``2 x workers`` runs ahead."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
+        """Submit lazily (bounded memory) and yield as runs finish."""
+        pending: dict[Future, dict] = {}
+        queue = iter(payloads)
+        for payload in queue:
+            pending[self._submit(fn, payload)] = payload
+            if len(pending) >= 2 * self.workers:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                payload = pending.pop(future)
+                for following in queue:
+                    pending[self._submit(fn, following)] = following
+                    break
+                yield _result_or_failure(future, payload)
+
+    def _submit(self, fn: Callable[[dict], dict], payload: dict) -> Future:
+        """Submit, or a future holding the error when the pool is broken (a worker died)."""
+        try:
+            return self.pool.submit(fn, payload)
+        except BrokenProcessPool as err:
+            future: Future = Future()
+            future.set_exception(err)
+            return future
+
+    def close(self) -> None:
+        """Cancel queued runs and stop the workers."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """A Dask cluster: a new ``LocalCluster`` of ``workers`` processes, or an existing scheduler."""
+
+    def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(scheduler, timeout="20s")
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+
+    def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
+        """Submit lazily (bounded memory) and yield as runs finish."""
+        from distributed import as_completed
+
+        queue = iter(payloads)
+        submitted: dict[str, dict] = {}
+
+        def submit(payload: dict) -> Any:
+            future = self.client.submit(fn, payload, pure=False)
+            submitted[future.key] = payload
+            return future
+
+        futures = as_completed([submit(p) for _, p in zip(range(2 * self.workers), queue, strict=False)])
+        for future in futures:
+            result = _result_or_failure(future, submitted.pop(future.key))
+            future.release()
+            for payload in queue:
+                futures.add(submit(payload))
+                break
+            yield result
+
+    def close(self) -> None:
+        """Disconnect, and stop the cluster if this executor started it."""
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(
+    executor: str = "local", workers: int = 1, scheduler: str | None = None, *, processes: bool = True
+) -> Executor:
+    """The executor for ``--executor``/``--workers``/``--scheduler`` (a scheduler implies Dask).
+
+    ``processes=False`` runs a Dask ``LocalCluster`` in threads of this process (quick to start).
+    """
+    if scheduler is not None:
+        return DaskExecutor(workers, scheduler)
+    if executor == "dask":
+        return DaskExecutor(workers, processes=processes)
+    if executor != "local":
+        raise ValueError(f"--executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
+    return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

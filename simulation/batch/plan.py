@@ -1,0 +1,213 @@
+"""What a batch runs: scenarios x parameter points x replicates, expanded into run specs.
+
+Every spec carries its validated config as JSON, its seed and a stable run id
+(``<scenario>-p<point>-r<replicate>``), so a batch can be split across processes or
+machines and resumed. Replicate ``i`` gets the same seed under every scenario and every
+parameter point (common random numbers): differences come from the organisation, not luck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulation.config import Config, parse_value
+from simulation.errors import ScenarioError
+from simulation.rng import replicate_seeds
+
+ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a batch: which scenario, at which parameter values, on which seed."""
+
+    run_id: str
+    scenario: str
+    point: int
+    values: dict[str, Any]
+    replicate: int
+    seed: int
+    config_hash: str
+    config_json: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole batch: its specs in run-id order and how they were designed."""
+
+    kind: str  # "compare", "sweep" or "sensitivity"
+    specs: tuple[RunSpec, ...]
+    params: tuple[str, ...] = ()
+    seed: int = 0
+    replicates: int = 1
+    design: dict[str, Any] = field(default_factory=dict)  # sampler, ranges, n (for the manifest)
+    base_configs: dict[str, str] = field(default_factory=dict)  # scenario -> config JSON before the points
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in the order given."""
+        return list(dict.fromkeys(spec.scenario for spec in self.specs))
+
+
+def config_hash(config: Config) -> str:
+    """A short, stable fingerprint of a validated config (what ran, not how it was written)."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def name_configs(configs: Sequence[Config] | Mapping[str, Config]) -> dict[str, Config]:
+    """Scenario name -> config; names must be unique and usable in file names."""
+    if isinstance(configs, Mapping):
+        named = dict(configs)
+    else:
+        named = {}
+        for config in configs:
+            if config.name in named:
+                raise ScenarioError(f"name: two scenarios are called {config.name!r}; give each a unique name")
+            named[config.name] = config
+    if not named:
+        raise ScenarioError("no scenario given")
+    for name in named:
+        if not name or any(ch in name for ch in "/\\:*?\"<>|") or name.startswith("."):
+            raise ScenarioError(f"name: {name!r} cannot be used in a file name")
+    return named
+
+
+def expand(
+    kind: str,
+    configs: Sequence[Config] | Mapping[str, Config],
+    replicates: int,
+    seed: int,
+    points: Sequence[Mapping[str, Any]] = ({},),
+    design: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Every scenario x point x replicate as a :class:`RunSpec`, validated up front.
+
+    Args:
+        kind: "compare", "sweep" or "sensitivity" (chooses the report's sections).
+        configs: the scenarios (names must be unique).
+        replicates: runs per scenario and point, on seeds spawned from ``seed``.
+        seed: root seed of the replicate seeds.
+        points: parameter values (dotted key -> value) applied over every scenario.
+        design: how the points were made, recorded in the manifest.
+
+    Raises:
+        ScenarioError: a point makes an invalid config (the message names the key).
+    """
+    if replicates < 1:
+        raise ScenarioError("--replicates: must be at least 1")
+    named = name_configs(configs)
+    seeds = replicate_seeds(seed, replicates)
+    params = tuple(dict.fromkeys(key for point in points for key in point))
+    specs = []
+    bases = {}
+    for scenario, base in named.items():
+        if base.name != scenario:
+            base = base.with_values({"name": scenario})
+        bases[scenario] = base.model_dump_json()
+        for p, values in enumerate(points):
+            config = base.with_values(values) if values else base
+            text = config.model_dump_json()
+            digest = config_hash(config)
+            for r, s in enumerate(seeds):
+                run_id = f"{scenario}-p{p:04d}-r{r:03d}"
+                specs.append(RunSpec(run_id, scenario, p, dict(values), r, s, digest, text))
+    specs.sort(key=lambda s: s.run_id)
+    design = {**(design or {}), "scenarios": list(named)}
+    return Plan(kind, tuple(specs), params, seed, replicates, design, bases)
+
+
+# --------------------------------------------------------------------------------------------
+# --param parsing
+
+
+def _number(text: str, option: str) -> float:
+    value = parse_value(text.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{option}: {text.strip()!r} is not a number")
+    return value
+
+
+def _split(text: str, option: str = "--param") -> tuple[str, str]:
+    if "=" not in text:
+        raise ScenarioError(f"{option} {text}: expected key=start:stop:num, key=a,b,c or key=low:high")
+    key, spec = (part.strip() for part in text.split("=", 1))
+    if not key or not all(key.split(".")):
+        raise ScenarioError(f"{option} {text}: empty key")
+    if not spec:
+        raise ScenarioError(f"{option} {text}: no values")
+    return key, spec
+
+
+def parse_grid_param(text: str) -> tuple[str, list[Any]]:
+    """``key=start:stop:num`` (evenly spaced, ends included) or ``key=a,b,c`` -> (key, values)."""
+    key, spec = _split(text)
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise ScenarioError(f"--param {text}: a range is start:stop:num")
+        start, stop = _number(parts[0], f"--param {key}"), _number(parts[1], f"--param {key}")
+        num = parse_value(parts[2].strip())
+        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
+            raise ScenarioError(f"--param {text}: num must be a whole number >= 1")
+        values = [float(v) for v in np.linspace(start, stop, num)]
+        if all(isinstance(x, int) for x in (start, stop)) and all(v.is_integer() for v in values):
+            return key, [int(v) for v in values]
+        return key, [round(v, 12) for v in values]
+    values = [parse_value(part.strip()) for part in spec.split(",")]
+    if any(part.strip() == "" for part in spec.split(",")):
+        raise ScenarioError(f"--param {text}: empty value in list")
+    return key, values
+
+
+def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
+    """``key=low:high`` -> (key, (low, high)) for LHS and Sobol sampling."""
+    key, spec = _split(text)
+    parts = spec.split(":")
+    if len(parts) != 2:
+        raise ScenarioError(f"--param {text}: expected key=low:high")
+    low, high = (float(_number(part, f"--param {key}")) for part in parts)
+    if not low < high:
+        raise ScenarioError(f"--param {text}: low must be below high")
+    return key, (low, high)
+
+
+def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The product of every parameter's values (first parameter varies slowest)."""
+    keys = list(params)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
+
+
+def integer_key(key: str) -> bool:
+    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+    model: Any = Config
+    annotation: Any = None
+    for part in key.split("."):
+        if isinstance(model, type) and hasattr(model, "model_fields") and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return False
+        model = annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return int in typing.get_args(annotation)
+    return annotation is int
+
+
+def rows_to_points(keys: Sequence[str], rows: np.ndarray) -> list[dict[str, Any]]:
+    """Sampled rows (one column per key) as points; integer keys rounded."""
+    rounders = [integer_key(k) for k in keys]
+    return [
+        {k: int(round(float(v))) if is_int else float(v) for k, v, is_int in zip(keys, row, rounders, strict=True)}
+        for row in rows
+    ]

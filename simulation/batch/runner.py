@@ -1,0 +1,102 @@
+"""Run a plan: skip what is finished, execute the rest, save each run as it finishes."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulation.batch.executors import make_executor, run_payload
+from simulation.batch.plan import Plan, RunSpec
+from simulation.batch.results import BatchResult
+from simulation.batch.store import Store
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How and where a batch executes (not what it computes: results never depend on these).
+
+    Attributes:
+        workers: parallel runs (1 = in this process).
+        executor: "local" (process pool) or "dask" (a new Dask ``LocalCluster``).
+        scheduler: address of a running Dask scheduler (``tcp://host:port``); implies Dask.
+        processes: Dask ``LocalCluster`` with worker processes (False: threads in this process).
+        overwrite: remove a previous batch's outputs in the directory first.
+        retry_failed: run previously failed runs again when resuming.
+        progress: a progress bar on stderr.
+        command: the command line, recorded in the manifest.
+    """
+
+    workers: int = 1
+    executor: str = "local"
+    scheduler: str | None = None
+    processes: bool = True
+    overwrite: bool = False
+    retry_failed: bool = False
+    progress: bool = False
+    command: Sequence[str] = field(default_factory=tuple)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a batch runs, so workers are stopped and files closed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_plan(plan: Plan, out: str | Path | None = None, options: RunOptions | None = None) -> BatchResult:
+    """Execute every unfinished run of ``plan``; with ``out``, save and resume there.
+
+    Raises:
+        ScenarioError: ``out`` holds another batch or is not a directory (nothing is written).
+    """
+    from simulation.kpis import all_kpis
+
+    options = options or RunOptions()
+    store = Store(Path(out) if out is not None else None, plan, all_kpis())
+    store.check(options.overwrite)
+    done = store.start(list(options.command), options.overwrite, options.retry_failed)
+    todo = {spec.run_id: spec for spec in plan.specs if spec.run_id not in done}
+    with _terminate_as_interrupt():
+        try:
+            if todo:
+                _execute(todo, store, options, initial=len(done))
+        finally:
+            store.write_summary()
+            store.write_manifest(list(options.command), finished=len(store.rows) == len(plan.specs))
+    return BatchResult(store.frame(), store.root, plan.kind, list(plan.params), dict(plan.design))
+
+
+def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, initial: int) -> None:
+    """Run ``todo`` on the chosen executor, recording each run as it finishes, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    keep = store.root is not None
+    payloads = ({"run_id": s.run_id, "config": s.config_json, "seed": s.seed, "keep_timeseries": keep}
+                for s in todo.values())
+    failed = sum(1 for cells in store.rows.values() if cells[store.columns.index("status")] == "failed")
+    executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
+    try:
+        with tqdm(total=initial + len(todo), initial=initial, desc=store.plan.kind, unit="run",
+                  disable=not options.progress, dynamic_ncols=True, smoothing=0.1) as bar:
+            bar.set_postfix(failed=failed)
+            for result in executor.imap_unordered(run_payload, payloads):
+                store.record(todo[result["run_id"]], result)
+                failed += result["status"] != "ok"
+                bar.set_postfix(failed=failed, refresh=False)
+                bar.update()
+    finally:
+        executor.close()

@@ -1,0 +1,177 @@
+"""``silosim compare | sweep | sensitivity | report``: a thin shell over :mod:`simulation.batch`.
+
+Every input is checked (scenarios loaded, ``--param`` parsed, every point validated,
+the output directory inspected) before the first run starts, so bad input exits 2 with
+one line and leaves whatever ``--out`` already holds untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulation.cli import SeedOpt, SetOpt, fail, load
+from simulation.errors import ScenarioError
+
+ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
+ReplicatesOpt = Annotated[int, typer.Option("--replicates", "-r", help="runs per scenario (and point)", min=1)]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="parallel runs (default: CPU count)", min=1)]
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or dask (a Dask LocalCluster)")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:port")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="remove a previous batch's results in --out first")]
+RetryOpt = Annotated[bool, typer.Option("--retry-failed", help="when resuming, run failed runs again")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")]
+KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (repeatable; default: headline)")]
+
+
+def _options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN202
+    from simulation.batch import RunOptions
+    from simulation.batch.executors import EXECUTORS
+
+    if executor not in EXECUTORS:
+        fail(f"--executor {executor}: expected one of {', '.join(EXECUTORS)}")
+    return RunOptions(workers=workers or os.cpu_count() or 1, executor=executor, scheduler=scheduler,
+                      overwrite=overwrite, retry_failed=retry, progress=not quiet, command=["silosim", *sys.argv[1:]])
+
+
+def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:
+    return [load(path, overrides) for path in scenarios]
+
+
+def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # noqa: ANN001
+    from simulation.kpis import HEADLINE
+    from simulation.report import ci_text, write_report
+
+    path = write_report(out, kpis)
+    if quiet:
+        return
+    if result.kind != "sensitivity" and not result.params:
+        typer.echo(ci_text(result.ci(kpis or HEADLINE), kpis or HEADLINE))
+    failed = len(result.failures)
+    typer.echo(f"{len(result.summary) - failed} runs ok, {failed} failed; wrote {out}/summary.csv and {path}")
+
+
+def _guard(action):  # noqa: ANN001, ANN202
+    """Run ``action``: bad input (also from a point) exits 2 with one line; Ctrl-C or SIGTERM exits 130."""
+    try:
+        return action()
+    except (ScenarioError, ValueError) as err:
+        fail(str(err).splitlines()[0])
+    except KeyboardInterrupt:
+        typer.echo("silosim: interrupted; finished runs are saved, run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+def compare(
+    scenarios: ScenariosArg,
+    replicates: ReplicatesOpt = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    baseline: Annotated[str | None, typer.Option(help="scenario others are compared with (default: first)")] = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/compare"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run every scenario x replicates on common seeds; print KPIs with 95% CIs; write a report."""
+    from simulation import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(lambda: batch.compare(configs, replicates, seed, out=out, baseline=baseline, options=options))
+    _finish(result, out, kpis, quiet)
+
+
+def sweep(
+    scenarios: ScenariosArg,
+    param: Annotated[list[str], typer.Option(help="key=start:stop:num or key=a,b,c (grid); key=low:high (lhs)")],
+    sample: Annotated[str, typer.Option(help="grid (product of --param) or lhs (Latin hypercube of --n)")] = "grid",
+    n: Annotated[int | None, typer.Option("--n", help="LHS points")] = None,
+    replicates: ReplicatesOpt = 3,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/sweep"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Sweep config keys over a grid (or a Latin hypercube), replicates at every point; write a report."""
+    from simulation import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    if sample == "grid":
+        grid = dict(_guard(lambda: [batch.parse_grid_param(p) for p in param]))
+        run = lambda: batch.sweep(configs, grid, replicates, seed, out=out, options=options)  # noqa: E731
+    elif sample == "lhs":
+        ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
+        if n is None:
+            fail("--n: required with --sample lhs")
+        run = lambda: batch.sweep(configs, None, replicates, seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
+    else:
+        fail(f"--sample {sample}: expected grid or lhs")
+    _finish(_guard(run), out, kpis, quiet)
+
+
+def sensitivity(
+    scenarios: ScenariosArg,
+    param: Annotated[list[str], typer.Option(help="key=low:high (repeatable, one per parameter)")],
+    n: Annotated[int, typer.Option("--n", help="base sample size, a power of 2; runs = n x (params + 2)")] = 64,
+    kpi: KpiOpt = None,
+    replicates: ReplicatesOpt = 1,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path(
+        "out/sensitivity"),
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Sobol sensitivity (first-order and total indices with 95% CIs) of KPIs to parameter ranges."""
+    from simulation import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out,
+                                              options=options))
+    _finish(result, out, kpis, quiet)
+    if not quiet:
+        typer.echo(f"wrote {out}/sobol.csv")
+
+
+def report(
+    directory: Annotated[Path, typer.Argument(help="a batch directory (compare, sweep or sensitivity --out)")],
+    kpi: KpiOpt = None,
+) -> None:
+    """Regenerate report.md and its figures from a batch directory's saved results."""
+    from simulation import batch
+    from simulation.report import write_report
+
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    path = _guard(lambda: write_report(directory, kpis))
+    typer.echo(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the batch commands to the ``silosim`` app."""
+    for command in (compare, sweep, sensitivity, report):
+        app.command()(command)

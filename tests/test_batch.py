@@ -1,0 +1,208 @@
+"""The batch layer: plans, executors, incremental store and resume, statistics, sensitivity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import batch, load_scenario
+from simulation.batch.plan import expand, integer_key
+from simulation.batch.store import RUNS_LOG, SUMMARY, TIMESERIES
+from simulation.errors import ScenarioError
+from simulation.rng import replicate_seeds
+
+TINY = ["customers.count=800", "simulation.steps=120"]
+
+
+@pytest.fixture
+def two(scenario_dir):
+    """Two org models on the tiny setting."""
+    return [load_scenario(scenario_dir / f"{name}.toml", TINY) for name in ("centralized", "democratized")]
+
+
+def summary_bytes(root) -> bytes:
+    return (root / SUMMARY).read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+
+def test_grid_param_parsing():
+    assert batch.parse_grid_param("organization.silo_strength=0:1:5") == (
+        "organization.silo_strength", [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert batch.parse_grid_param("organization.task_force_size=1:3:3") == ("organization.task_force_size", [1, 2, 3])
+    assert batch.parse_grid_param("organization.model=centralized, democratized") == (
+        "organization.model", ["centralized", "democratized"])
+    assert batch.parse_range_param("organization.silo_strength=0.2:0.9") == ("organization.silo_strength", (0.2, 0.9))
+    for bad in ("silo_strength", "organization.silo_strength=0:1", "x=0:1:zero", "x=a:1:3", "=1,2", "x=1,,2"):
+        with pytest.raises(ScenarioError):
+            batch.parse_grid_param(bad)
+    for bad in ("x=0:1:5", "x=1:0", "x=a:b"):
+        with pytest.raises(ScenarioError):
+            batch.parse_range_param(bad)
+    assert integer_key("organization.task_force_size") and integer_key("organization.headcount.it")
+    assert not integer_key("organization.silo_strength")
+
+
+def test_sweep_grid_expansion_and_common_random_numbers(two):
+    grid = {"organization.silo_strength": [0.2, 0.8], "organization.coordination": [0.1, 0.5, 0.9]}
+    points = batch.grid_points(grid)
+    assert len(points) == 6 and points[0] == {"organization.silo_strength": 0.2, "organization.coordination": 0.1}
+    plan = expand("sweep", two, 3, seed=7, points=points)
+    assert len(plan.specs) == 2 * 6 * 3
+    assert [s.run_id for s in plan.specs] == sorted(s.run_id for s in plan.specs)
+    assert len({s.run_id for s in plan.specs}) == len(plan.specs)
+    seeds = replicate_seeds(7, 3)
+    for spec in plan.specs:  # replicate i: one seed in every scenario and at every point
+        assert spec.seed == seeds[spec.replicate]
+    config = json.loads(next(s for s in plan.specs if s.point == 5).config_json)
+    assert config["organization"]["silo_strength"] == 0.8 and config["organization"]["coordination"] == 0.9
+    # more replicates later extend the same seeds (a batch can grow and resume)
+    assert replicate_seeds(7, 5)[:3] == seeds
+
+
+def test_invalid_point_and_names_fail_up_front(two):
+    with pytest.raises(ScenarioError, match="organization.silo_strength"):
+        expand("sweep", two, 1, 0, [{"organization.silo_strength": 2.0}])
+    with pytest.raises(ScenarioError, match="organization.nope"):
+        expand("sweep", two, 1, 0, [{"organization.nope": 1}])
+    with pytest.raises(ScenarioError, match="two scenarios"):
+        expand("compare", [two[0], two[0]], 1, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Executors, store, resume
+
+
+def test_same_summary_on_every_executor(two, tmp_path):
+    serial = batch.compare(two, 2, seed=3, out=tmp_path / "serial")
+    pool = batch.compare(two, 2, seed=3, out=tmp_path / "pool", workers=2)
+    dask = batch.compare(two, 2, seed=3, out=tmp_path / "dask",
+                         options=batch.RunOptions(workers=2, executor="dask", processes=False))
+    assert summary_bytes(tmp_path / "serial") == summary_bytes(tmp_path / "pool") == summary_bytes(tmp_path / "dask")
+    assert (serial.summary.status == "ok").all() and len(serial.summary) == 4
+    pd.testing.assert_frame_equal(pool.summary, dask.summary)
+    assert "wall" not in (tmp_path / "serial" / SUMMARY).read_text().splitlines()[0]
+    # common random numbers: replicate i has one seed in both scenarios
+    by_replicate = serial.summary.groupby("replicate")["seed"].nunique()
+    assert (by_replicate == 1).all()
+    assert len(list((tmp_path / "serial" / TIMESERIES).glob("*.parquet"))) == 4
+    manifest = json.loads((tmp_path / "serial" / "manifest.json").read_text())
+    assert manifest["counts"] == {"planned": 4, "ok": 4, "failed": 0}
+    assert set(manifest["runs"]) == set(serial.summary.run_id)
+
+
+def test_resume_skips_finished_and_redoes_partial(two, tmp_path):
+    out = tmp_path / "b"
+    batch.compare(two, 3, seed=1, out=out)
+    original = summary_bytes(out)
+    series = sorted((out / TIMESERIES).glob("*.parquet"))
+    series[0].unlink()  # a run whose output vanished
+    series[1].write_bytes(series[1].read_bytes()[:100])  # a half-written Parquet file
+    with open(out / SUMMARY, "a") as handle:  # a row cut off mid-write
+        handle.write("centralized-p0000-r002,centralized,0,2,123")
+    logged = len((out / RUNS_LOG).read_text().splitlines())
+    result = batch.compare(two, 3, seed=1, out=out)
+    assert len((out / RUNS_LOG).read_text().splitlines()) == logged + 2  # only the two broken runs ran again
+    assert summary_bytes(out) == original  # same rows, no duplicates
+    assert result.summary.run_id.is_unique and len(result.summary) == 6
+    # growing the batch keeps the finished replicates
+    batch.compare(two, 4, seed=1, out=out)
+    assert len((out / RUNS_LOG).read_text().splitlines()) == logged + 4
+    assert len(pd.read_csv(out / SUMMARY)) == 8
+
+
+def test_another_batch_in_the_directory_is_refused(two, tmp_path):
+    out = tmp_path / "b"
+    batch.compare(two, 1, seed=1, out=out)
+    before = summary_bytes(out)
+    with pytest.raises(ScenarioError, match="holds another batch"):
+        batch.compare(two, 1, seed=2, out=out)
+    assert summary_bytes(out) == before
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError, match="not a silosim batch"):
+        batch.compare(two, 1, seed=1, out=tmp_path / "other")
+    batch.compare(two, 1, seed=2, out=out, options=batch.RunOptions(overwrite=True))
+    assert summary_bytes(out) != before
+
+
+def test_failing_run_is_recorded_and_the_batch_goes_on(two, tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("this,is\nnot,an edge list,at all\n")
+    broken = two[0].with_values({"name": "broken", "network.kind": "edgelist", "network.path": str(edges)})
+    result = batch.compare([two[0], broken], 2, seed=1, out=tmp_path / "b", workers=2)
+    failed = result.summary[result.summary.status == "failed"]
+    assert set(failed.scenario) == {"broken"} and len(failed) == 2
+    assert failed.error.str.len().gt(0).all() and not failed.error.str.contains("\n").any()
+    assert (result.summary[result.summary.scenario == "centralized"].status == "ok").all()
+    assert len(result.failures) == 2
+    # a resumed batch does not retry recorded failures unless asked
+    logged = len((tmp_path / "b" / RUNS_LOG).read_text().splitlines())
+    batch.compare([two[0], broken], 2, seed=1, out=tmp_path / "b")
+    assert len((tmp_path / "b" / RUNS_LOG).read_text().splitlines()) == logged
+    batch.compare([two[0], broken], 2, seed=1, out=tmp_path / "b", options=batch.RunOptions(retry_failed=True))
+    assert len((tmp_path / "b" / RUNS_LOG).read_text().splitlines()) == logged + 2
+
+
+def test_worker_exception_becomes_a_failed_row(two, monkeypatch):
+    import simulation.api
+
+    def explode(config, seed=None, progress=False):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(simulation.api, "run", explode)
+    result = batch.compare(two, 1, seed=1)  # serial, in memory
+    assert (result.summary.status == "failed").all()
+    assert (result.summary.error == "RuntimeError: boom second line").all()
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics
+
+
+def test_ci_bounds_contain_the_mean_and_paired_differences(two):
+    result = batch.compare(two, 4, seed=5)
+    ci = result.ci(["resolution_rate", "reach", "sentiment_mean"])
+    assert list(ci.scenario.unique()) == ["centralized", "democratized"]
+    finite = ci.dropna(subset=["low", "high"])
+    assert len(finite) == 6
+    assert (finite["low"] <= finite["mean"]).all() and (finite["mean"] <= finite["high"]).all()
+    assert (ci["n"] == 4).all()
+    manual = result.summary.query("scenario == 'centralized'")["reach"]
+    assert ci.query("scenario == 'centralized' and kpi == 'reach'")["mean"].item() == pytest.approx(manual.mean())
+    paired = result.paired(kpis=["reach"])
+    assert list(paired.scenario) == ["democratized"]
+    wide = result.summary.pivot(index="replicate", columns="scenario", values="reach")
+    diff = wide["democratized"] - wide["centralized"]
+    row = paired.iloc[0]
+    assert row["difference"] == pytest.approx(diff.mean())
+    assert row["low"] <= row["difference"] <= row["high"]
+    with pytest.raises(ValueError, match="baseline"):
+        result.paired(baseline="nobody")
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling and sensitivity
+
+
+def test_lhs_sweep_and_sobol(two, tmp_path):
+    ranges = {"organization.silo_strength": (0.0, 1.0), "organization.task_force_size": (1, 5)}
+    lhs = batch.sweep(two[:1], ranges=ranges, n=5, replicates=1, seed=2)
+    assert len(lhs.summary) == 5
+    sizes = lhs.summary["organization.task_force_size"]
+    assert (sizes == sizes.round()).all() and sizes.between(1, 5).all()
+    short = two[0].with_values({"simulation.steps": 48})
+    result = batch.sensitivity([short], ranges, n=4, seed=2, kpis=["reach", "resolution_rate"], out=tmp_path / "s")
+    assert len(result.summary) == 4 * (2 + 2)
+    sobol = pd.read_csv(tmp_path / "s" / "sobol.csv")
+    assert list(sobol.columns) == ["scenario", "kpi", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert len(sobol) == 4 and np.isfinite(sobol[["S1", "ST"]].to_numpy()).any()
+    with pytest.raises(ScenarioError, match="power of 2"):
+        batch.sensitivity([short], ranges, n=6)
+    with pytest.raises(ScenarioError, match="unknown KPI"):
+        batch.sensitivity([short], ranges, n=4, kpis=["happiness"])

@@ -1,0 +1,120 @@
+"""Batch reports and figures, and the batch commands end to end through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from simulation import batch, load_scenario
+from simulation.cli import app
+from simulation.report import write_report
+
+runner = CliRunner()
+TINY = ["--set", "customers.count=800", "--set", "simulation.steps=120"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path):
+    assert path.is_file(), path
+    data = path.read_bytes()
+    assert data.startswith(PNG) and len(data) > 5000, path
+
+
+@pytest.fixture
+def configs(scenario_dir):
+    overrides = ["customers.count=800", "simulation.steps=120"]
+    return [load_scenario(scenario_dir / f"{n}.toml", overrides) for n in ("centralized", "democratized")]
+
+
+def test_compare_report_with_figures(configs, tmp_path):
+    out = tmp_path / "cmp"
+    batch.compare(configs, 3, seed=4, out=out)
+    path = write_report(out)
+    text = path.read_text()
+    assert "## KPIs (mean ± 95% CI half-width)" in text and "## Paired differences vs centralized" in text
+    assert "| resolution_rate |" in text and " ± " in text
+    for name in ("kpi_bars", "timeseries", "overview"):
+        assert f"figures/{name}.png" in text
+        assert_png(out / "figures" / f"{name}.png")
+    assert (out / "ci.csv").is_file() and (out / "paired.csv").is_file()
+
+
+def test_silo_strength_sweep_report(configs, tmp_path):
+    out = tmp_path / "sweep"
+    batch.sweep(configs[:1], {"organization.silo_strength": [0.0, 0.5, 1.0]}, replicates=2, seed=1, out=out)
+    text = write_report(out).read_text()
+    assert "## Sweep over organization.silo_strength" in text
+    assert_png(out / "figures" / "silo_sweep.png")
+    assert_png(out / "figures" / "timeseries.png")
+
+
+def test_cli_compare_end_to_end(scenario_dir, tmp_path):
+    out = tmp_path / "cmp"
+    args = ["compare", str(scenario_dir / "centralized.toml"), str(scenario_dir / "democratized.toml"),
+            "--replicates", "2", "--workers", "1", "--seed", "9", "--out", str(out), "--quiet", *TINY]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (out / "report.md").is_file() and (out / "summary.csv").is_file()
+    result = runner.invoke(app, [a for a in args if a != "--quiet"])  # resumed: nothing to run, table printed
+    assert result.exit_code == 0, result.output
+    assert "resolution_rate" in result.output and "±" in result.output
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0 and "report.md" in result.output
+
+
+def test_cli_sweep_and_sensitivity(scenario_dir, tmp_path):
+    scenario = str(scenario_dir / "centralized.toml")
+    result = runner.invoke(app, ["sweep", scenario, "--param", "organization.silo_strength=0:1:2", "-r", "1", "-w", "1",
+                                 "--out", str(tmp_path / "sw"), "-q", *TINY])
+    assert result.exit_code == 0, result.output
+    assert_png(tmp_path / "sw" / "figures" / "silo_sweep.png")
+    result = runner.invoke(app, ["sensitivity", scenario, "--param", "organization.silo_strength=0:1",
+                                 "--param", "organization.coordination=0:1", "--n", "2", "--kpi", "reach",
+                                 "-w", "1", "--out", str(tmp_path / "sa"), "-q", "--set", "customers.count=800",
+                                 "--set", "simulation.steps=48"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "sa" / "sobol.csv").is_file()
+    assert_png(tmp_path / "sa" / "figures" / "sobol_centralized.png")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--set", "organization.nope=1"], "organization.nope: unknown key"),
+        (["--kpi", "happiness"], "--kpi happiness: unknown KPI"),
+        (["--baseline", "nobody"], "--baseline nobody"),
+        (["--executor", "spark"], "--executor spark"),
+        (["--seed", "2"], "holds another batch"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(scenario_dir, tmp_path, extra, expected):
+    out = tmp_path / "cmp"
+    base = ["compare", str(scenario_dir / "centralized.toml"), "-r", "1", "-w", "1", "--seed", "1", "--out", str(out),
+            "-q", *TINY]
+    assert runner.invoke(app, base).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    result = runner.invoke(app, [*base, *extra])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing lost
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sweep", "{s}", "--param", "organization.silo_strength=0:1"], "start:stop:num"),
+        (["sweep", "{s}", "--param", "organization.silo_strength=0:2:3"], "organization.silo_strength"),
+        (["sweep", "{s}", "--param", "silo"], "expected key="),
+        (["sweep", "{s}", "--param", "organization.silo_strength=0:1", "--sample", "lhs"], "--n"),
+        (["sensitivity", "{s}", "--param", "organization.silo_strength=0:1", "--n", "3"], "power of 2"),
+        (["report", "{tmp}"], "manifest.json"),
+    ],
+)
+def test_cli_bad_batch_input(scenario_dir, tmp_path, args, expected):
+    args = [a.format(s=scenario_dir / "centralized.toml", tmp=tmp_path) for a in args]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")] if args[0] != "report" else args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.output
+    assert not (tmp_path / "o").exists()
