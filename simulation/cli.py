@@ -8,10 +8,7 @@ written is lost or left half-written.
 from __future__ import annotations
 
 import json
-import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -54,32 +51,10 @@ def load(scenario: Path, overrides: list[str] | None, engine: str | None = None)
         fail(str(err))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file via a temporary sibling and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def format_value(value: float) -> str:
-    """A KPI value for a table: compact, NaN shown as a dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
-
-
 def kpi_lines(summaries: dict[str, dict[str, float]], names: tuple[str, ...]) -> str:
     """KPIs side by side as an aligned text table (one column per scenario)."""
+    from simulation.kpis import format_value
+
     width = max(len(n) for n in names) + 2
     cols = list(summaries)
     colw = max(12, *(len(c) + 2 for c in cols))
@@ -100,6 +75,7 @@ def run(
 ) -> None:
     """Run one scenario and print its key KPIs."""
     from simulation.api import run as run_scenario
+    from simulation.batch.store import write_text_atomic
     from simulation.kpis import HEADLINE
 
     config = load(scenario, set_, engine)
@@ -110,8 +86,8 @@ def run(
     except ScenarioError as err:  # input files (edge lists, org charts) are read when the run starts
         fail(str(err))
     if out is not None:
-        write_atomic(out / "timeseries.csv", result.timeseries.to_csv(index=False))
-        write_atomic(out / "inquiries.csv", result.inquiries.to_csv(index=False))
+        write_text_atomic(out / "timeseries.csv", result.timeseries.to_csv(index=False))
+        write_text_atomic(out / "inquiries.csv", result.inquiries.to_csv(index=False))
         payload = {
             "scenario": str(scenario),
             "seed": result.seed,
@@ -119,7 +95,7 @@ def run(
             "config": json.loads(result.config.model_dump_json()),
             "meta": result.meta,
         }
-        write_atomic(out / "summary.json", json.dumps(payload, indent=2, default=str))
+        write_text_atomic(out / "summary.json", json.dumps(payload, indent=2, default=str))
     if not quiet:
         typer.echo(f"{config.name} ({config.organization.model}), seed {result.seed}, "
                    f"{len(result.timeseries)} steps, {result.meta['wall_seconds']:.1f} s")

@@ -8,6 +8,7 @@ KPI what it measures and whether it is an *appearance* number (mentions, likes) 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -181,6 +182,17 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "silo_index": float(ts.silo_index.mean()),
     }
     return {k: float(v) for k, v in summary.items()}
+
+
+def format_value(value: float | None) -> str:
+    """A KPI value for a table: compact, NaN shown as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
 
 
 def add_user_kpis(result: RunResult) -> None:

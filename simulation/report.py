@@ -14,7 +14,7 @@ import pandas as pd
 
 from simulation.batch.results import BAND_COLUMNS, BatchResult
 from simulation.batch.store import load_manifest, write_text_atomic
-from simulation.kpis import HEADLINE, all_kpis
+from simulation.kpis import HEADLINE, all_kpis, format_value
 
 FIGURES = "figures"
 SWEEP_KPIS = ("resolution_rate", "first_response_median_min", "share_of_voice", "sentiment_mean", "churn_rate",
@@ -22,22 +22,11 @@ SWEEP_KPIS = ("resolution_rate", "first_response_median_min", "share_of_voice", 
 MAX_BAND_GROUPS = 8  # more lines than this make the time-series figure unreadable
 
 
-def fmt(value: float) -> str:
-    """A number for a table: compact, NaN as a dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
-
-
 def ci_cell(row: pd.Series) -> str:
     """``mean ± half-width`` (just the mean when there is one replicate)."""
     if row["n"] < 2 or not math.isfinite(row["half_width"]):
-        return fmt(row["mean"])
-    return f"{fmt(row['mean'])} ± {fmt(row['half_width'])}"
+        return format_value(row["mean"])
+    return f"{format_value(row['mean'])} ± {format_value(row['half_width'])}"
 
 
 def ci_wide(ci: pd.DataFrame, kpis: Sequence[str], by: Sequence[str] = ("scenario",)) -> pd.DataFrame:
@@ -85,7 +74,7 @@ def radar_scores(ci: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
 
 def paired_cell(row: pd.Series, better: bool | None) -> str:
     """``diff [low, high]`` with a verdict when the interval excludes zero."""
-    text = f"{fmt(row['difference'])} [{fmt(row['low'])}, {fmt(row['high'])}]"
+    text = f"{format_value(row['difference'])} [{format_value(row['low'])}, {format_value(row['high'])}]"
     if not (math.isfinite(row["low"]) and math.isfinite(row["high"])) or row["low"] <= 0 <= row["high"]:
         return text
     if better is None:
@@ -221,7 +210,10 @@ def _sobol_section(result, root, figures, plots) -> list[str]:  # noqa: ANN001
              "index ± 95% CI half-width)", ""]
     for scenario, frame in indices.groupby("scenario", sort=False):
         table = frame.assign(
-            cell=[f"{fmt(r.S1)} ± {fmt(r.S1_conf)} / {fmt(r.ST)} ± {fmt(r.ST_conf)}" for r in frame.itertuples()]
+            cell=[
+                f"{format_value(r.S1)} ± {format_value(r.S1_conf)} / {format_value(r.ST)} ± {format_value(r.ST_conf)}"
+                for r in frame.itertuples()
+            ]
         ).pivot(index="kpi", columns="parameter", values="cell").reindex(
             index=kpis, columns=list(dict.fromkeys(frame["parameter"])))
         lines += [f"### {scenario}: first-order S1 / total ST", "", markdown(table, "KPI"), ""]

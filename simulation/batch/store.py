@@ -70,9 +70,13 @@ def write_text_atomic(path: Path, text: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     mode = "wb" if isinstance(text, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(text, bytes) else {"encoding": "utf-8", "newline": ""})) as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **({} if isinstance(text, bytes) else {"encoding": "utf-8", "newline": ""})) as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Store:
