@@ -29,7 +29,7 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="override a key, e.g. --set organization.silo_strength=0.8 (repeatable)"),
 ]
-SeedOpt = Annotated[int | None, typer.Option(help="root seed (default: [simulation] seed)")]
+SeedOpt = Annotated[int | None, typer.Option(help="root seed (default: the scenario's simulation.seed)")]
 
 
 def fail(message: str) -> None:
