@@ -46,16 +46,27 @@ def scale_cell(sizes: str, extra: str = "") -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell("\n".join(p for p in parts if p))
 
 
-def setup_cell(extra_imports: str = "") -> nbformat.NotebookNode:
-    """Imports and figure defaults shared by the notebooks."""
-    imports = dedent("""
+def setup_cell(extra_imports: str = "", modules: str = "analysis", stdlib: str = "") -> nbformat.NotebookNode:
+    """Imports and figure defaults shared by the notebooks.
+
+    Args:
+        extra_imports: more import lines, after the shared ones.
+        modules: what the cell imports ``from simulation``.
+        stdlib: standard-library import lines, before the third-party ones.
+    """
+    imports = dedent(f"""
         import matplotlib.pyplot as plt
         import numpy as np
         import pandas as pd
 
         import simulation
-        from simulation import analysis
+        from simulation import {modules}
     """).strip("\n")
+    if stdlib:
+        imports = f"{dedent(stdlib).strip()}\n\n{imports}"
+    # The batch figures (simulation.plots) are built without pyplot; the magic makes a notebook
+    # show a returned Figure even before pyplot has drawn anything.
+    imports = f"%matplotlib inline\n{imports}"
     defaults = dedent("""
         plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
         pd.set_option("display.float_format", "{:.4g}".format)
@@ -262,8 +273,9 @@ def org_models() -> list:
             "full": {"customers": 5000, "steps": 2184, "replicates": 4},
         ''', extra='''
             CORE = ["centralized", "democratized", "center_of_excellence"]
+            WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
         '''),
-        setup_cell("from simulation.kpis import all_kpis"),
+        setup_cell("from simulation.kpis import all_kpis", modules="batch, plots", stdlib="import tempfile"),
         code("""
         base = simulation.load_scenario(
             "../scenarios/centralized.toml",
@@ -275,18 +287,23 @@ def org_models() -> list:
         md("""
         ## Run every org model over replicates
 
-        `analysis.run_replicates` runs each config on the same replicate seeds
-        (`simulation.rng.replicate_seeds`), so each replicate is one company and one customer base
-        seen under every org model (common random numbers).
+        `batch.compare` runs each config on the same replicate seeds, so each replicate is one
+        company and one customer base seen under every org model (common random numbers).
+        `workers=1` runs in this process; more run in parallel processes, with the same results.
+        `out=` keeps every run's hourly time series on disk (here a temporary directory) for the
+        daily bands of Figure 5. The `BatchResult` has one row per run in `.summary`; `.ci()` gives
+        each org model's mean and 95% t-interval per KPI, `.paired()` the paired differences.
         """),
         code("""
         configs = {name: base.with_values({"organization.model": name}) for name in presets}
-        runs = analysis.run_replicates(configs, SIZES["replicates"], SEED)
+        result = batch.compare(configs, SIZES["replicates"], SEED, workers=WORKERS, baseline="centralized",
+                               out=tempfile.mkdtemp(prefix="silosim-02-"))
         kpis = ["resolution_rate", "first_response_median_min", "answered_within_1h_share", "idea_capture_rate",
                 "sentiment_mean", "advocate_share", "reach", "share_of_voice", "brand_consistency", "gaffes",
                 "participation", "cost_per_resolution"]
-        table = analysis.ci_table(runs, kpis)
-        table.xs("mean", axis=1, level="stat").T
+        ci = result.ci(kpis)  # one row per (org model, KPI): n, mean, low, high, half_width
+        table = ci.pivot(index="scenario", columns="kpi", values=["mean", "low", "high"]).swaplevel(axis=1)
+        ci.pivot(index="kpi", columns="scenario", values="mean").loc[kpis, result.scenarios]
         """),
         md("""
         ## Figure 1 · Speed and completeness of support
@@ -313,38 +330,30 @@ def org_models() -> list:
         md("""
         ## Figure 2 · The headline KPIs, org model by org model
 
-        Bars are means over replicates, whiskers 95% intervals; the three core org models in red.
+        Bars are means over replicates, whiskers 95% intervals (`plots.kpi_bars`, the figure the
+        batch report uses: hatching tells the org models apart in grayscale too).
         """),
         code("""
         shown = ["resolution_rate", "answered_within_1h_share", "idea_capture_rate", "sentiment_mean", "reach",
                  "brand_consistency", "participation", "cost_per_resolution"]
-        units = {"resolution_rate": "share of inquiries", "answered_within_1h_share": "share of inquiries",
-                 "idea_capture_rate": "share of ideas", "sentiment_mean": "sentiment in [-1, 1]",
-                 "reach": "customers reached", "brand_consistency": "share of posts on brand",
-                 "participation": "share of employees posting weekly", "cost_per_resolution": "cost units"}
-        order = list(table[("resolution_rate", "mean")].sort_values().index)
-        fig, axes = plt.subplots(2, 4, figsize=(16, 8), sharey=True)
-        for ax, kpi in zip(axes.flat, shown):
-            mean = table.loc[order, (kpi, "mean")].to_numpy(dtype=float)
-            low = table.loc[order, (kpi, "low")].to_numpy(dtype=float)
-            high = table.loc[order, (kpi, "high")].to_numpy(dtype=float)
-            ax.barh(order, mean, xerr=[mean - low, high - mean], color=[colours[n] for n in order], capsize=2)
-            better = {True: "higher is better", False: "lower is better", None: ""}[all_kpis()[kpi].higher_is_better]
-            ax.set_title(f"{kpi}\\n({better})", fontsize=10)
-            ax.set_xlabel(units[kpi])
-        fig.suptitle(f"Org models on the same company: mean and 95% CI over {SIZES['replicates']} replicates")
-        fig.tight_layout()
+        fig = plots.kpi_bars(ci, shown, f"Org models on the same company: mean and 95% CI over "
+                                        f"{SIZES['replicates']} replicates")
+        better = {True: "higher is better", False: "lower is better", None: ""}
+        for ax, kpi in zip(fig.axes, shown):
+            ax.set_title(f"{kpi}\\n({better[all_kpis()[kpi].higher_is_better]})", fontsize=10)
+        fig
         """),
         md("""
         ## Figure 3 · What changes if you leave a centralized organisation
 
-        Differences against `centralized`, paired by replicate seed (`analysis.paired_differences`):
-        the same company and customers under both models, so the intervals show the effect of the
-        org model alone.
+        Differences against `centralized`, paired by replicate seed (`BatchResult.paired`): the
+        same company and customers under both models, so the intervals show the effect of the org
+        model alone.
         """),
         code("""
         diff_kpis = ["resolution_rate", "answered_within_1h_share", "idea_capture_rate", "sentiment_mean"]
-        diffs = analysis.paired_differences(runs, "centralized", diff_kpis)
+        diffs = result.paired(kpis=diff_kpis)  # vs the batch's baseline, centralized
+        order = list(table[("resolution_rate", "mean")].sort_values().index)
         fig, axes = plt.subplots(1, len(diff_kpis), figsize=(16, 4.5), sharey=True)
         others = [n for n in order if n != "centralized"]
         for ax, kpi in zip(axes, diff_kpis):
@@ -376,6 +385,18 @@ def org_models() -> list:
                    ylabel=f"{outcome} (outcome)", title=f"{appearance} vs {outcome}")
         fig.suptitle("Appearance numbers vs user-outcome numbers, mean over replicates")
         fig.tight_layout()
+        """),
+        md("""
+        ## Figure 5 · The quarter, day by day
+
+        The three core org models' daily means over the replicates, with 95% bands
+        (`BatchResult.daily_bands` streams the saved time series one run at a time).
+        """),
+        code("""
+        band_columns = ["first_response_median_min", "share_of_voice", "sentiment_mean", "churn_rate"]
+        bands = result.daily_bands(band_columns)
+        plots.timeseries_bands(bands[bands.scenario.isin(CORE)].assign(label=lambda b: b.scenario), band_columns,
+                               f"Core org models day by day: mean and 95% band over {SIZES['replicates']} replicates")
         """),
         md("""
         **Reading it.** With the default parameters, org models that let the departments owning
@@ -415,39 +436,32 @@ def silo_effects() -> list:
         ''', extra='''
             SILO_LEVELS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
             MODELS = ["centralized", "center_of_excellence"]
+            WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
         '''),
-        setup_cell("from simulation import plots_org"),
+        setup_cell(modules="analysis, batch, plots, plots_org"),
+        md("""
+        ## The sweep
+
+        `batch.sweep` runs every org model at every silo strength over the same replicate seeds
+        (common random numbers), so the curves differ by the parameter and the org model, not by
+        luck; `.ci()` gives the mean and 95% interval at each point.
+        """),
         code("""
         base = simulation.load_scenario(
             "../scenarios/centralized.toml",
             [f"customers.count={SIZES['customers']}", f"simulation.steps={SIZES['steps']}"],
         )
-        configs = {
-            (model, silo): base.with_values({"organization.model": model, "organization.silo_strength": silo})
-            for model in MODELS for silo in SILO_LEVELS
-        }
-        runs = analysis.run_replicates(configs, SIZES["replicates"], SEED)
-        runs[["model", "silo_strength"]] = pd.DataFrame(runs.scenario.tolist(), index=runs.index)
+        models = {model: base.with_values({"organization.model": model}) for model in MODELS}
+        result = batch.sweep(models, {"organization.silo_strength": SILO_LEVELS}, SIZES["replicates"], SEED,
+                             workers=WORKERS)
         sweep_kpis = ["resolution_rate", "first_response_median_min", "idea_capture_rate", "handoff_loss_rate",
                       "sentiment_mean", "silo_index"]
-        sweep = analysis.ci_table(runs, sweep_kpis)
-        sweep.xs("mean", axis=1, level="stat")
+        sweep = result.ci(sweep_kpis)  # one row per (org model, silo strength, KPI)
+        sweep.pivot_table(index=["scenario", "organization.silo_strength"], columns="kpi", values="mean")[sweep_kpis]
         """),
         code("""
-        units = {"resolution_rate": "inquiries resolved / raised", "first_response_median_min": "minutes",
-                 "idea_capture_rate": "ideas reaching product / raised", "handoff_loss_rate": "hand-offs lost / made",
-                 "sentiment_mean": "sentiment in [-1, 1]", "silo_index": "E-I index, negated (1 = siloed)"}
-        fig, axes = plt.subplots(2, 3, figsize=(15, 8))
-        for ax, kpi in zip(axes.flat, sweep_kpis):
-            for i, model in enumerate(MODELS):
-                rows = [(model, s) for s in SILO_LEVELS]
-                mean, low, high = (sweep.loc[rows, (kpi, s)].to_numpy(dtype=float) for s in ("mean", "low", "high"))
-                ax.plot(SILO_LEVELS, mean, "o-", color=f"C{i}", label=model)
-                ax.fill_between(SILO_LEVELS, low, high, color=f"C{i}", alpha=0.2)
-            ax.set(title=kpi, xlabel="organization.silo_strength", ylabel=units[kpi])
-        axes[0, 0].legend()
-        fig.suptitle(f"Silo sweep: mean and 95% CI over {SIZES['replicates']} replicates")
-        fig.tight_layout()
+        plots.sweep_curves(sweep, "organization.silo_strength", sweep_kpis,
+                           f"Silo sweep: mean and 95% CI over {SIZES['replicates']} replicates")
         """),
         md("""
         ## The mechanism, in one run
@@ -556,11 +570,10 @@ def sensitivity() -> list:
         scale_cell('''
             "small": {"customers": 1000, "steps": 168, "n": 4},
             "full": {"customers": 2000, "steps": 336, "n": 32},
+        ''', extra='''
+            WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
         '''),
-        setup_cell("""
-        from SALib.analyze import sobol as sobol_analyze
-        from SALib.sample import sobol as sobol_sample
-        """),
+        setup_cell(modules="batch, plots"),
         md("""
         ## The problem: parameters, their ranges, the KPIs
 
@@ -571,61 +584,45 @@ def sensitivity() -> list:
         routes it in one hop, so support KPIs barely move — try it by changing the file name.)
         """),
         code("""
-        problem = {
-            "names": ["organization.silo_strength", "organization.listening_coverage",
-                      "organization.listening_latency_hours", "organization.coordination",
-                      "support.handling_minutes", "customers.patience_scale", "content.promo_share"],
-            "bounds": [[0.0, 1.0], [0.3, 1.0], [0.1, 3.0], [0.0, 1.0], [5.0, 30.0], [0.5, 3.0], [0.2, 0.9]],
+        ranges = {
+            "organization.silo_strength": (0.0, 1.0),
+            "organization.listening_coverage": (0.3, 1.0),
+            "organization.listening_latency_hours": (0.1, 3.0),
+            "organization.coordination": (0.0, 1.0),
+            "support.handling_minutes": (5.0, 30.0),
+            "customers.patience_scale": (0.5, 3.0),
+            "content.promo_share": (0.2, 0.9),
         }
-        problem["num_vars"] = len(problem["names"])
         outputs = ["resolution_rate", "first_response_median_min", "idea_capture_rate", "sentiment_mean",
                    "engagement_rate_pct"]
         base = simulation.load_scenario(
             "../scenarios/centralized.toml",
             [f"customers.count={SIZES['customers']}", f"simulation.steps={SIZES['steps']}"],
         )
-        pd.DataFrame(problem["bounds"], index=problem["names"], columns=["low", "high"])
+        pd.DataFrame(ranges, index=["low", "high"]).T
         """),
         md("""
         ## Sample and run
 
-        `analysis.run_design` runs one config per row of the design, all on the same seed (common
-        random numbers), so the spread across rows is the parameters' doing, not sampling noise.
+        `batch.sensitivity` draws the Saltelli design on a scrambled Sobol sequence (SALib) and
+        runs every point on the same replicate seed (common random numbers), so the spread across
+        points is the parameters' doing, not sampling noise. `BatchResult.sobol()` computes the
+        indices with 95% bootstrap intervals; a KPI missing in any run (e.g. no answer, so no
+        median wait) gets no indices rather than made-up ones.
         """),
         code("""
-        X = sobol_sample.sample(problem, SIZES["n"], calc_second_order=False, seed=1)
-        design = pd.DataFrame(X, columns=problem["names"])
-        results = analysis.run_design(base, design, seed=SEED)
-        print(len(results), "runs")
-        results[problem["names"][:3] + outputs].describe().loc[["mean", "std", "min", "max"]]
+        result = batch.sensitivity([base], ranges, n=SIZES["n"], seed=SEED, kpis=outputs, workers=WORKERS)
+        runs = result.summary
+        print(len(runs), "runs")
+        runs[list(ranges)[:3] + outputs].describe().loc[["mean", "std", "min", "max"]]
         """),
         code("""
-        indices = {}
-        for kpi in outputs:
-            y = results[kpi].to_numpy(dtype=float)
-            y = np.where(np.isfinite(y), y, np.nanmean(y))  # a run with no answers has no median wait
-            indices[kpi] = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=1)
-        pd.concat({
-            index: pd.DataFrame({kpi: si[index] for kpi, si in indices.items()}, index=problem["names"])
-            for index in ("S1", "ST")
-        }, axis=1).round(2)
+        indices = result.sobol(outputs)  # one row per (KPI, parameter): S1, S1_conf, ST, ST_conf
+        indices.pivot(index="parameter", columns="kpi", values=["S1", "ST"]).loc[list(ranges)].round(2)
         """),
         code("""
-        short = [name.split(".")[1] for name in problem["names"]]
-        fig, axes = plt.subplots(1, len(outputs), figsize=(4 * len(outputs), 5), sharey=True)
-        y = np.arange(len(short))
-        for ax, kpi in zip(axes, outputs):
-            si = indices[kpi]
-            ax.barh(y - 0.2, si["S1"], height=0.4, xerr=si["S1_conf"], color="C0", capsize=2, label="S1 (alone)")
-            ax.barh(y + 0.2, si["ST"], height=0.4, xerr=si["ST_conf"], color="C1", capsize=2,
-                    label="ST (with interactions)")
-            ax.set_yticks(y, short)
-            ax.set(title=kpi, xlabel="Sobol index (share of variance)", xlim=(-0.1, 1.1))
-            ax.axvline(0, color="black", lw=0.6)
-        axes[0].invert_yaxis()
-        axes[0].legend(loc="lower right", fontsize=8)
-        fig.suptitle(f"Sobol indices, {len(results)} runs (N = {SIZES['n']}), 95% bootstrap intervals")
-        fig.tight_layout()
+        plots.sobol_bars(indices, outputs,
+                         f"Sobol indices, {len(runs)} runs (N = {SIZES['n']}), 95% bootstrap intervals")
         """),
         md("""
         **Reading it** (full size, centralized base). Completeness is a listening matter: the
@@ -674,7 +671,7 @@ def extend() -> list:
             "small": {"customers": 1500, "steps": 336, "replicates": 2},
             "full": {"customers": 10_000, "steps": 2184, "replicates": 6},
         '''),
-        setup_cell(),
+        setup_cell(modules="analysis, batch, plots", stdlib="import tempfile"),
         code("""
         base = simulation.load_scenario(
             "../scenarios/centralized.toml",
@@ -785,8 +782,10 @@ def extend() -> list:
 
         Five variants on the same company and the same customers (common random numbers per
         replicate): three built-in org models, the new one, and the new one with extra service
-        staff from week two. `analysis.run_replicates` runs them serially in this session (where
-        the registrations live); `analysis.ci_table` gives means and 95% confidence intervals.
+        staff from week two. `batch.compare(..., workers=1)` runs them in this process, where the
+        registrations live (worker processes would not know `service_first`, `staff_up` or the new
+        KPIs); the new KPIs are summary columns like the built-ins, and `.ci()` gives means and 95%
+        confidence intervals. The time series go to a temporary directory for the day-by-day view.
         """),
         code("""
         week = 168
@@ -802,50 +801,48 @@ def extend() -> list:
                                    "value": 2.0, "adoption_lag_steps": 48}],
             }),
         }
-        runs = analysis.run_replicates(variants, SIZES["replicates"], SEED)
+        result = batch.compare(variants, SIZES["replicates"], SEED, workers=1,
+                               out=tempfile.mkdtemp(prefix="silosim-04-"))
         compared = ["resolution_rate", "first_response_median_min", "complaints_within_1h", "ideas_lost_share",
                     "sentiment_mean", "cost_per_resolution"]
-        table = analysis.ci_table(runs, compared)
-        table.xs("mean", axis=1, level="stat")
+        ci = result.ci(compared)
+        ci.pivot(index="scenario", columns="kpi", values="mean").loc[result.scenarios, compared]
         """),
         code("""
-        labels = {"resolution_rate": "resolved / raised", "first_response_median_min": "minutes",
-                  "complaints_within_1h": "share of complaints", "ideas_lost_share": "share of ideas",
-                  "sentiment_mean": "sentiment in [-1, 1]", "cost_per_resolution": "cost units per resolution"}
-        fig, axes = plt.subplots(2, 3, figsize=(14, 7))
-        colours = ["#7f7f7f", "#1f77b4", "#2ca02c", "#d62728", "#ff7f0e"]
-        for ax, kpi in zip(axes.flat, compared):
-            mean, low, high = (table[(kpi, s)].to_numpy(dtype=float) for s in ("mean", "low", "high"))
-            ax.barh(table.index, mean, xerr=[mean - low, high - mean], color=colours, capsize=3)
-            ax.set_title(kpi + (" (new KPI)" if kpi in ("complaints_within_1h", "ideas_lost_share") else ""))
-            ax.set_xlabel(labels[kpi])
-            ax.invert_yaxis()
-            if ax not in axes[:, 0]:
-                ax.set_yticklabels([])
-        fig.suptitle("New org model and intervention vs built-ins: "
-                     f"mean and 95% CI over {SIZES['replicates']} replicates")
-        fig.tight_layout()
+        fig = plots.kpi_bars(ci, compared, "New org model and intervention vs built-ins: "
+                                           f"mean and 95% CI over {SIZES['replicates']} replicates")
+        for ax, kpi in zip(fig.axes, compared):
+            if kpi in ("complaints_within_1h", "ideas_lost_share"):
+                ax.set_title(f"{kpi} (new KPI)", fontsize=10)
+        fig
         """),
         md("""
         **Reading it.** `service_first` routes complaints inside a team with a shared tool, so it
         should answer complaints faster than the centralized model, close to the task force;
-        doubling service staff helps only if the service queue, not routing, was the bottleneck —
-        compare the two `service_first` bars. The intervention's effect over time:
+        doubling service staff helps only if the service queue, not routing, was the bottleneck.
+        The intervention's effect alone, paired by replicate seed against `service_first`:
         """),
         code("""
-        seed = int(runs.seed.iloc[0])
-        fig, ax = plt.subplots(figsize=(10, 4))
-        for name in ("service_first", "service_first + staff_up"):
-            day = analysis.daily(simulation.run(variants[name], seed=seed).timeseries)
-            (day.resolved / day.inquiries).rolling(3, min_periods=1).mean().plot(ax=ax, label=name)
-        ax.axvline(staff_up_at / 24, color="black", ls="--", lw=1, label="staff_up fires")
-        ax.set(title="Resolved per inquiry raised, 3-day rolling mean", xlabel="day", ylabel="resolved / raised")
-        ax.legend()
+        staffed = result.paired("service_first", compared).query("scenario == 'service_first + staff_up'")
+        staffed[["kpi", "n", "baseline_mean", "difference", "low", "high"]]
+        """),
+        md("The intervention's effect over time, day by day over the replicates:"),
+        code("""
+        band_columns = ["resolved", "first_response_median_min"]
+        bands = result.daily_bands(band_columns)
+        staffing = bands[bands.scenario.str.startswith("service_first")].assign(label=lambda b: b.scenario)
+        fig = plots.timeseries_bands(staffing, band_columns, "service_first with and without staff_up: "
+                                                             "daily mean and 95% band")
+        for ax in fig.axes[:len(band_columns)]:
+            ax.axvline(staff_up_at / 24, color="black", ls="--", lw=1)
+        fig
         """),
         md("""
-        A crisis through the new `product_recall` action, under two org models:
+        A crisis through the new `product_recall` action, under two org models (one run each, on
+        the first replicate's seed):
         """),
         code("""
+        seed = int(result.summary.seed.iloc[0])
         recall = {"interventions": [{"step": SIZES["steps"] // 3, "action": "product_recall", "size": 30}]}
         fig, ax = plt.subplots(figsize=(10, 4))
         for name in ("centralized", "center_of_excellence"):
@@ -899,6 +896,7 @@ def validation() -> list:
         '''),
         setup_cell("""
         from simulation import theory
+        from simulation.batch.stats import mean_ci
         from simulation.core import fifo_queue
         from simulation.rng import replicate_seeds
         """),
@@ -915,7 +913,7 @@ def validation() -> list:
 
         def batch_mean_ci(x, batches=20):
             means = np.array([b.mean() for b in np.array_split(x, batches)])
-            return analysis.mean_ci(means)
+            return mean_ci(means)
 
 
         rows = []
@@ -982,7 +980,7 @@ def validation() -> list:
                 if example is None and rho == 0.75:
                     example = waits
             per_seed = pd.DataFrame(per_seed)
-            mean, low, high = analysis.mean_ci(60 * per_seed["mean"])
+            mean, low, high = mean_ci(60 * per_seed["mean"])
             rows.append({"load": rho, "P(wait) model": per_seed.p_wait.mean(),
                          "P(wait) Erlang C": theory.erlang_c_wait_probability(c, lam, SERVICE_RATE),
                          "mean wait model (min)": mean, "CI low": low, "CI high": high,
@@ -1025,7 +1023,7 @@ def validation() -> list:
         for T in TRANSMISSIBILITIES:
             sizes = analysis.cascade_sizes(SIZES["graph_n"], MEAN_DEGREE, T, SIZES["cascades"], rng)
             large = sizes > 0.05
-            p, p_low, p_high = analysis.mean_ci(large.astype(float))
+            p, p_low, p_high = mean_ci(large.astype(float))
             rows.append({"T": T, "kT": MEAN_DEGREE * T,
                          "S theory": theory.percolation_giant_fraction(MEAN_DEGREE, T),
                          "P(large) sim": large.mean(), "P low": p_low, "P high": p_high,
@@ -1090,7 +1088,7 @@ def validation() -> list:
         for scenario in wide.index.unique("scenario"):
             part = wide.loc[scenario]
             for k in engine_kpis:
-                diff, low, high = analysis.mean_ci(part[(k, "agents")] - part[(k, "vectorized")])
+                diff, low, high = mean_ci(part[(k, "agents")] - part[(k, "vectorized")])
                 rows.append({"scenario": scenario, "kpi": k, "vectorized": part[(k, "vectorized")].mean(),
                              "agents": part[(k, "agents")].mean(), "difference": diff, "diff CI low": low,
                              "diff CI high": high})

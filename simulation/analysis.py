@@ -3,7 +3,8 @@
 Pure pandas/numpy over a finished :class:`~simulation.result.RunResult` (or an engine's
 org structure); no plotting (see :mod:`simulation.plots_org`). The notebooks use these to
 open the mechanism behind the KPIs: who detected an inquiry, who owned it, how long the
-hand-off took, and where it was lost.
+hand-off took, and where it was lost. Replicates, confidence intervals, paired differences
+and parameter designs are the batch layer's (:mod:`simulation.batch`).
 """
 
 from __future__ import annotations
@@ -273,94 +274,3 @@ def cascade_sizes(
         for r in chunk:
             sizes[r] = independent_cascade(adjacency, rng.integers(0, n, 1), transmissibility, rng).sum() / n
     return sizes
-
-
-def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and its Student-t confidence interval ``(mean, low, high)``; NaN-safe, (m, m, m) for one value."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(x.mean())
-    if len(x) < 2 or float(x.std()) == 0.0:
-        return (m, m, m)
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return (m, m - half, m + half)
-
-
-# --------------------------------------------------------------------------------------------
-# Replicates (serial; for registered presets, interventions and KPIs living in this session)
-
-
-def run_replicates(configs: dict[str, Config], replicates: int, seed: int) -> pd.DataFrame:
-    """Run every config over the same ``replicates`` seeds (common random numbers), serially.
-
-    Serial on purpose: presets, interventions and KPIs registered in this Python session
-    exist only here, not in worker processes.
-
-    Returns:
-        A tidy table: one row per (scenario, replicate) with ``scenario``, ``replicate``,
-        ``seed`` and every summary KPI.
-    """
-    from simulation.api import run
-    from simulation.rng import replicate_seeds
-
-    rows = []
-    for i, s in enumerate(replicate_seeds(seed, replicates)):
-        for name, config in configs.items():
-            rows.append({"scenario": name, "replicate": i, "seed": s, **run(config, seed=s).summary})
-    return pd.DataFrame(rows)
-
-
-def ci_table(runs: pd.DataFrame, kpis: Sequence[str], by: str = "scenario", confidence: float = 0.95) -> pd.DataFrame:
-    """Mean and confidence interval of each KPI per group: columns ``(kpi, mean|low|high)``."""
-    out = {}
-    for group, frame in runs.groupby(by, sort=False):
-        out[group] = {
-            (k, stat): v
-            for k in kpis
-            for stat, v in zip(("mean", "low", "high"), mean_ci(frame[k], confidence), strict=True)
-        }
-    table = pd.DataFrame(out).T
-    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["kpi", "stat"])
-    table.index.name = by
-    return table
-
-
-def paired_differences(
-    runs: pd.DataFrame, baseline: str, kpis: Sequence[str], by: str = "scenario", confidence: float = 0.95
-) -> pd.DataFrame:
-    """Each scenario minus ``baseline``, paired by replicate seed: mean and CI of the difference.
-
-    Pairing on the common seed removes the company-and-customers noise both runs share, so
-    the intervals are much narrower than the difference of two independent means.
-    """
-    wide = runs.pivot_table(index="seed", columns=by, values=list(kpis))
-    rows = []
-    for scenario in runs[by].unique():
-        if scenario == baseline:
-            continue
-        for k in kpis:
-            diff, low, high = mean_ci(wide[(k, scenario)] - wide[(k, baseline)], confidence)
-            rows.append({by: scenario, "kpi": k, "difference": diff, "low": low, "high": high})
-    return pd.DataFrame(rows, columns=[by, "kpi", "difference", "low", "high"])
-
-
-def run_design(base: Config, design: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Run ``base`` once per row of ``design`` (columns are dotted config keys), all on one seed.
-
-    One seed for every row (common random numbers) keeps the company, customers and random
-    draws fixed, so the differences between rows come from the parameters (e.g. a Sobol design).
-
-    Returns:
-        The design with every summary KPI appended, one row per run.
-    """
-    from simulation.api import run
-
-    rows = []
-    for values in design.to_dict(orient="records"):
-        values = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
-        rows.append(run(base.with_values(values), seed=seed).summary)
-    return pd.concat([design.reset_index(drop=True), pd.DataFrame(rows)], axis=1)

@@ -2,7 +2,6 @@ import math
 
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 
 import simulation
@@ -101,36 +100,6 @@ def test_cascade_sizes_match_percolation_above_threshold():
     assert large.mean() == pytest.approx(s, abs=0.12)
     assert sizes[large].mean() == pytest.approx(s, abs=0.05)
     assert (analysis.cascade_sizes(3000, 4.0, 0.1, 50, np.random.default_rng(5)) < 0.01).all()
-
-
-def test_mean_ci():
-    mean, low, high = analysis.mean_ci([1.0, 2.0, 3.0, np.nan])
-    assert mean == 2.0 and low < 2.0 < high
-    assert high - mean == pytest.approx(4.303 * 1.0 / math.sqrt(3), rel=1e-3)  # t(0.975, 2) = 4.303
-    assert analysis.mean_ci([5.0]) == (5.0, 5.0, 5.0)
-    assert all(math.isnan(v) for v in analysis.mean_ci([]))
-
-
-def test_replicates_ci_and_paired_differences(centralized):
-    base = centralized.config.with_values({"simulation.steps": 96, "customers.count": 500})
-    configs = {"centralized": base, "coe": base.with_values({"organization.model": "center_of_excellence"})}
-    runs = analysis.run_replicates(configs, 2, seed=7)
-    assert len(runs) == 4 and set(runs.scenario) == set(configs)
-    assert runs.groupby("replicate").seed.nunique().eq(1).all()  # common random numbers
-    table = analysis.ci_table(runs, ["resolution_rate"])
-    assert list(table.index) == ["centralized", "coe"]
-    assert (table[("resolution_rate", "low")] <= table[("resolution_rate", "mean")]).all()
-    diffs = analysis.paired_differences(runs, "centralized", ["resolution_rate"])
-    wide = runs.pivot(index="seed", columns="scenario", values="resolution_rate")
-    assert diffs.difference.iloc[0] == pytest.approx((wide.coe - wide.centralized).mean())
-
-
-def test_run_design_applies_each_row(centralized):
-    base = centralized.config.with_values({"simulation.steps": 48, "customers.count": 500})
-    design = pd.DataFrame({"organization.silo_strength": np.array([0.1, 0.9])})
-    out = analysis.run_design(base, design, seed=1)
-    assert list(out["organization.silo_strength"]) == [0.1, 0.9]
-    assert out.silo_index.iloc[0] < out.silo_index.iloc[1]
 
 
 def test_draw_internal_graph_and_heatmap(centralized):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 from simulation import batch, load_scenario
 from simulation.batch.plan import expand, integer_key
+from simulation.batch.stats import mean_ci
 from simulation.batch.store import RUNS_LOG, SUMMARY, TIMESERIES
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
@@ -96,6 +98,60 @@ def test_same_summary_on_every_executor(two, tmp_path):
     assert set(manifest["runs"]) == set(serial.summary.run_id)
 
 
+def test_in_process_batch_sees_session_registrations(two, monkeypatch):
+    """workers=1 runs in this process: a notebook's presets, interventions and KPIs work, as in simulation.run."""
+    import simulation
+    from simulation import interventions, kpis, presets
+
+    for module, registry in ((presets, "_USER_PRESETS"), (interventions, "_REGISTRY"), (kpis, "_USER_KPIS")):
+        monkeypatch.setattr(module, registry, {})  # registrations vanish after the test
+    simulation.register_preset("test_listen_all", "every owner listens", "tests",
+                               {"organization": {"listeners": ["customer_service", "it", "product"]}},
+                               base="centralized")
+
+    def listen_everything(engine, intervention):
+        engine.reconfigure(engine.config.with_values({"organization.listening_coverage": 1.0}), 0)
+
+    simulation.register_intervention("test_listen_everything", listen_everything)
+    simulation.register_kpi("test_steps", lambda result: float(len(result.timeseries)))
+    custom = two[0].with_values({"name": "custom", "organization.model": "test_listen_all",
+                                 "interventions": [{"step": 10, "action": "test_listen_everything"}]})
+    result = batch.compare([two[0], custom], 2, seed=4, workers=1)
+    assert (result.summary.status == "ok").all(), result.failures
+    assert (result.summary["test_steps"] == 120).all()
+    for row in result.summary.itertuples():
+        config = custom if row.scenario == "custom" else two[0]
+        assert row.resolution_rate == pytest.approx(simulation.run(config, seed=row.seed).summary["resolution_rate"])
+    assert result.ci(["test_steps"])["mean"].eq(120).all()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_org_model_switch_in_a_batch_run_matches_simulation_run(two, workers):
+    """A worker rebuilds the config from its layers, so change_org_model brings the new preset's values."""
+    import simulation
+
+    switching = two[0].with_values({"name": "switching", "interventions": [
+        {"step": 20, "action": "change_org_model", "model": "center_of_excellence", "adoption_lag_steps": 10}]})
+    result = batch.compare([switching], 1, seed=3, workers=workers)
+    direct = simulation.run(switching, seed=int(result.summary.seed.iloc[0])).summary
+    for kpi in ("resolution_rate", "handoffs", "first_response_median_min"):
+        assert result.summary[kpi].item() == pytest.approx(direct[kpi]), kpi
+
+
+def test_infinite_parameters_survive_the_trip_to_the_worker(two):
+    """``inf`` (e.g. infinitely patient customers) reaches the run as inf, not as an invalid null."""
+    import simulation
+    from simulation.batch.plan import config_json
+    from simulation.config import Config
+
+    patient = two[0].with_values({"customers.patience_scale": math.inf})
+    assert Config.model_validate_json(config_json(patient)).model_dump() == patient.model_dump()
+    result = batch.compare([patient], 1, seed=2)
+    assert (result.summary.status == "ok").all(), result.failures
+    direct = simulation.run(patient, seed=int(result.summary.seed.iloc[0])).summary
+    assert result.summary["resolution_rate"].item() == pytest.approx(direct["resolution_rate"])
+
+
 def test_resume_skips_finished_and_redoes_partial(two, tmp_path):
     out = tmp_path / "b"
     batch.compare(two, 3, seed=1, out=out)
@@ -163,6 +219,14 @@ def test_worker_exception_becomes_a_failed_row(two, monkeypatch):
 
 # --------------------------------------------------------------------------------------------
 # Statistics
+
+
+def test_mean_ci():
+    mean, low, high = mean_ci([1.0, 2.0, 3.0, np.nan])
+    assert mean == 2.0 and low < 2.0 < high
+    assert high - mean == pytest.approx(4.303 * 1.0 / math.sqrt(3), rel=1e-3)  # t(0.975, 2) = 4.303
+    assert mean_ci([5.0]) == (5.0, 5.0, 5.0)
+    assert all(math.isnan(v) for v in mean_ci([]))
 
 
 def test_ci_bounds_contain_the_mean_and_paired_differences(two):

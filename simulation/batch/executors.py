@@ -18,7 +18,7 @@ EXECUTORS = ("local", "dask")
 
 
 def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one spec (``run_id``, ``config`` JSON, ``seed``, ``keep_timeseries``); never raises.
+    """Run one spec (``run_id``, ``layers`` JSON, ``config_hash``, ``seed``, ``keep_timeseries``); never raises.
 
     Returns:
         ``run_id``, ``status`` ("ok" or "failed"), ``error`` (one line), ``summary`` (KPI ->
@@ -29,9 +29,9 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
                            "timeseries": None, "meta": {}}
     try:
         from simulation.api import run
-        from simulation.config import Config
+        from simulation.batch.plan import rebuild_config
 
-        config = Config.model_validate_json(payload["config"])
+        config = rebuild_config(payload["layers"], payload["config_hash"])
         result = run(config, seed=payload["seed"])
         out["summary"] = {k: float(v) for k, v in result.summary.items()}
         out["meta"] = {k: v for k, v in result.meta.items() if k != "wall_seconds"}

@@ -1,9 +1,11 @@
 """What a batch runs: scenarios x parameter points x replicates, expanded into run specs.
 
-Every spec carries its validated config as JSON, its seed and a stable run id
-(``<scenario>-p<point>-r<replicate>``), so a batch can be split across processes or
-machines and resumed. Replicate ``i`` gets the same seed under every scenario and every
-parameter point (common random numbers): differences come from the organisation, not luck.
+Every spec carries its validated config as JSON, the scenario layers it was built from
+(so that an intervention switching the org model re-applies the preset as in
+:func:`simulation.run`), its seed and a stable run id (``<scenario>-p<point>-r<replicate>``),
+so a batch can be split across processes or machines and resumed. Replicate ``i`` gets the
+same seed under every scenario and every parameter point (common random numbers):
+differences come from the organisation, not luck.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.config import Config, parse_value
+from simulation.config import Config, build_config, parse_value
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
 
@@ -38,6 +40,7 @@ class RunSpec:
     seed: int
     config_hash: str
     config_json: str = field(repr=False)
+    layers_json: str = field(default="{}", repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,41 @@ class Plan:
         return list(dict.fromkeys(spec.scenario for spec in self.specs))
 
 
+def config_json(config: Config) -> str:
+    """A config as JSON that validates back to the same config (``inf`` kept as ``Infinity``).
+
+    Pydantic's ``model_dump_json`` writes ``inf`` (e.g. ``patience_scale``) as ``null``,
+    which does not validate; Python's ``json`` writes ``Infinity``, which does.
+    """
+    return json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+
+
 def config_hash(config: Config) -> str:
     """A short, stable fingerprint of a validated config (what ran, not how it was written)."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(config_json(config).encode()).hexdigest()[:16]
+
+
+def layers_json(config: Config) -> str:
+    """The scenario layers a config was built from (file and overrides, no defaults or preset), as JSON."""
+    return json.dumps(config.layers(), sort_keys=True, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+
+
+def rebuild_config(layers: str, expected_hash: str) -> Config:
+    """A run's config rebuilt from its layers, checked against the planned config's hash.
+
+    A config validated from its full JSON has no layers, so ``with_values`` (used by the
+    ``change_org_model`` and ``pilot`` interventions) could not re-apply a preset under
+    them; rebuilding keeps a batch run identical to :func:`simulation.run`.
+
+    Raises:
+        ScenarioError: the rebuilt config differs from the planned one (e.g. a preset
+            registered differently in this process).
+    """
+    config = build_config(json.loads(layers))
+    if config_hash(config) != expected_hash:
+        raise ScenarioError("config: differs from the planned config when rebuilt in this process "
+                            "(a preset registered only in the parent process? run with workers=1)")
+    return config
 
 
 def name_configs(configs: Sequence[Config] | Mapping[str, Config]) -> dict[str, Config]:
@@ -113,14 +147,14 @@ def expand(
     for scenario, base in named.items():
         if base.name != scenario:
             base = base.with_values({"name": scenario})
-        bases[scenario] = base.model_dump_json()
+        bases[scenario] = config_json(base)
         for p, values in enumerate(points):
             config = base.with_values(values) if values else base
-            text = config.model_dump_json()
+            text, layers = config_json(config), layers_json(config)
             digest = config_hash(config)
             for r, s in enumerate(seeds):
                 run_id = f"{scenario}-p{p:04d}-r{r:03d}"
-                specs.append(RunSpec(run_id, scenario, p, dict(values), r, s, digest, text))
+                specs.append(RunSpec(run_id, scenario, p, dict(values), r, s, digest, text, layers))
     specs.sort(key=lambda s: s.run_id)
     design = {**(design or {}), "scenarios": list(named)}
     return Plan(kind, tuple(specs), params, seed, replicates, design, bases)

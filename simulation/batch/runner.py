@@ -85,8 +85,8 @@ def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, initia
     from tqdm.auto import tqdm
 
     keep = store.root is not None
-    payloads = ({"run_id": s.run_id, "config": s.config_json, "seed": s.seed, "keep_timeseries": keep}
-                for s in todo.values())
+    payloads = ({"run_id": s.run_id, "layers": s.layers_json, "config_hash": s.config_hash, "seed": s.seed,
+                 "keep_timeseries": keep} for s in todo.values())
     failed = sum(1 for cells in store.rows.values() if cells[store.columns.index("status")] == "failed")
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
     try:

@@ -1,18 +1,32 @@
 """Uncertainty across replicates: means with Student-t intervals, and paired differences.
 
-Both build on :func:`simulation.analysis.mean_ci` (the one t-interval formula). Only
+Everything builds on :func:`mean_ci`, the one t-interval formula (the notebooks use it too). Only
 successful runs count; a KPI that is NaN in a run (e.g. crisis containment without a
 crisis) leaves that run out of that KPI's ``n``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from simulation.analysis import mean_ci
+
+def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and its Student-t confidence interval ``(mean, low, high)``; NaN-safe, (m, m, m) for one value."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return (math.nan, math.nan, math.nan)
+    m = float(x.mean())
+    if len(x) < 2 or float(x.std()) == 0.0:
+        return (m, m, m)
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return (m, m - half, m + half)
 
 
 def ok_runs(summary: pd.DataFrame) -> pd.DataFrame:
