@@ -31,7 +31,14 @@ LABELS = {
     "churn_rate": "customers churned (share, 0-1)",
 }
 
-NON_NEGATIVE = ("first_response_median_min", "share_of_voice", "churn_rate")
+SIGNED = ("sentiment_mean", "silo_index")  # the metrics that can be below zero
+
+
+def non_negative(name: str) -> bool:
+    """Whether a KPI or time-series column is a count, share, time or cost (never below 0)."""
+    from simulation.kpis import FLOWS, SUMMARY
+
+    return name not in SIGNED and (name in SUMMARY or name in FLOWS or name in LABELS)
 
 
 def style(i: int) -> dict[str, object]:
@@ -52,11 +59,35 @@ def kpi_unit(name: str) -> str:
         return "cost units"
     if name.endswith(("_share", "_rate", "share_of_voice", "consistency", "participation")):
         return "share (0-1)"
+    if name == "sentiment_mean":
+        return "sentiment (-1 to 1)"
     if name in ("silo_index",):
         return "index (-1 to 1)"
     if name.endswith("_mean"):
         return "mean level"
     return "count"
+
+
+def _dress(ax, title: str, xlabel: str, ylabel: str, metric: str, grid: str = "both") -> None:
+    """Title, axis labels and grid of a panel; a non-negative metric's axis stops at 0.
+
+    An interval of a mean (or an error bar) may dip below a physical bound; the axis does
+    not, but it is not stretched down to 0 when the data sit well above it.
+    """
+    ax.set_title(title, fontsize=10)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(axis=grid, alpha=0.3)
+    if non_negative(metric) and ax.get_ylim()[0] < 0:
+        ax.set_ylim(bottom=0)
+
+
+def _finish(fig: Figure, title: str) -> Figure:
+    fig.suptitle(title, fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
 
 
 def _grid(n: int, ncols: int = 3, size: tuple[float, float] = (4.2, 3.0)) -> tuple[Figure, np.ndarray]:
@@ -84,14 +115,9 @@ def kpi_bars(ci: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
             s = style(i)
             ax.bar(x[i], means[i], color=s["color"], alpha=0.55, hatch=s["hatch"], edgecolor="black", linewidth=0.8)
         ax.errorbar(x, means, yerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4, linewidth=1.2)
-        ax.set_title(kpi, fontsize=10)
-        ax.set_ylabel(kpi_unit(kpi), fontsize=8)
+        _dress(ax, kpi, "", kpi_unit(kpi), kpi, grid="y")
         ax.set_xticks(x, [s.replace("_", "\n") for s in scenarios], fontsize=7)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
+    return _finish(fig, title)
 
 
 def timeseries_bands(bands: pd.DataFrame, columns: Sequence[str], title: str) -> Figure:
@@ -106,16 +132,10 @@ def timeseries_bands(bands: pd.DataFrame, columns: Sequence[str], title: str) ->
             ax.plot(rows["day"], rows["mean"], color=s["color"], linestyle=s["linestyle"], marker=s["marker"],
                     markevery=every, markersize=5, label=label, linewidth=1.6)
             ax.fill_between(rows["day"], rows["low"], rows["high"], color=s["color"], alpha=0.18, linewidth=0)
-        if column in NON_NEGATIVE:
-            ax.set_ylim(bottom=0)  # an interval of a mean may dip below a physical bound; the axis does not
-        ax.set_title(LABELS.get(column, column), fontsize=10)
-        ax.set_xlabel("day of the simulation")
-        ax.set_ylabel(LABELS.get(column, column), fontsize=8)
-        ax.grid(alpha=0.3)
+        label = LABELS.get(column, column)
+        _dress(ax, label, "day of the simulation", label, column)
     axes[0].legend(fontsize=8, title="mean, 95% band", title_fontsize=8)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
+    return _finish(fig, title)
 
 
 def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str) -> Figure:
@@ -131,14 +151,9 @@ def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str) 
             s = style(i)
             ax.errorbar(x, mean, yerr=np.nan_to_num(err), color=s["color"], linestyle=s["linestyle"],
                         marker=s["marker"], capsize=3, markersize=5, label=scenario, linewidth=1.4)
-        ax.set_title(kpi, fontsize=10)
-        ax.set_xlabel(param, fontsize=8)
-        ax.set_ylabel(kpi_unit(kpi), fontsize=8)
-        ax.grid(alpha=0.3)
+        _dress(ax, kpi, param, kpi_unit(kpi), kpi)
     axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
+    return _finish(fig, title)
 
 
 def sample_scatter(summary: pd.DataFrame, param: str, kpis: Sequence[str], title: str) -> Figure:
@@ -151,14 +166,9 @@ def sample_scatter(summary: pd.DataFrame, param: str, kpis: Sequence[str], title
             s = style(i)
             ax.scatter(rows[param], rows[kpi], color=s["color"], marker=s["marker"], s=18, alpha=0.7,
                        label=scenario, edgecolors="black", linewidths=0.3)
-        ax.set_title(kpi, fontsize=10)
-        ax.set_xlabel(param, fontsize=8)
-        ax.set_ylabel(kpi_unit(kpi), fontsize=8)
-        ax.grid(alpha=0.3)
+        _dress(ax, kpi, param, kpi_unit(kpi), kpi)
     axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
+    return _finish(fig, title)
 
 
 def overview_radar(scores: pd.DataFrame, title: str) -> Figure:
@@ -201,12 +211,8 @@ def sobol_bars(indices: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure
             ax.bar(x + (j - 0.5) * width, rows[index], width, yerr=np.nan_to_num(rows[f"{index}_conf"]),
                    color=colour, alpha=0.6, hatch=hatch, edgecolor="black", capsize=3,
                    label="first-order S1" if index == "S1" else "total ST")
-        ax.set_title(kpi, fontsize=10)
+        _dress(ax, kpi, "", "Sobol index (share of variance)", "", grid="y")  # estimates can dip below 0
         ax.set_xticks(x, [p.split(".")[-1] for p in params], fontsize=7, rotation=20)
-        ax.set_ylabel("Sobol index (share of variance)", fontsize=8)
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
+    return _finish(fig, title)

@@ -118,3 +118,18 @@ def test_cli_bad_batch_input(scenario_dir, tmp_path, args, expected):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_sweep_axes_stop_at_zero_only_for_non_negative_kpis():
+    """Wide intervals of a share may dip below 0; the axis does not, but a signed KPI's may."""
+    import pandas as pd
+
+    from simulation import plots
+
+    rows = [{"scenario": "s", "organization.silo_strength": x, "kpi": kpi, "mean": m, "low": m - 0.5, "high": m + 0.5}
+            for x in (0.0, 0.5, 1.0) for kpi, m in (("resolution_rate", 0.2), ("sentiment_mean", 0.1))]
+    fig = plots.sweep_curves(pd.DataFrame(rows), "organization.silo_strength", ["resolution_rate", "sentiment_mean"],
+                             "t")
+    share, sentiment = fig.axes[:2]
+    assert share.get_ylim()[0] == 0 and sentiment.get_ylim()[0] < 0
+    assert share.get_ylabel() == "share (0-1)" and sentiment.get_ylabel() == "sentiment (-1 to 1)"
