@@ -32,7 +32,6 @@ from mesa.discrete_space import CellAgent, FixedAgent, Network
 from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import processes as proc
 from simulation.core.engine import VectorEngine
-from simulation.core.kernels import independent_cascade
 
 Flows = dict[str, float]
 
@@ -315,14 +314,7 @@ class AgentEngine(VectorEngine):
                 continue
             seeds = np.array([c for c, _ in pairs], dtype=np.int64)
             quality = float(np.mean([q for _, q in pairs]))
-            p = proc.reshare_probability(config.content, quality, is_promo)
-            active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned)
-            active[seeds] = False
-            shared = np.flatnonzero(active)
-            flows["reshares"] += len(shared)
-            flows["mentions_positive"] += len(shared)
-            flows["impressions"] += len(shared)
-            self.reached[shared] = True
+            shared = proc.reshare_cascade(state, config.content, rng, seeds, quality, is_promo, flows, self.reached)
             for c in shared.tolist():
                 self.population.customer_at[c].hear_share(quality)
         return gaffe_seeds

@@ -109,10 +109,10 @@ def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
 def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Patience (hours) of each inquiry: exponential, shorter for complaints; inf if unlimited."""
     mean_patience = np.where(kind == COMPLAINT, cust.complaint_patience_hours, cust.patience_hours)
-    patience = rng.exponential(mean_patience * (1.0 if np.isinf(cust.patience_scale) else cust.patience_scale))
     if np.isinf(cust.patience_scale):
-        patience = np.full(len(kind), np.inf)
-    return patience
+        rng.exponential(mean_patience)  # drawn and dropped: the stream stays aligned with finite-patience runs
+        return np.full(len(kind), np.inf)
+    return rng.exponential(mean_patience * cust.patience_scale)
 
 
 def draw_handling_hours(support: Any, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -293,25 +293,37 @@ def diffuse(
     flows["new_followers"] += len(np.unique(follow))
     state.follows[follow] = True
 
-    susceptible = ~state.churned
     for is_promo in (False, True):
         mask = engaged & (promoting == is_promo)
         if not mask.any():
             continue
-        p = reshare_probability(content, float(quality[mask].mean()), is_promo)
-        seeds = viewer[mask]
-        active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=susceptible)
-        active[seeds] = False
-        shared = np.flatnonzero(active)
-        flows["reshares"] += len(shared)
-        flows["mentions_positive"] += len(shared)
-        flows["impressions"] += len(shared)
-        reached[shared] = True
+        share_quality = float(quality[mask].mean())
+        shared = reshare_cascade(state, content, rng, viewer[mask], share_quality, is_promo, flows, reached)
         state.awareness[shared] = awareness_after_exposure(state.awareness[shared], cust.awareness_gain)
-        state.sentiment[shared] += share_lift(content, float(quality[mask].mean()))
+        state.sentiment[shared] += share_lift(content, share_quality)
     for i in np.flatnonzero(posts.gaffe):
         if len(viewers[i]):
             negative_seeds.append(gaffe_seeds(viewers[i], rng))
+
+
+def reshare_cascade(
+    state: State, content: Any, rng: np.random.Generator, seeds: np.ndarray, quality: float, promoting: bool,
+    flows: Flows, reached: np.ndarray,
+) -> np.ndarray:
+    """Engaged viewers (``seeds``) share a post: the active customers the cascade reaches beyond them.
+
+    Counts the re-shares (each a positive mention and an impression) and marks the customers
+    reached; the caller applies what a re-share does to each of them.
+    """
+    p = reshare_probability(content, quality, promoting)
+    active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned)
+    active[seeds] = False
+    shared = np.flatnonzero(active)
+    flows["reshares"] += len(shared)
+    flows["mentions_positive"] += len(shared)
+    flows["impressions"] += len(shared)
+    reached[shared] = True
+    return shared
 
 
 def negative_spread(
