@@ -30,12 +30,10 @@ KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (
 
 def _options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN202
     from simulation.batch import RunOptions
-    from simulation.batch.executors import EXECUTORS
 
-    if executor not in EXECUTORS:
-        fail(f"--executor {executor}: expected one of {', '.join(EXECUTORS)}")
-    return RunOptions(workers=workers or os.cpu_count() or 1, executor=executor, scheduler=scheduler,
-                      overwrite=overwrite, retry_failed=retry, progress=not quiet, command=["silosim", *sys.argv[1:]])
+    return _guard(lambda: RunOptions(workers=workers or os.cpu_count() or 1, executor=executor, scheduler=scheduler,
+                                     overwrite=overwrite, retry_failed=retry, progress=not quiet,
+                                     command=["silosim", *sys.argv[1:]]))
 
 
 def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:

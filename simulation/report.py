@@ -6,6 +6,7 @@ series, streamed per run), so ``silosim report DIR`` regenerates it at any time.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,11 +30,16 @@ def ci_cell(row: pd.Series) -> str:
     return f"{format_value(row['mean'])} ± {format_value(row['half_width'])}"
 
 
-def ci_wide(ci: pd.DataFrame, kpis: Sequence[str], by: Sequence[str] = ("scenario",)) -> pd.DataFrame:
-    """KPIs as rows, groups as columns, cells ``mean ± half-width``."""
-    labels = ci[list(by)].astype(str).agg(" ".join, axis=1) if len(by) > 1 else ci[by[0]].astype(str)
-    table = ci.assign(group=labels, cell=ci.apply(ci_cell, axis=1)).pivot(index="kpi", columns="group", values="cell")
-    return table.reindex(index=[k for k in kpis if k in table.index], columns=list(dict.fromkeys(labels)))
+def ci_wide(ci: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
+    """KPIs as rows, scenarios as columns, cells ``mean ± half-width``."""
+    table = ci.assign(cell=ci.apply(ci_cell, axis=1)).pivot(index="kpi", columns="scenario", values="cell")
+    return table.reindex(index=[k for k in kpis if k in table.index], columns=list(dict.fromkeys(ci["scenario"])))
+
+
+def better_direction(name: str) -> bool | None:
+    """Whether more of a KPI is better (None: no direction, or a KPI not registered in this process)."""
+    kpi = all_kpis().get(name)
+    return None if kpi is None else kpi.higher_is_better
 
 
 def ci_text(ci: pd.DataFrame, kpis: Sequence[str]) -> str:
@@ -57,12 +63,11 @@ def markdown(table: pd.DataFrame, index: str) -> str:
 
 def radar_scores(ci: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
     """Means rescaled per KPI across scenarios to [0, 1], 1 = best (KPIs with a direction only)."""
-    known = all_kpis()
     wide = ci.pivot(index="scenario", columns="kpi", values="mean")
     wide = wide.reindex(index=list(dict.fromkeys(ci["scenario"])))
     scores = {}
     for kpi in kpis:
-        better = known[kpi].higher_is_better if kpi in known else None
+        better = better_direction(kpi)
         if better is None or kpi not in wide:
             continue
         values = wide[kpi].astype(float)
@@ -83,10 +88,9 @@ def paired_cell(row: pd.Series, better: bool | None) -> str:
 
 
 def _save(fig: object, path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    write_text_atomic(path, buffer.getvalue())
     return f"{FIGURES}/{path.name}"
 
 
@@ -95,10 +99,9 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
     from simulation import plots
 
     root = Path(root)
-    result = BatchResult.load(root)
     manifest = load_manifest(root)
+    result = BatchResult.load(root, manifest)
     kpis = [k for k in (kpis or HEADLINE) if k in result.summary]
-    known = all_kpis()
     figures = root / FIGURES
     counts = result.summary["status"].value_counts()
     lines = [
@@ -120,7 +123,7 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
     write_text_atomic(root / "ci.csv", ci.to_csv(index=False))
     sampler = result.design.get("sampler", "grid")
     if result.kind == "compare" or (sampler == "grid" and not result.params):
-        lines += _compare_section(result, ci, kpis, known, figures, plots)
+        lines += _compare_section(result, ci, kpis, figures, plots)
     elif sampler == "grid":
         lines += _sweep_section(result, ci, figures, plots)
     elif sampler == "lhs":
@@ -152,15 +155,14 @@ def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str)
     return [f"![time series]({_save(fig, figures / 'timeseries.png')})", ""]
 
 
-def _compare_section(result, ci, kpis, known, figures, plots) -> list[str]:  # noqa: ANN001
+def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: ANN001
     table = ci_wide(ci, kpis)
-    table.insert(0, "better", ["↑" if known[k].higher_is_better else "↓" if known[k].higher_is_better is False
-                               else "" for k in table.index])
+    table.insert(0, "better", [{True: "↑", False: "↓", None: ""}[better_direction(k)] for k in table.index])
     lines = ["## KPIs (mean ± 95% CI half-width)", "", markdown(table, "KPI"), ""]
     if len(result.scenarios) > 1:
         paired = result.paired(kpis=kpis)
-        paired.to_csv(result.root / "paired.csv", index=False)
-        cells = paired.assign(cell=[paired_cell(r, known[r.kpi].higher_is_better) for _, r in paired.iterrows()])
+        write_text_atomic(result.root / "paired.csv", paired.to_csv(index=False))
+        cells = paired.assign(cell=[paired_cell(r, better_direction(r.kpi)) for _, r in paired.iterrows()])
         wide = cells.pivot(index="kpi", columns="scenario", values="cell").reindex(kpis)
         wide.columns = [f"{c} − {result.baseline}" for c in wide.columns]
         lines += [f"## Paired differences vs {result.baseline} (same seeds; 95% CI)", "",

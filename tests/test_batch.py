@@ -152,6 +152,12 @@ def test_infinite_parameters_survive_the_trip_to_the_worker(two):
     assert result.summary["resolution_rate"].item() == pytest.approx(direct["resolution_rate"])
 
 
+def test_unknown_executor_fails_before_anything_is_written(two, tmp_path):
+    with pytest.raises(ValueError, match="--executor dsk: expected one of local, dask"):
+        batch.compare(two, 1, seed=1, out=tmp_path / "b", options=batch.RunOptions(executor="dsk"))
+    assert not (tmp_path / "b").exists()
+
+
 def test_resume_skips_finished_and_redoes_partial(two, tmp_path):
     out = tmp_path / "b"
     batch.compare(two, 3, seed=1, out=out)

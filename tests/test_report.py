@@ -39,6 +39,20 @@ def test_compare_report_with_figures(configs, tmp_path):
     assert (out / "ci.csv").is_file() and (out / "paired.csv").is_file()
 
 
+def test_report_of_a_kpi_registered_only_when_the_batch_ran(configs, tmp_path, monkeypatch):
+    """`silosim report` in a later session still reports a custom KPI it no longer knows (no direction)."""
+    import simulation
+    from simulation import kpis
+
+    monkeypatch.setattr(kpis, "_USER_KPIS", {})
+    simulation.register_kpi("test_days", lambda result: len(result.timeseries) / 24, higher_is_better=True)
+    out = tmp_path / "custom"
+    batch.compare(configs, 2, seed=4, out=out, workers=1)
+    monkeypatch.setattr(kpis, "_USER_KPIS", {})  # a new process: the KPI is not registered
+    text = write_report(out, ["resolution_rate", "test_days"]).read_text()
+    assert "| test_days |  |" in text and "| resolution_rate | ↑ |" in text
+
+
 def test_silo_strength_sweep_report(configs, tmp_path):
     out = tmp_path / "sweep"
     batch.sweep(configs[:1], {"organization.silo_strength": [0.0, 0.5, 1.0]}, replicates=2, seed=1, out=out)

@@ -60,12 +60,9 @@ def _options(workers: int | None, options: RunOptions | None) -> RunOptions:
     return options
 
 
-def _root_seed(configs: Configs, seed: int | None) -> int:
-    """``seed``, else the first scenario's ``[simulation] seed``."""
-    if seed is not None:
-        return seed
-    first = next(iter(configs.values() if isinstance(configs, Mapping) else configs))
-    return first.simulation.seed
+def _root_seed(named: Mapping[str, Config], seed: int | None) -> int:
+    """``seed``, else the first scenario's ``[simulation] seed`` (``named`` from :func:`name_configs`)."""
+    return seed if seed is not None else next(iter(named.values())).simulation.seed
 
 
 def check_kpis(kpis: Sequence[str] | None) -> list[str] | None:

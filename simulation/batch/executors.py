@@ -22,11 +22,11 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
     Returns:
         ``run_id``, ``status`` ("ok" or "failed"), ``error`` (one line), ``summary`` (KPI ->
-        value), ``timeseries`` (Parquet bytes or None), ``wall_seconds``, ``meta``.
+        value), ``timeseries`` (Parquet bytes or None), ``wall_seconds``.
     """
     start = time.perf_counter()
     out: dict[str, Any] = {"run_id": payload["run_id"], "status": "ok", "error": "", "summary": {},
-                           "timeseries": None, "meta": {}}
+                           "timeseries": None}
     try:
         from simulation.api import run
         from simulation.batch.plan import rebuild_config
@@ -34,7 +34,6 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
         config = rebuild_config(payload["layers"], payload["config_hash"])
         result = run(config, seed=payload["seed"])
         out["summary"] = {k: float(v) for k, v in result.summary.items()}
-        out["meta"] = {k: v for k, v in result.meta.items() if k != "wall_seconds"}
         if payload.get("keep_timeseries", True):
             buffer = io.BytesIO()
             result.timeseries.to_parquet(buffer, index=False, compression="zstd")
@@ -52,7 +51,7 @@ def _result_or_failure(future: Any, payload: dict) -> dict:
         return future.result()
     except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
         return {"run_id": payload["run_id"], "status": "failed", "error": f"{type(err).__name__}: worker lost ({err})",
-                "summary": {}, "timeseries": None, "meta": {}, "wall_seconds": float("nan")}
+                "summary": {}, "timeseries": None, "wall_seconds": float("nan")}
 
 
 class Executor(Protocol):
@@ -100,9 +99,9 @@ class LocalExecutor:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 payload = pending.pop(future)
-                for following in queue:
+                following = next(queue, None)
+                if following is not None:
                     pending[self._submit(fn, following)] = following
-                    break
                 yield _result_or_failure(future, payload)
 
     def _submit(self, fn: Callable[[dict], dict], payload: dict) -> Future:
@@ -152,9 +151,9 @@ class DaskExecutor:
         for future in futures:
             result = _result_or_failure(future, submitted.pop(future.key))
             future.release()
-            for payload in queue:
-                futures.add(submit(payload))
-                break
+            following = next(queue, None)
+            if following is not None:
+                futures.add(submit(following))
             yield result
 
     def close(self) -> None:

@@ -55,11 +55,6 @@ class Plan:
     design: dict[str, Any] = field(default_factory=dict)  # sampler, ranges, n (for the manifest)
     base_configs: dict[str, str] = field(default_factory=dict)  # scenario -> config JSON before the points
 
-    @property
-    def scenarios(self) -> list[str]:
-        """Scenario names in the order given."""
-        return list(dict.fromkeys(spec.scenario for spec in self.specs))
-
 
 def config_json(config: Config) -> str:
     """A config as JSON that validates back to the same config (``inf`` kept as ``Infinity``).
@@ -70,9 +65,10 @@ def config_json(config: Config) -> str:
     return json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
 
 
-def config_hash(config: Config) -> str:
-    """A short, stable fingerprint of a validated config (what ran, not how it was written)."""
-    return hashlib.sha256(config_json(config).encode()).hexdigest()[:16]
+def config_hash(config: Config | str) -> str:
+    """A short, stable fingerprint of a validated config or its :func:`config_json` (what ran, not how written)."""
+    text = config if isinstance(config, str) else config_json(config)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def layers_json(config: Config) -> str:
@@ -151,7 +147,7 @@ def expand(
         for p, values in enumerate(points):
             config = base.with_values(values) if values else base
             text, layers = config_json(config), layers_json(config)
-            digest = config_hash(config)
+            digest = config_hash(text)
             for r, s in enumerate(seeds):
                 run_id = f"{scenario}-p{p:04d}-r{r:03d}"
                 specs.append(RunSpec(run_id, scenario, p, dict(values), r, s, digest, text, layers))

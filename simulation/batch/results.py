@@ -41,9 +41,9 @@ class BatchResult:
     design: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, root: str | Path) -> BatchResult:
-        """Read a batch directory written by :func:`simulation.batch.run_plan`."""
-        manifest = load_manifest(Path(root))
+    def load(cls, root: str | Path, manifest: dict[str, Any] | None = None) -> BatchResult:
+        """Read a batch directory written by :func:`simulation.batch.run_plan` (``manifest``: if already read)."""
+        manifest = load_manifest(Path(root)) if manifest is None else manifest
         return cls(load_summary(Path(root)), Path(root), manifest.get("kind", "compare"),
                    list(manifest.get("params", [])), dict(manifest.get("design", {})))
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulation.batch.executors import make_executor, run_payload
+from simulation.batch.executors import EXECUTORS, make_executor, run_payload
 from simulation.batch.plan import Plan, RunSpec
 from simulation.batch.results import BatchResult
 from simulation.batch.store import Store
@@ -38,6 +38,11 @@ class RunOptions:
     retry_failed: bool = False
     progress: bool = False
     command: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Checked here, so a bad executor fails before a batch directory is written.
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"--executor {self.executor}: expected one of {', '.join(EXECUTORS)}")
 
 
 @contextlib.contextmanager

@@ -45,15 +45,9 @@ PACKAGES = ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow"
 
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape a batch's numbers."""
-    from importlib.metadata import PackageNotFoundError, version
+    from simulation.core.engine import package_versions
 
-    out = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "missing"
-    return out
+    return {"python": sys.version.split()[0], **package_versions(PACKAGES)}
 
 
 def format_cell(value: Any) -> str:
@@ -132,9 +126,8 @@ class Store:
             spec = planned.get(row.get("run_id", ""))
             if spec is None or row.get("config_hash") != spec.config_hash or row.get("seed") != str(spec.seed):
                 continue
-            if row.get("status") == "ok" and self.timeseries_ok(spec.run_id):
-                self.rows[spec.run_id] = [row.get(c, "") for c in self.columns]
-            elif row.get("status") == "failed" and not retry_failed:
+            status = row.get("status")
+            if (status == "ok" and self.timeseries_ok(spec.run_id)) or (status == "failed" and not retry_failed):
                 self.rows[spec.run_id] = [row.get(c, "") for c in self.columns]
         self.write_summary()
         self.write_manifest(command)

@@ -7,6 +7,7 @@ customer response and innovation, negative cascades and crises, customer dynamic
 
 from __future__ import annotations
 
+import functools
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -24,16 +25,27 @@ from simulation.kpis import FLOWS, add_user_kpis, summarize
 from simulation.result import RunResult
 from simulation.rng import streams
 
+RESULT_PACKAGES = ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas")
 
-def package_versions() -> dict[str, str]:
-    """Versions of silosim and the libraries that shape its results."""
-    out = {}
-    for name in ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas"):
+
+def package_versions(names: tuple[str, ...] = RESULT_PACKAGES) -> dict[str, str]:
+    """Versions of silosim and the libraries that shape its results ("unknown" if not installed).
+
+    Read once per process (``importlib.metadata`` scans the installed distributions, ~10 ms):
+    the classroom app builds a result every frame. Returns a new dict each call.
+    """
+    return dict(_versions(names))
+
+
+@functools.cache
+def _versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    def one(name: str) -> str:
         try:
-            out[name] = version(name)
+            return version(name)
         except PackageNotFoundError:
-            out[name] = "unknown"
-    return out
+            return "unknown"
+
+    return tuple((name, one(name)) for name in names)
 
 
 KEEP_NETWORKX_UP_TO = 100_000
