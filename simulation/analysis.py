@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import INQUIRY_TYPES, Config, build_config
+from simulation.graphs import unit_names
 from simulation.kpis import FLOWS
 
 if TYPE_CHECKING:
@@ -34,10 +35,15 @@ def _end_hours(result: RunResult) -> float:
     return float(ts["hours"].iloc[-1] + result.config.simulation.step_hours) if len(ts) else 0.0
 
 
+def _handed_off(inq: pd.DataFrame) -> pd.Series:
+    """Which inquiries crossed a unit boundary: detected by one unit, owned by another."""
+    return (inq.detector >= 0) & (inq.detector != inq.owner)
+
+
 def handoffs(result: RunResult) -> pd.DataFrame:
     """The inquiries that crossed a unit boundary: detected by one unit, owned by another."""
     inq = result.inquiries
-    return inq[(inq.detector >= 0) & (inq.detector != inq.owner)]
+    return inq[_handed_off(inq)]
 
 
 def handoff_table(result: RunResult) -> pd.DataFrame:
@@ -92,13 +98,12 @@ def inquiry_funnel(result: RunResult) -> pd.DataFrame:
     """
     inq = result.inquiries
     end = _end_hours(result)
-    moved = (inq.detector >= 0) & (inq.detector != inq.owner)
     stages = pd.DataFrame(
         {
             "kind": inq.kind_name.astype(str),
             "raised": True,
             "detected": inq.detector >= 0,
-            "handed_off": moved,
+            "handed_off": _handed_off(inq),
             "lost_in_handoff": inq.lost,
             "reached_owner": inq.t_queue < end,
             "answered": np.isfinite(inq.t_end),
@@ -128,24 +133,14 @@ def lost_ideas(result: RunResult) -> pd.DataFrame:
 def idea_outcomes(result: RunResult) -> pd.Series:
     """How many ideas were captured, undetected, lost in a hand-off or in transit at the end."""
     inq = result.inquiries
-    ideas = inq[inq.kind_name.astype(str) == "idea"]
+    raised = int((inq.kind_name.astype(str) == "idea").sum())
     counts = lost_ideas(result).reason.value_counts()
-    return pd.Series(
-        {
-            "raised": len(ideas),
-            "captured": int((ideas.t_queue < _end_hours(result)).sum()),
-            **{reason: int(counts.get(reason, 0)) for reason in ("undetected", "lost_in_handoff", "in_transit")},
-        }
-    )
+    lost = {reason: int(counts.get(reason, 0)) for reason in ("undetected", "lost_in_handoff", "in_transit")}
+    return pd.Series({"raised": raised, "captured": raised - sum(lost.values()), **lost})
 
 
 # --------------------------------------------------------------------------------------------
 # Routes over the internal graph
-
-
-def unit_names(departments: Sequence[str]) -> list[str]:
-    """Routing units in the order of the hand-off matrices' rows: departments, then the shared tool."""
-    return [*departments, "tool"]
 
 
 def handoff_routes(structure: Structure, departments: Sequence[str]) -> pd.DataFrame:

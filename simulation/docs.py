@@ -37,12 +37,12 @@ def _fmt(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def _section_rows(model: type[BaseModel], prefix: str) -> list[str]:
+def _section_rows(model: type[BaseModel]) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra or {}
         default = "required" if field.is_required() else _fmt(field.default)
-        rows.append(f"| `{prefix}{name}` | `{default}` | {field.description} | {extra.get('source', '')} |")
+        rows.append(f"| `{name}` | `{default}` | {field.description} | {extra.get('source', '')} |")
     return rows
 
 
@@ -54,10 +54,10 @@ def parameter_tables() -> str:
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             continue
         out += [f"#### `[{section}]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
-        out += _section_rows(annotation, "")
+        out += _section_rows(annotation)
         out.append("")
     out += ["#### `[[interventions]]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
-    out += _section_rows(Intervention, "")
+    out += _section_rows(Intervention)
     out += ["", "| action | what it does |", "|---|---|"]
     out += [f"| `{a.name}` | {a.description} |" for a in builtin_actions().values()]
     return "\n".join(out).rstrip() + "\n"
@@ -103,14 +103,14 @@ def render(text: str, regions: dict[str, Any]) -> str:
     """Replace every ``<!-- BEGIN NAME -->...<!-- END NAME -->`` region with fresh content."""
     for name, make in regions.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
-        if not pattern.search(text):
-            continue
         text = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), text)
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write or check the generated regions; returns the exit code."""
+    from simulation.batch.store import write_text_atomic
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite the docs in place")
     parser.add_argument("--check", action="store_true", help="exit 1 if the docs are stale")
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if fresh != text:
             stale.append(path)
             if args.write:
-                path.write_text(fresh, encoding="utf-8")
+                write_text_atomic(path, fresh)
     for path in stale:
         print(f"{'rewrote' if args.write else 'stale'}: {path.relative_to(ROOT)}")
     return 1 if stale and args.check else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +154,11 @@ def read_org_chart(path: Path) -> tuple[list[str], list[str], dict[str, str]]:
     return names, depts, managers
 
 
+def unit_names(departments: Sequence[str]) -> list[str]:
+    """Routing units in the order of the hand-off matrices' rows: departments, then the shared tool."""
+    return [*departments, TOOL]
+
+
 def build_company(org: OrganizationSection, rng: np.random.Generator) -> Company:
     """Draw the company's employees and candidate ties (independent of the org model)."""
     managers_of: list[int]
@@ -164,15 +170,10 @@ def build_company(org: OrganizationSection, rng: np.random.Generator) -> Company
         dept_list = [departments.index(depts[i]) for i in order]
         new_index = {old: new for new, old in enumerate(order)}
         managers_of = [new_index[index[managers[names[i]]]] if names[i] in managers else -1 for i in order]
-        is_manager = np.zeros(len(order), dtype=bool)
-        for d in range(len(departments)):
-            members = [i for i, di in enumerate(dept_list) if di == d]
-            is_manager[members[0]] = True  # chart roots (no manager) sort first
     else:
         departments = list(org.departments)
         dept_list = [d for d, name in enumerate(departments) for _ in range(org.headcount[name])]
         managers_of = []
-        is_manager = np.zeros(len(dept_list), dtype=bool)
     agency_index = len(departments)
     dept_list += [agency_index] * org.agency_headcount
     departments.append(AGENCY)
@@ -182,10 +183,7 @@ def build_company(org: OrganizationSection, rng: np.random.Generator) -> Company
     for d in range(len(departments)):
         members = np.flatnonzero(dept == d)
         rank[members] = np.arange(len(members))
-    if org.org_chart is None:
-        is_manager = rank == 0
-    else:
-        is_manager = np.concatenate([is_manager, rank[len(is_manager) :] == 0])
+    is_manager = rank == 0  # the first of each department: with an org chart, a root (roots sort first)
     managers_full = np.full(n, -1, dtype=np.int32)
     if managers_of:
         managers_full[: len(managers_of)] = managers_of

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulation.graphs import CHANNEL, EXECUTIVE, TOOL
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
@@ -29,7 +31,7 @@ TIE_STYLE: dict[str, tuple[str, float]] = {
     "tool": ("#d62728", 1.4),
     "agency": ("#8c564b", 1.6),
 }
-VIRTUAL = ("executive", "channel", "tool")
+VIRTUAL = (EXECUTIVE, CHANNEL, TOOL)
 
 
 def department_layout(structure: Structure, departments: Sequence[str], seed: int = 0) -> dict[Any, np.ndarray]:
@@ -49,15 +51,15 @@ def department_layout(structure: Structure, departments: Sequence[str], seed: in
         if data.get("dept_index", -1) >= 0:
             members[data["dept_index"]].append(node)
     for d, nodes in members.items():
-        contact = int(structure.contacts[d]) if d < len(structure.contacts) else -1
+        contact = int(structure.contacts[d])
         others = [e for e in nodes if e != contact]
         radius = 0.08 + 0.012 * math.sqrt(len(nodes))
         for i, e in enumerate(others):
             angle = 2 * math.pi * i / max(len(others), 1) + rng.uniform(-0.05, 0.05)
-            pos[e] = centres[d] * 1.0 + radius * np.array([math.cos(angle), math.sin(angle)])
+            pos[e] = centres[d] + radius * np.array([math.cos(angle), math.sin(angle)])
         if contact in nodes:
             pos[contact] = centres[d] * 0.82  # the department's contact faces the centre
-    inner = {"executive": np.array([0.0, 0.35]), "channel": np.array([-0.2, -0.15]), "tool": np.array([0.2, -0.15])}
+    inner = {EXECUTIVE: np.array([0.0, 0.35]), CHANNEL: np.array([-0.2, -0.15]), TOOL: np.array([0.2, -0.15])}
     for name in VIRTUAL:
         if name in graph:
             pos[name] = inner[name]

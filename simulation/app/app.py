@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import solara
 
@@ -36,38 +37,38 @@ def kpi_markdown(comparison: Comparison) -> str:
     """The headline KPIs of both models as a Markdown table, the better value in bold."""
     labels = [comparison.controls.label(side) for side in SIDES]
     lines = [f"| KPI | what it measures | {labels[0]} | {labels[1]} |", "|---|---|---:|---:|"]
-    for name in HEADLINE:
-        values = [comparison.summaries[side].get(name, math.nan) for side in SIDES]
+    for row in comparison.kpi_frame(HEADLINE).to_dict(orient="records"):
+        values = [row[label] for label in labels]
         cells = [format_value(v) for v in values]
-        better = SUMMARY[name].higher_is_better
+        better = SUMMARY[row["kpi"]].higher_is_better
         if better is not None and all(math.isfinite(v) for v in values) and values[0] != values[1]:
             best = int(values[1] > values[0]) if better else int(values[1] < values[0])
             cells[best] = f"**{cells[best]}**"
-        lines.append(f"| {name} | {SUMMARY[name].description} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {row['kpi']} | {row['description']} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
 
 @solara.component
-def SideCard(side: Side, comparison: Comparison, on_controls: Callable[[Controls], None], locked: bool) -> None:
+def SideCard(side: Side, comparison: Comparison, on_controls: Callable[[Controls], None]) -> None:
     """One org model: its selector, plain-language explanation, slider and switches, and its figure."""
     controls = comparison.controls
     mine = controls.side(side)
     colour = SIDE_COLOURS[SIDES.index(side)]
     with solara.Card(style={"border-top": f"4px solid {colour}"}, classes=[f"silosim-{side}"]):
         solara.Select(
-            label=f"Org model ({side})", values=preset_names(), value=mine.model, disabled=locked,
+            label=f"Org model ({side})", values=preset_names(), value=mine.model,
             on_value=lambda name: on_controls(controls.with_model(side, name)),
         )
         lines = comparison.explanations[side]
         solara.Markdown(f"**{lines[0]}**  \n{lines[1]}  \n{lines[2]}  \n*{lines[3]}*")
         solara.SliderFloat(
-            label="Silo strength", value=mine.silo_strength, min=0.0, max=1.0, step=0.05, disabled=locked,
+            label="Silo strength", value=mine.silo_strength, min=0.0, max=1.0, step=0.05,
             on_value=lambda v: on_controls(controls.with_side(side, silo_strength=round(float(v), 2))),
         )
         with solara.Row(style={"flex-wrap": "wrap"}):
             for name in SWITCHES:
                 solara.Switch(
-                    label=name, value=getattr(mine, name), disabled=locked,
+                    label=name, value=getattr(mine, name),
                     on_value=lambda v, name=name: on_controls(controls.with_side(side, **{name: bool(v)})),
                 )
         with solara.Div(classes=["silosim-fig"]):
@@ -91,9 +92,8 @@ def Page() -> None:
     def play(cancel: threading.Event) -> None:
         while playing and not cancel.is_set() and not comparison.finished:
             start = time.perf_counter()
-            with comparison.lock:
-                comparison.step(SPEEDS[speed])
-                set_tick(comparison.steps_done)  # re-renders the page with the new frame
+            comparison.step(SPEEDS[speed])  # under the comparison's lock
+            set_tick(comparison.steps_done)  # re-renders the page with the new frame
             cancel.wait(max(0.02, FRAME_SECONDS - (time.perf_counter() - start)))
         if playing and comparison.finished:
             set_playing(False)
@@ -101,9 +101,8 @@ def Page() -> None:
     solara.use_thread(play, dependencies=[playing, comparison, speed], intrusive_cancel=False)
 
     def step() -> None:
-        with comparison.lock:
-            comparison.step(SPEEDS[speed])
-            set_tick(comparison.steps_done)
+        comparison.step(SPEEDS[speed])
+        set_tick(comparison.steps_done)
 
     def change(new: Controls) -> None:
         set_playing(False)
@@ -131,10 +130,9 @@ def Page() -> None:
         with solara.Card("Company and customers"):
             solara.Markdown("Both models run on the same company and the same customers (same seed).")
             solara.Select(label="Customers", values=list(CUSTOMER_CHOICES), value=controls.customers,
-                          on_value=lambda n: change(Controls(controls.left, controls.right, int(n), controls.seed)))
+                          on_value=lambda n: change(replace(controls, customers=int(n))))
             solara.InputInt(label="Seed", value=controls.seed,
-                            on_value=lambda s: change(Controls(controls.left, controls.right, controls.customers,
-                                                               max(0, int(s)))))
+                            on_value=lambda s: change(replace(controls, seed=max(0, int(s)))))
         with solara.Card("Export"):
             solara.FileDownload(comparison.charts_png, filename="silosim-charts.png", label="Charts (PNG)",
                                 mime_type="image/png")
@@ -144,7 +142,7 @@ def Page() -> None:
                                 label="Time series (CSV)", mime_type="text/csv")
     with solara.Columns([1, 1]):
         for side in SIDES:
-            SideCard(side, comparison, change, locked=False)
+            SideCard(side, comparison, change)
     with solara.Card("Live charts (24-hour means where noisy)"):
         with solara.Div(classes=["silosim-fig"]):
             solara.FigureMatplotlib(comparison.charts.figure, dependencies=[id(comparison), comparison.steps_done],

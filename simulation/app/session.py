@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulation.app.controls import SIDES, Controls, Side, explain
 from simulation.app.views import ChartsFigure, SideFigure, chart_series, png_bytes
-from simulation.kpis import HEADLINE, SUMMARY
+from simulation.kpis import SUMMARY
 from simulation.model import SocialMediaOrgModel
 
 
@@ -75,11 +75,11 @@ class Comparison:
         return f"day {int(hours // 24) + 1}, {int(hours % 24):02d}:00 ({elapsed:.0f} h simulated)"
 
     # --- tables and exports ------------------------------------------------------------------
-    def kpi_frame(self, names: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
-        """Both models' KPIs: one row per KPI with its description, one column per model."""
+    def kpi_frame(self, names: tuple[str, ...]) -> pd.DataFrame:
+        """Both models' KPIs (built-in ``names``): one row per KPI with its description, one column per model."""
         rows = []
         for name in names:
-            row = {"kpi": name, "description": SUMMARY[name].description if name in SUMMARY else ""}
+            row = {"kpi": name, "description": SUMMARY[name].description}
             for side in SIDES:
                 row[self.controls.label(side)] = self.summaries[side].get(name, math.nan)
             rows.append(row)

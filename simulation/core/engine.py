@@ -19,7 +19,7 @@ from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import processes as proc
 from simulation.core.params import Params, Structure, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
-from simulation.graphs import Company, build_company, build_social_graph, to_csr
+from simulation.graphs import Company, build_company, build_social_graph, to_csr, unit_names
 from simulation.interventions import apply_intervention, expand_schedule
 from simulation.kpis import FLOWS, add_user_kpis, summarize
 from simulation.result import RunResult
@@ -279,7 +279,7 @@ class VectorEngine:
         chunks = [*self.state.log, self.state.inquiries.cols]
         frame = pd.DataFrame({name: np.concatenate([c[name] for c in chunks]) for name in INQUIRY_COLUMNS})
         frame = frame.sort_values("t_raise", kind="stable").reset_index(drop=True)
-        units = [*self.company.departments, "tool"]
+        units = unit_names(self.company.departments)
         frame["kind_name"] = pd.Categorical.from_codes(frame["kind"], INQUIRY_TYPES)
         frame["owner_name"] = [units[i] for i in frame["owner"]]
         frame["detector_name"] = [units[i] if i >= 0 else "undetected" for i in frame["detector"]]
