@@ -33,7 +33,7 @@ app-assets: $(VENV)/.installed-dev
 	$(PY) -m simulation.app.assets
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check simulation tests benchmarks
+	$(VENV)/bin/ruff check simulation tests benchmarks notebooks/build_notebooks.py
 
 notebooks: $(VENV)/.installed-dev
 	SILOSIM_NOTEBOOK_SCALE=full $(PY) -m pytest -q tests/test_notebooks.py

@@ -26,7 +26,7 @@ def time_engine(config, seed: int, steps: int, engine: str) -> tuple[float, floa
     for _ in range(steps):
         model.step()
     done = time.perf_counter()
-    model.remove_all_agents()
+    model.release()  # both the model's and the agents engine's population
     return built - start, (done - built) / steps
 
 

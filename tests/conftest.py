@@ -13,6 +13,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers such as regenerate_baseline
 SCENARIOS = ROOT / "scenarios"
+TINY = ["customers.count=800", "simulation.steps=120"]  # a run in a fraction of a second, for batches
 
 
 @pytest.fixture
@@ -25,3 +26,20 @@ def small():
 def scenario_dir() -> Path:
     """The shipped scenarios."""
     return SCENARIOS
+
+
+@pytest.fixture
+def two():
+    """Two org models (centralized, democratized) on the tiny setting, for batches and reports."""
+    from simulation import load_scenario
+
+    return [load_scenario(SCENARIOS / f"{name}.toml", TINY) for name in ("centralized", "democratized")]
+
+
+@pytest.fixture
+def fresh_registries(monkeypatch):
+    """Presets, interventions and KPIs registered in a test vanish when it ends."""
+    from simulation import interventions, kpis, presets
+
+    for module, registry in ((presets, "_USER_PRESETS"), (interventions, "_REGISTRY"), (kpis, "_USER_KPIS")):
+        monkeypatch.setattr(module, registry, {})

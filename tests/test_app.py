@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from simulation.app.controls import SIDES, Controls, SideControls, default_controls, explain, preset_names
 from simulation.app.session import Comparison
 from simulation.app.views import SAMPLE_LIMIT, chart_series, customer_sample, force_layout, sample_nodes
+from simulation.kpis import SUMMARY
 from simulation.presets import all_presets
 
 SMALL = 1_000
@@ -165,7 +167,18 @@ def test_kpi_markdown_bolds_the_better_value(controls):
         comparison.step(48)
         table = kpi_markdown(comparison)
         assert table.splitlines()[0].startswith("| KPI | what it measures | centralized (left) | task_force (right)")
-        assert "**" in table
+        checked = 0
+        for line in table.splitlines()[2:]:
+            name, _, left, right = (cell.strip() for cell in line.strip("|").split(" | "))
+            values = [comparison.summaries[side][name] for side in ("left", "right")]
+            better = SUMMARY[name].higher_is_better
+            if better is None or not all(math.isfinite(v) for v in values) or values[0] == values[1]:
+                assert "**" not in left + right, line
+                continue
+            best = values.index(max(values) if better else min(values))
+            assert [left, right][best].startswith("**") and "**" not in [left, right][1 - best], line
+            checked += 1
+        assert checked >= 3
     finally:
         comparison.close()
 

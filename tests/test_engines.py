@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import cache
 
 import numpy as np
 import pytest
@@ -59,7 +58,6 @@ SCENARIOS: dict[str, dict] = {
 N_TESTS = len(SCENARIOS) * len(SUMMARY)
 
 
-@cache
 def summaries(scenario: str, engine: str) -> dict[str, np.ndarray]:
     """KPI name -> one value per seed, for one scenario and engine."""
     raw = {**SCENARIOS[scenario], **SMALL}

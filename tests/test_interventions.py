@@ -60,7 +60,7 @@ def test_maturity_roadmap_runs_four_stages():
     assert org.silo_strength == 0.3
 
 
-def test_registered_intervention_runs():
+def test_registered_intervention_runs(fresh_registries):
     calls = []
 
     def double_coverage(engine, iv):

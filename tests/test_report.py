@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TINY
 from typer.testing import CliRunner
 
-from simulation import batch, load_scenario
+from simulation import batch
 from simulation.cli import app
 from simulation.report import write_report
 
 runner = CliRunner()
-TINY = ["--set", "customers.count=800", "--set", "simulation.steps=120"]
+TINY_SET = [arg for override in TINY for arg in ("--set", override)]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -20,15 +21,9 @@ def assert_png(path):
     assert data.startswith(PNG) and len(data) > 5000, path
 
 
-@pytest.fixture
-def configs(scenario_dir):
-    overrides = ["customers.count=800", "simulation.steps=120"]
-    return [load_scenario(scenario_dir / f"{n}.toml", overrides) for n in ("centralized", "democratized")]
-
-
-def test_compare_report_with_figures(configs, tmp_path):
+def test_compare_report_with_figures(two, tmp_path):
     out = tmp_path / "cmp"
-    batch.compare(configs, 3, seed=4, out=out)
+    batch.compare(two, 3, seed=4, out=out)
     path = write_report(out)
     text = path.read_text()
     assert "## KPIs (mean ± 95% CI half-width)" in text and "## Paired differences vs centralized" in text
@@ -39,23 +34,22 @@ def test_compare_report_with_figures(configs, tmp_path):
     assert (out / "ci.csv").is_file() and (out / "paired.csv").is_file()
 
 
-def test_report_of_a_kpi_registered_only_when_the_batch_ran(configs, tmp_path, monkeypatch):
+def test_report_of_a_kpi_registered_only_when_the_batch_ran(two, tmp_path, fresh_registries, monkeypatch):
     """`silosim report` in a later session still reports a custom KPI it no longer knows (no direction)."""
     import simulation
     from simulation import kpis
 
-    monkeypatch.setattr(kpis, "_USER_KPIS", {})
     simulation.register_kpi("test_days", lambda result: len(result.timeseries) / 24, higher_is_better=True)
     out = tmp_path / "custom"
-    batch.compare(configs, 2, seed=4, out=out, workers=1)
+    batch.compare(two, 2, seed=4, out=out, workers=1)
     monkeypatch.setattr(kpis, "_USER_KPIS", {})  # a new process: the KPI is not registered
     text = write_report(out, ["resolution_rate", "test_days"]).read_text()
     assert "| test_days |  |" in text and "| resolution_rate | ↑ |" in text
 
 
-def test_silo_strength_sweep_report(configs, tmp_path):
+def test_silo_strength_sweep_report(two, tmp_path):
     out = tmp_path / "sweep"
-    batch.sweep(configs[:1], {"organization.silo_strength": [0.0, 0.5, 1.0]}, replicates=2, seed=1, out=out)
+    batch.sweep(two[:1], {"organization.silo_strength": [0.0, 0.5, 1.0]}, replicates=2, seed=1, out=out)
     text = write_report(out).read_text()
     assert "## Sweep over organization.silo_strength" in text
     assert_png(out / "figures" / "silo_sweep.png")
@@ -65,7 +59,7 @@ def test_silo_strength_sweep_report(configs, tmp_path):
 def test_cli_compare_end_to_end(scenario_dir, tmp_path):
     out = tmp_path / "cmp"
     args = ["compare", str(scenario_dir / "centralized.toml"), str(scenario_dir / "democratized.toml"),
-            "--replicates", "2", "--workers", "1", "--seed", "9", "--out", str(out), "--quiet", *TINY]
+            "--replicates", "2", "--workers", "1", "--seed", "9", "--out", str(out), "--quiet", *TINY_SET]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (out / "report.md").is_file() and (out / "summary.csv").is_file()
@@ -79,7 +73,7 @@ def test_cli_compare_end_to_end(scenario_dir, tmp_path):
 def test_cli_sweep_and_sensitivity(scenario_dir, tmp_path):
     scenario = str(scenario_dir / "centralized.toml")
     result = runner.invoke(app, ["sweep", scenario, "--param", "organization.silo_strength=0:1:2", "-r", "1", "-w", "1",
-                                 "--out", str(tmp_path / "sw"), "-q", *TINY])
+                                 "--out", str(tmp_path / "sw"), "-q", *TINY_SET])
     assert result.exit_code == 0, result.output
     assert_png(tmp_path / "sw" / "figures" / "silo_sweep.png")
     result = runner.invoke(app, ["sensitivity", scenario, "--param", "organization.silo_strength=0:1",
@@ -104,7 +98,7 @@ def test_cli_sweep_and_sensitivity(scenario_dir, tmp_path):
 def test_cli_bad_input_one_line_exit_2(scenario_dir, tmp_path, extra, expected):
     out = tmp_path / "cmp"
     base = ["compare", str(scenario_dir / "centralized.toml"), "-r", "1", "-w", "1", "--seed", "1", "--out", str(out),
-            "-q", *TINY]
+            "-q", *TINY_SET]
     assert runner.invoke(app, base).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     result = runner.invoke(app, [*base, *extra])
