@@ -94,12 +94,15 @@ def test_change_model_and_silo_then_step_changes_kpis(server: str, tmp_path: Pat
             step = page.get_by_role("button", name="Step")
             step.click()
             kpis.locator("table").wait_for()
+            page.get_by_text("day 1, 09:00").wait_for()  # one one-hour step from 08:00
             first = kpis.inner_text()
             assert "center_of_excellence (left)" in first
             shown = first
-            for _ in range(4):  # each step must change the KPI values on the page
+            for hour in range(10, 14):  # each step must change the KPI values on the page
                 step.click()
                 page.wait_for_function("old => document.querySelector('.silosim-kpis').innerText !== old", arg=shown)
+                # the clock has moved too: the next click lands on a page the step has finished redrawing
+                page.get_by_text(f"day 1, {hour}:00").wait_for()
                 shown = kpis.inner_text()
             assert shown != first
             page.get_by_text("day 1, 13:00").wait_for()  # five one-hour steps from 08:00
