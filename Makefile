@@ -32,8 +32,11 @@ chromium:
 app-assets: $(VENV)/.installed-dev
 	$(PY) -m simulation.app.assets
 
+LINTED := simulation tests benchmarks notebooks/build_notebooks.py
+
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check simulation tests benchmarks notebooks/build_notebooks.py
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 notebooks: $(VENV)/.installed-dev
 	SILOSIM_NOTEBOOK_SCALE=full $(PY) -m pytest -q tests/test_notebooks.py

@@ -63,9 +63,13 @@ def main() -> None:
 
     config = load_scenario(args.scenario, [f"customers.count={args.customers}", f"simulation.steps={args.steps}"])
     timings: dict[str, float] = {}
-    for name, label in (("build_social_graph", "graph build (networkx)"), ("to_csr", "to CSR"),
-                        ("build_company", "company"), ("init_state", "customer state"),
-                        ("compile_params", "compile params")):
+    for name, label in (
+        ("build_social_graph", "graph build (networkx)"),
+        ("to_csr", "to CSR"),
+        ("build_company", "company"),
+        ("init_state", "customer state"),
+        ("compile_params", "compile params"),
+    ):
         setattr(engine_module, name, timed(getattr(engine_module, name), label, timings))
     start = time.perf_counter()
     engine = VectorEngine(config, args.seed)
@@ -96,8 +100,10 @@ def main() -> None:
     per_step = float(step_times.mean())
     floor = float(np.mean(floors))
 
-    print(f"scenario {args.scenario.name}, {engine.n_customers:,} customers, {adjacency.nnz // 2:,} ties, "
-          f"{engine.company.size} employees, {args.steps} steps timed, seed {args.seed}")
+    print(
+        f"scenario {args.scenario.name}, {engine.n_customers:,} customers, {adjacency.nnz // 2:,} ties, "
+        f"{engine.company.size} employees, {args.steps} steps timed, seed {args.seed}"
+    )
     print(f"{'part':34s}{'seconds':>12s}")
     for name, seconds in timings.items():
         print(f"{name:34s}{seconds:12.2f}")

@@ -97,10 +97,10 @@ def quickstart() -> list:
         hand-off mechanism, `04_extend` adds your own org model, intervention and KPI,
         `05_sensitivity` ranks the parameters, `06_validation` checks the submodels against theory.
         """),
-        scale_cell('''
+        scale_cell("""
             "small": {"customers": 1500, "steps": 336, "mesa_steps": 48},   # two weeks
             "full": {"customers": 10_000, "steps": 2184, "mesa_steps": 168},  # one quarter; a week of Mesa steps
-        '''),
+        """),
         setup_cell(),
         md("""
         ## Load a scenario
@@ -268,13 +268,16 @@ def org_models() -> list:
         **How long.** About two minutes at full size (9 org models x 4 replicates, 5,000
         customers, one quarter); seconds at `SILOSIM_NOTEBOOK_SCALE=small`.
         """),
-        scale_cell('''
+        scale_cell(
+            """
             "small": {"customers": 1000, "steps": 336, "replicates": 2},
             "full": {"customers": 5000, "steps": 2184, "replicates": 4},
-        ''', extra='''
+        """,
+            extra="""
             CORE = ["centralized", "democratized", "center_of_excellence"]
             WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
-        '''),
+        """,
+        ),
         setup_cell("from simulation.kpis import all_kpis", modules="batch, plots", stdlib="import tempfile"),
         code("""
         base = simulation.load_scenario(
@@ -430,14 +433,17 @@ def silo_effects() -> list:
 
         **How long.** About one to two minutes at full size; seconds at `SILOSIM_NOTEBOOK_SCALE=small`.
         """),
-        scale_cell('''
+        scale_cell(
+            """
             "small": {"customers": 1000, "steps": 336, "replicates": 2},
             "full": {"customers": 5000, "steps": 2184, "replicates": 3},
-        ''', extra='''
+        """,
+            extra="""
             SILO_LEVELS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
             MODELS = ["centralized", "center_of_excellence"]
             WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
-        '''),
+        """,
+        ),
         setup_cell(modules="analysis, batch, plots, plots_org"),
         md("""
         ## The sweep
@@ -567,12 +573,15 @@ def sensitivity() -> list:
         over two weeks); seconds at `SILOSIM_NOTEBOOK_SCALE=small`, where the indices are
         too noisy to read (their intervals say so).
         """),
-        scale_cell('''
+        scale_cell(
+            """
             "small": {"customers": 1000, "steps": 168, "n": 4},
             "full": {"customers": 2000, "steps": 336, "n": 32},
-        ''', extra='''
+        """,
+            extra="""
             WORKERS = 1 if SCALE == "small" else min(4, os.cpu_count() or 1)  # parallel runs; 1 = in this process
-        '''),
+        """,
+        ),
         setup_cell(modules="batch, plots"),
         md("""
         ## The problem: parameters, their ranges, the KPIs
@@ -667,10 +676,10 @@ def extend() -> list:
         `config.with_values` and to scenario validation here, but not to other processes (the CLI,
         or a batch run with worker processes) — put them in a module those processes import.
         """),
-        scale_cell('''
+        scale_cell("""
             "small": {"customers": 1500, "steps": 336, "replicates": 2},
             "full": {"customers": 10_000, "steps": 2184, "replicates": 6},
-        '''),
+        """),
         setup_cell(modules="analysis, batch, plots", stdlib="import tempfile"),
         code("""
         base = simulation.load_scenario(
@@ -882,18 +891,21 @@ def validation() -> list:
         **How long.** About two minutes at full size; under 30 s at `SILOSIM_NOTEBOOK_SCALE=small`
         (with wider intervals).
         """),
-        scale_cell('''
+        scale_cell(
+            """
             "small": {"arrivals": 4_000, "model_steps": 800, "model_seeds": 2, "graph_n": 2000, "cascades": 120,
                       "engine_customers": 500, "engine_steps": 120, "engine_seeds": 2},
             "full": {"arrivals": 40_000, "model_steps": 2000, "model_seeds": 4, "graph_n": 10_000, "cascades": 300,
                      "engine_customers": 1000, "engine_steps": 240, "engine_seeds": 4},
-        ''', extra='''
+        """,
+            extra="""
             LOADS = [0.2, 0.4, 0.6, 0.75, 0.85, 0.9]   # rho = lambda / (c mu)
             SERVERS = [1, 3, 8]
             SERVICE_RATE = 4.0                        # per hour: 15-minute mean handling
             MEAN_DEGREE = 5.0
             TRANSMISSIBILITIES = [round(0.04 * i, 2) for i in range(1, 16)]  # per-tie spread probability
-        '''),
+        """,
+        ),
         setup_cell("""
         from simulation import theory
         from simulation.batch.stats import mean_ci

@@ -199,8 +199,9 @@ class Employee(CellAgent):
         """Write this step's posts (none unless my department is on duty and I am a poster)."""
         engine = self.model.engine
         params, config = engine.params, engine.config
-        rate = proc.expected_posts(params.post_rate[self.index], self.motivation, on_duty[self.department], dt,
-                                   config.people)
+        rate = proc.expected_posts(
+            params.post_rate[self.index], self.motivation, on_duty[self.department], dt, config.people
+        )
         n = self.rng.poisson(rate) if rate > 0 else 0
         if not n:
             return
@@ -226,8 +227,9 @@ class Employee(CellAgent):
         day = dt / proc.HOURS_PER_DAY
         social = params.social_staff[self.index]
         self.skill = proc.skill_after_training(params, people, self.skill, social, day)
-        self.motivation = proc.motivation_after(params, people, self.motivation, overloaded[self.department],
-                                                social, day)
+        self.motivation = proc.motivation_after(
+            params, people, self.motivation, overloaded[self.department], social, day
+        )
         self.post_load *= proc.decay(1.0, dt)
 
 
@@ -336,14 +338,24 @@ class AgentEngine(VectorEngine):
         rng = self.rngs["needs"]
         kind = kind[order].astype(np.int8)
         proc.count_needs(kind, flows)
-        return {"customer": customer[order].astype(np.int64), "kind": kind, "t_raise": t_raise[order],
-                "patience": patience[order], "service_h": proc.draw_handling_hours(self.config.support, rng, n),
-                "u_resolve": rng.random(n)}
+        return {
+            "customer": customer[order].astype(np.int64),
+            "kind": kind,
+            "t_raise": t_raise[order],
+            "patience": patience[order],
+            "service_h": proc.draw_handling_hours(self.config.support, rng, n),
+            "u_resolve": rng.random(n),
+        }
 
     # 6. customer response, 7. innovation ----------------------------------------------------
     def respond(
-        self, t: float, dt: float, dept_skill: np.ndarray, flows: Flows,
-        negative: list[np.ndarray], answer_times: list[np.ndarray],
+        self,
+        t: float,
+        dt: float,
+        dept_skill: np.ndarray,
+        flows: Flows,
+        negative: list[np.ndarray],
+        answer_times: list[np.ndarray],
     ) -> None:
         """Customers whose patience ran out get irate (and may complain); answered ones react."""
         table = self.state.inquiries

@@ -22,8 +22,9 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
     model = SocialMediaOrgModel(config, seed, agent_views=False, collect=False)
     steps = config.simulation.steps
     start = time.perf_counter()
-    with tqdm(total=steps, desc=config.name, unit="step", disable=not progress, delay=2.0,
-              mininterval=0.5, leave=False) as bar:
+    with tqdm(
+        total=steps, desc=config.name, unit="step", disable=not progress, delay=2.0, mininterval=0.5, leave=False
+    ) as bar:
         for _ in range(steps):
             model.step()
             bar.update()

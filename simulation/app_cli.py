@@ -36,8 +36,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("app")
     def app_command(
-        host: Annotated[str, typer.Option(help="address to listen on (keep 127.0.0.1 unless you mean to share it)")]
-        = "127.0.0.1",
+        host: Annotated[
+            str, typer.Option(help="address to listen on (keep 127.0.0.1 unless you mean to share it)")
+        ] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="port to listen on (0: any free port)", min=0, max=65535)] = 8765,
     ) -> None:
         """Start the classroom app in the browser: two org models side by side, live."""

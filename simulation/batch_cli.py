@@ -31,9 +31,17 @@ KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (
 def _options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN202
     from simulation.batch import RunOptions
 
-    return _guard(lambda: RunOptions(workers=workers or os.cpu_count() or 1, executor=executor, scheduler=scheduler,
-                                     overwrite=overwrite, retry_failed=retry, progress=not quiet,
-                                     command=["silosim", *sys.argv[1:]]))
+    return _guard(
+        lambda: RunOptions(
+            workers=workers or os.cpu_count() or 1,
+            executor=executor,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            retry_failed=retry,
+            progress=not quiet,
+            command=["silosim", *sys.argv[1:]],
+        )
+    )
 
 
 def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:
@@ -137,7 +145,8 @@ def sensitivity(
     scheduler: SchedulerOpt = None,
     set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path(
-        "out/sensitivity"),
+        "out/sensitivity"
+    ),
     overwrite: OverwriteOpt = False,
     retry_failed: RetryOpt = False,
     quiet: QuietOpt = False,
@@ -149,8 +158,9 @@ def sensitivity(
     kpis = _guard(lambda: batch.check_kpis(kpi))
     ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
     options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = _guard(lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out,
-                                              options=options))
+    result = _guard(
+        lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out, options=options)
+    )
     _finish(result, out, kpis, quiet)
     if not quiet:
         typer.echo(f"wrote {out}/sobol.csv")

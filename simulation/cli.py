@@ -97,8 +97,10 @@ def run(
         }
         write_text_atomic(out / "summary.json", json.dumps(payload, indent=2, default=str))
     if not quiet:
-        typer.echo(f"{config.name} ({config.organization.model}), seed {result.seed}, "
-                   f"{len(result.timeseries)} steps, {result.meta['wall_seconds']:.1f} s")
+        typer.echo(
+            f"{config.name} ({config.organization.model}), seed {result.seed}, "
+            f"{len(result.timeseries)} steps, {result.meta['wall_seconds']:.1f} s"
+        )
         typer.echo(kpi_lines({config.name: result.summary}, HEADLINE))
         if out is not None:
             typer.echo(f"wrote {out}/timeseries.csv, inquiries.csv, summary.json")

@@ -73,12 +73,14 @@ class CustomersSection(Section):
         "share of each inquiry type",
     )
     patience_hours: float = param(
-        1.325, "mean patience of an inquiry (exponential): 53% want a reply within 1 h",
+        1.325,
+        "mean patience of an inquiry (exponential): 53% want a reply within 1 h",
         "Lithium Technologies 2013 survey: 53% expect a reply within 1 h -> mean = 1/-ln(0.47)",
         gt=0,
     )
     complaint_patience_hours: float = param(
-        0.785, "mean patience of a complaint (exponential): 72% want a reply within 1 h",
+        0.785,
+        "mean patience of a complaint (exponential): 72% want a reply within 1 h",
         "Lithium Technologies 2013 survey: 72% of complainers -> mean = 1/-ln(0.28)",
         gt=0,
     )
@@ -91,8 +93,11 @@ class CustomersSection(Section):
         0.4, "an advocate stays one until sentiment falls this far below the advocate threshold", ge=0, le=2
     )
     advocate_stubbornness: float = param(
-        0.75, "share of the neighbours' pull on sentiment an advocate resists",
-        "stubborn agents in opinion dynamics (e.g. Mobilia 2003; Friedkin & Johnsen 1990)", ge=0, le=1,
+        0.75,
+        "share of the neighbours' pull on sentiment an advocate resists",
+        "stubborn agents in opinion dynamics (e.g. Mobilia 2003; Friedkin & Johnsen 1990)",
+        ge=0,
+        le=1,
     )
     detractor_threshold: float = param(-0.5, "sentiment below which a customer is a detractor", ge=-1, le=1)
     voice_rate_per_day: float = param(0.05, "daily rate at which advocates/detractors mention the brand", ge=0)
@@ -122,7 +127,8 @@ class NetworkSection(Section):
     """The customers' social graph."""
 
     kind: Literal["holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi", "edgelist"] = param(
-        "holme_kim", "graph generator, or a user's edge list (CSV source,target or GraphML)",
+        "holme_kim",
+        "graph generator, or a user's edge list (CSV source,target or GraphML)",
         "Holme & Kim 2002: heavy-tailed degree with clustering, as observed in online social networks",
     )
     mean_degree: float = param(8.0, "mean number of ties per customer", gt=0)
@@ -144,11 +150,14 @@ class OrganizationSection(Section):
 
     model: str = param("centralized", "org-model preset applied under this scenario (see `silosim presets`)")
     silo_strength: float = param(
-        0.7, "0 = departments fully tied, 1 = no cross-department ties and maximal hand-off friction",
-        ge=0, le=1,
+        0.7,
+        "0 = departments fully tied, 1 = no cross-department ties and maximal hand-off friction",
+        ge=0,
+        le=1,
     )
     departments: list[str] = param(
-        ["marketing", "customer_service", "it", "product", "sales", "pr"], "company departments",
+        ["marketing", "customer_service", "it", "product", "sales", "pr"],
+        "company departments",
         "MODEL.md entity list; seed 004 lists the functions social media extends to",
     )
     headcount: dict[str, int] = param(
@@ -223,9 +232,11 @@ class ContentSection(Section):
 
     posts_per_poster_per_day: float = param(2.0, "posts per active poster per staffed day", ge=0)
     promo_share: float = param(
-        0.6, "share of posts that are promoting rather than relating",
+        0.6,
+        "share of posts that are promoting rather than relating",
         "Sprout Social Index: ~23 promotional messages per reply",
-        ge=0, le=1,
+        ge=0,
+        le=1,
     )
     guidelines: bool = param(True, "communication and branding guidelines in force", "seed 002, seed 004")
     quota: bool = param(False, "posting quota (volume pressure) in force", "seed 002 warns against quotas")
@@ -237,17 +248,21 @@ class ContentSection(Section):
     quota_quality_penalty: float = param(0.25, "quality lost under a posting quota", ge=0)
     fatigue_penalty: float = param(0.05, "quality lost per post/day a poster makes beyond 2", ge=0)
     engagement_rate: float = param(
-        0.0015, "share of followers engaging with a post of quality 1 (type and sentiment adjust it)",
+        0.0015,
+        "share of followers engaging with a post of quality 1 (type and sentiment adjust it)",
         "Rival IQ benchmarks: median Facebook engagement 0.06-0.09% of followers per post",
-        ge=0, le=1,
+        ge=0,
+        le=1,
     )
     relating_multiplier: float = param(
-        1.6, "engagement of relating content relative to the base",
+        1.6,
+        "engagement of relating content relative to the base",
         "Lee, Hosanagar & Nair 2018 (Management Science): brand-personality content raises engagement",
         ge=0,
     )
     promoting_multiplier: float = param(
-        0.7, "engagement of promoting content relative to the base",
+        0.7,
+        "engagement of promoting content relative to the base",
         "Lee, Hosanagar & Nair 2018: purely informative/promotional content lowers engagement",
         ge=0,
     )
@@ -261,9 +276,11 @@ class ContentSection(Section):
     guidelines_gaffe_reduction: float = param(0.7, "share of gaffe risk removed by guidelines", ge=0, le=1)
     consistency_base: float = param(0.5, "on-brand probability before guidelines/coordination/skill", ge=0, le=1)
     negative_transmissibility: float = param(
-        0.025, "per-tie spread probability of a gaffe or complaint cascade (sub-critical by default)",
+        0.025,
+        "per-tie spread probability of a gaffe or complaint cascade (sub-critical by default)",
         "below the default graph's bond-percolation threshold <k>/(<k^2>-<k>) ~ 0.035 (10k nodes)",
-        ge=0, le=1,
+        ge=0,
+        le=1,
     )
     crisis_transmissibility: float = param(
         0.06, "per-tie spread probability of an injected crisis (super-critical)", ge=0, le=1
@@ -285,7 +302,8 @@ class SupportSection(Section):
             "service_complaint": "customer_service",
             "idea": "product",
         },
-        "department owning each inquiry type", "seed 000: marketing, service and IT hold different skills",
+        "department owning each inquiry type",
+        "seed 000: marketing, service and IT hold different skills",
     )
     handoffs: bool = param(True, "False: owners detect their own inquiries, no hand-off delay or loss")
     handling_minutes: float = param(15.0, "mean handling time of an inquiry", gt=0)
@@ -295,20 +313,37 @@ class SupportSection(Section):
     handling_cv: float = param(1.0, "coefficient of variation for lognormal handling", gt=0)
     staffed_hours: tuple[int, int] = param((8, 20), "hours of day [start, end) when staff work social")
     hop_hours: dict[str, float] = param(
-        {"intra": 0.25, "cross": 1.0, "hierarchy": 2.0, "team": 0.05, "hub": 0.25,
-         "channel": 0.1, "tool": 0.05, "agency": 12.0},
+        {
+            "intra": 0.25,
+            "cross": 1.0,
+            "hierarchy": 2.0,
+            "team": 0.05,
+            "hub": 0.25,
+            "channel": 0.1,
+            "tool": 0.05,
+            "agency": 12.0,
+        },
         "mean hand-off delay of one hop over a tie of each kind",
     )
     hop_loss: dict[str, float] = param(
-        {"intra": 0.01, "cross": 0.04, "hierarchy": 0.08, "team": 0.0, "hub": 0.01,
-         "channel": 0.01, "tool": 0.0, "agency": 0.06},
+        {
+            "intra": 0.01,
+            "cross": 0.04,
+            "hierarchy": 0.08,
+            "team": 0.0,
+            "hub": 0.01,
+            "channel": 0.01,
+            "tool": 0.0,
+            "agency": 0.06,
+        },
         "probability a hand-off is lost on one hop over a tie of each kind",
     )
     silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
     resolution_prob: float = param(0.9, "probability an owner with skill 1 resolves an inquiry", ge=0, le=1)
     answer_lift: float = param(0.4, "sentiment lift of an instant answer", ge=0)
     lift_decay_hours: float = param(
-        0.42, "time scale of the lift's decay with response time",
+        0.42,
+        "time scale of the lift's decay with response time",
         "Twitter/airline study 2016: ~$20 at 6 min vs ~$2.33 at 1 h -> exp(-0.9/tau) = 0.1165",
         gt=0,
     )
@@ -402,8 +437,16 @@ class CostSection(Section):
 
 
 InterventionAction = Literal[
-    "change_org_model", "pilot", "set", "training", "guidelines", "rewards", "quota",
-    "shared_tool", "crisis", "maturity_roadmap",
+    "change_org_model",
+    "pilot",
+    "set",
+    "training",
+    "guidelines",
+    "rewards",
+    "quota",
+    "shared_tool",
+    "crisis",
+    "maturity_roadmap",
 ]
 
 

@@ -70,13 +70,29 @@ def preset_table() -> str:
         cfg = Config.model_validate({"organization": {"model": preset.name}})
         org = cfg.organization
         structure = [f"silo {org.silo_strength:g}"]
-        structure += [name for name, on in (("leads", org.leads), ("CoE hub", org.hub),
-                      ("internal channel", org.internal_channel), ("shared tool", org.shared_tool),
-                      ("agency", org.agency), ("own accounts", org.employee_accounts)) if on]
+        structure += [
+            name
+            for name, on in (
+                ("leads", org.leads),
+                ("CoE hub", org.hub),
+                ("internal channel", org.internal_channel),
+                ("shared tool", org.shared_tool),
+                ("agency", org.agency),
+                ("own accounts", org.employee_accounts),
+            )
+            if on
+        ]
         if org.task_force:
             structure.append("task force: " + "+".join(org.task_force))
-        structure += [name for name, on in (("training", cfg.people.training),
-                      ("guidelines", cfg.content.guidelines), ("rewards", cfg.people.rewards)) if on]
+        structure += [
+            name
+            for name, on in (
+                ("training", cfg.people.training),
+                ("guidelines", cfg.content.guidelines),
+                ("rewards", cfg.people.rewards),
+            )
+            if on
+        ]
         rows.append(
             f"| `{preset.name}` | {preset.description} | {', '.join(org.posters)} ({org.poster_share:g}) "
             f"| {', '.join(org.listeners)} | {', '.join(structure)} | {preset.source} |"

@@ -337,9 +337,7 @@ class Handoffs:
     paths: dict[tuple[int, int], list]
 
 
-def handoff_matrices(
-    graph: nx.Graph, contacts: np.ndarray, support: SupportSection, silo_strength: float
-) -> Handoffs:
+def handoff_matrices(graph: nx.Graph, contacts: np.ndarray, support: SupportSection, silo_strength: float) -> Handoffs:
     """Shortest-delay routes between department contacts (and from the shared tool)."""
     n_dept = len(contacts)
     delay = np.full((n_dept + 1, n_dept), np.inf)

@@ -52,23 +52,39 @@ SWITCHES = {
 MATURITY_ROADMAP: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "1 establish policy, process and procedure (steering committee, listening tools, CoE)",
-        {"organization.hub": True, "organization.leads": True, "organization.shared_tool": True,
-         "content.guidelines": True},
+        {
+            "organization.hub": True,
+            "organization.leads": True,
+            "organization.shared_tool": True,
+            "content.guidelines": True,
+        },
     ),
     (
         "2 shape capabilities (rules of engagement, train early adopters, pilots)",
-        {"people.training": True, "organization.posters": "+customer_service",
-         "organization.listeners": "+customer_service", "organization.coordination": 0.5},
+        {
+            "people.training": True,
+            "organization.posters": "+customer_service",
+            "organization.listeners": "+customer_service",
+            "organization.coordination": 0.5,
+        },
     ),
     (
         "3 develop ecosystem (roll out training across the organization, internal lead)",
-        {"organization.posters": "ALL", "organization.listeners": "ALL",
-         "organization.poster_share": 0.15, "organization.coordination": 0.7},
+        {
+            "organization.posters": "ALL",
+            "organization.listeners": "ALL",
+            "organization.poster_share": 0.15,
+            "organization.coordination": 0.7,
+        },
     ),
     (
         "4 drive innovation and integration (integrate systems, ambassador programmes)",
-        {"organization.silo_strength": 0.3, "organization.internal_channel": True,
-         "organization.poster_share": 0.3, "people.rewards": True},
+        {
+            "organization.silo_strength": 0.3,
+            "organization.internal_channel": True,
+            "organization.poster_share": 0.3,
+            "people.rewards": True,
+        },
     ),
 )
 
@@ -160,8 +176,9 @@ _REGISTRY: dict[str, Action] = {}
 def builtin_actions() -> dict[str, Action]:
     """The built-in actions, by name."""
     actions = [
-        Action("change_org_model", "adopt another org-model preset over adoption_lag_steps",
-               _change_model, _check_model),
+        Action(
+            "change_org_model", "adopt another org-model preset over adoption_lag_steps", _change_model, _check_model
+        ),
         Action("pilot", "one department starts posting and listening, with a lead", _pilot, _check_department),
         Action("set", "set any config key to a value", _set, _check_set),
         Action("crisis", "seed a negative cascade from `size` customers", _crisis),
@@ -207,9 +224,15 @@ def expand_schedule(interventions: list[Intervention]) -> list[Intervention]:
     for iv in interventions:
         if iv.action == "maturity_roadmap":
             for stage in range(len(MATURITY_ROADMAP)):
-                out.append(iv.model_copy(update={
-                    "action": "roadmap_stage", "value": stage, "step": iv.step + stage * iv.stage_steps,
-                }))
+                out.append(
+                    iv.model_copy(
+                        update={
+                            "action": "roadmap_stage",
+                            "value": stage,
+                            "step": iv.step + stage * iv.stage_steps,
+                        }
+                    )
+                )
         else:
             out.append(iv)
     return sorted(out, key=lambda iv: iv.step)

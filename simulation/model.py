@@ -23,9 +23,25 @@ from simulation.result import RunResult
 
 VIEW_LIMIT = 20_000
 COLLECTED = (
-    "posts", "engagements", "reshares", "inquiries", "answered", "resolved", "handoffs", "handoffs_lost",
-    "share_of_voice", "first_response_median_min", "sentiment_mean", "advocate_share", "followers",
-    "churn_rate", "ideas_captured", "gaffes", "participation", "cost", "silo_index",
+    "posts",
+    "engagements",
+    "reshares",
+    "inquiries",
+    "answered",
+    "resolved",
+    "handoffs",
+    "handoffs_lost",
+    "share_of_voice",
+    "first_response_median_min",
+    "sentiment_mean",
+    "advocate_share",
+    "followers",
+    "churn_rate",
+    "ideas_captured",
+    "gaffes",
+    "participation",
+    "cost",
+    "silo_index",
 )
 
 
@@ -178,10 +194,15 @@ class SocialMediaOrgModel(mesa.Model):
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in COLLECTED},
-            agenttype_reporters={DepartmentAgent: {
-                "department": "name", "on_duty": "on_duty", "queue_length": "queue_length",
-                "skill": "skill", "motivation": "motivation",
-            }},
+            agenttype_reporters={
+                DepartmentAgent: {
+                    "department": "name",
+                    "on_duty": "on_duty",
+                    "queue_length": "queue_length",
+                    "skill": "skill",
+                    "motivation": "motivation",
+                }
+            },
         )
 
     @property

@@ -43,8 +43,12 @@ def non_negative(name: str) -> bool:
 
 def style(i: int) -> dict[str, object]:
     """Colour, hatch, marker and line style of the ``i``-th scenario."""
-    return {"color": COLOURS[i % len(COLOURS)], "hatch": HATCHES[i % len(HATCHES)],
-            "marker": MARKERS[i % len(MARKERS)], "linestyle": LINES[i % len(LINES)]}
+    return {
+        "color": COLOURS[i % len(COLOURS)],
+        "hatch": HATCHES[i % len(HATCHES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "linestyle": LINES[i % len(LINES)],
+    }
 
 
 def kpi_unit(name: str) -> str:
@@ -129,8 +133,17 @@ def timeseries_bands(bands: pd.DataFrame, columns: Sequence[str], title: str) ->
             rows = bands[(bands["label"] == label) & (bands["column"] == column)]
             s = style(i)
             every = max(1, len(rows) // 10)
-            ax.plot(rows["day"], rows["mean"], color=s["color"], linestyle=s["linestyle"], marker=s["marker"],
-                    markevery=every, markersize=5, label=label, linewidth=1.6)
+            ax.plot(
+                rows["day"],
+                rows["mean"],
+                color=s["color"],
+                linestyle=s["linestyle"],
+                marker=s["marker"],
+                markevery=every,
+                markersize=5,
+                label=label,
+                linewidth=1.6,
+            )
             ax.fill_between(rows["day"], rows["low"], rows["high"], color=s["color"], alpha=0.18, linewidth=0)
         label = LABELS.get(column, column)
         _dress(ax, label, "day of the simulation", label, column)
@@ -149,8 +162,18 @@ def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str) 
             mean = rows["mean"].to_numpy(dtype=float)
             err = np.vstack([mean - rows["low"].to_numpy(dtype=float), rows["high"].to_numpy(dtype=float) - mean])
             s = style(i)
-            ax.errorbar(x, mean, yerr=np.nan_to_num(err), color=s["color"], linestyle=s["linestyle"],
-                        marker=s["marker"], capsize=3, markersize=5, label=scenario, linewidth=1.4)
+            ax.errorbar(
+                x,
+                mean,
+                yerr=np.nan_to_num(err),
+                color=s["color"],
+                linestyle=s["linestyle"],
+                marker=s["marker"],
+                capsize=3,
+                markersize=5,
+                label=scenario,
+                linewidth=1.4,
+            )
         _dress(ax, kpi, param, kpi_unit(kpi), kpi)
     axes[0].legend(fontsize=8)
     return _finish(fig, title)
@@ -164,8 +187,17 @@ def sample_scatter(summary: pd.DataFrame, param: str, kpis: Sequence[str], title
         for i, scenario in enumerate(scenarios):
             rows = summary[summary["scenario"] == scenario]
             s = style(i)
-            ax.scatter(rows[param], rows[kpi], color=s["color"], marker=s["marker"], s=18, alpha=0.7,
-                       label=scenario, edgecolors="black", linewidths=0.3)
+            ax.scatter(
+                rows[param],
+                rows[kpi],
+                color=s["color"],
+                marker=s["marker"],
+                s=18,
+                alpha=0.7,
+                label=scenario,
+                edgecolors="black",
+                linewidths=0.3,
+            )
         _dress(ax, kpi, param, kpi_unit(kpi), kpi)
     axes[0].legend(fontsize=8)
     return _finish(fig, title)
@@ -183,8 +215,16 @@ def overview_radar(scores: pd.DataFrame, title: str) -> Figure:
     for i, (scenario, row) in enumerate(scores.iterrows()):
         values = np.nan_to_num(row.to_numpy(dtype=float), nan=0.5)
         s = style(i)
-        ax.plot(closed, np.append(values, values[0]), color=s["color"], linestyle=s["linestyle"],
-                marker=s["marker"], linewidth=1.8, markersize=6, label=str(scenario))
+        ax.plot(
+            closed,
+            np.append(values, values[0]),
+            color=s["color"],
+            linestyle=s["linestyle"],
+            marker=s["marker"],
+            linewidth=1.8,
+            markersize=6,
+            label=str(scenario),
+        )
         ax.fill(closed, np.append(values, values[0]), color=s["color"], alpha=0.07)
     ax.set_xticks(angles, [k.replace("_", "\n", 1) if len(k) > 14 else k for k in kpis], fontsize=8)
     ax.tick_params(axis="x", pad=12)
@@ -205,12 +245,28 @@ def sobol_bars(indices: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure
         rows = indices[indices["kpi"] == kpi].set_index("parameter").reindex(params)
         x = np.arange(len(params))
         if rows[["S1", "ST"]].isna().all(axis=None):
-            ax.text(0.5, 0.5, "undefined\n(output constant or missing)", ha="center", va="center",
-                    transform=ax.transAxes, fontsize=9)
+            ax.text(
+                0.5,
+                0.5,
+                "undefined\n(output constant or missing)",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=9,
+            )
         for j, (index, hatch, colour) in enumerate((("S1", "//", COLOURS[0]), ("ST", "..", COLOURS[1]))):
-            ax.bar(x + (j - 0.5) * width, rows[index], width, yerr=np.nan_to_num(rows[f"{index}_conf"]),
-                   color=colour, alpha=0.6, hatch=hatch, edgecolor="black", capsize=3,
-                   label="first-order S1" if index == "S1" else "total ST")
+            ax.bar(
+                x + (j - 0.5) * width,
+                rows[index],
+                width,
+                yerr=np.nan_to_num(rows[f"{index}_conf"]),
+                color=colour,
+                alpha=0.6,
+                hatch=hatch,
+                edgecolor="black",
+                capsize=3,
+                label="first-order S1" if index == "S1" else "total ST",
+            )
         _dress(ax, kpi, "", "Sobol index (share of variance)", "", grid="y")  # estimates can dip below 0
         ax.set_xticks(x, [p.split(".")[-1] for p in params], fontsize=7, rotation=20)
         ax.axhline(0, color="black", linewidth=0.6)

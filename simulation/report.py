@@ -18,8 +18,14 @@ from simulation.batch.store import load_manifest, write_text_atomic
 from simulation.kpis import HEADLINE, all_kpis, format_value
 
 FIGURES = "figures"
-SWEEP_KPIS = ("resolution_rate", "first_response_median_min", "share_of_voice", "sentiment_mean", "churn_rate",
-              "handoffs_lost")
+SWEEP_KPIS = (
+    "resolution_rate",
+    "first_response_median_min",
+    "share_of_voice",
+    "sentiment_mean",
+    "churn_rate",
+    "handoffs_lost",
+)
 MAX_BAND_GROUPS = 8  # more lines than this make the time-series figure unreadable
 
 
@@ -56,8 +62,9 @@ def markdown(table: pd.DataFrame, index: str) -> str:
     """A DataFrame as a GitHub Markdown table."""
     header = [index, *map(str, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(table.index, table.to_numpy(),
-                                                                               strict=True)]
+    lines += [
+        "| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
     return "\n".join(lines)
 
 
@@ -127,9 +134,12 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
     elif sampler == "grid":
         lines += _sweep_section(result, ci, figures, plots)
     elif sampler == "lhs":
-        fig = plots.sample_scatter(result.summary[result.summary.status == "ok"], result.params[0],
-                                   [k for k in SWEEP_KPIS if k in kpis] or kpis[:6],
-                                   f"KPIs across the Latin-hypercube sample of {result.params[0]}")
+        fig = plots.sample_scatter(
+            result.summary[result.summary.status == "ok"],
+            result.params[0],
+            [k for k in SWEEP_KPIS if k in kpis] or kpis[:6],
+            f"KPIs across the Latin-hypercube sample of {result.params[0]}",
+        )
         lines += ["## Latin-hypercube sample", "", f"![LHS scatter]({_save(fig, figures / 'lhs_scatter.png')})", ""]
     if result.kind == "sensitivity":
         lines += _sobol_section(result, root, figures, plots)
@@ -148,8 +158,10 @@ def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str)
     if bands.empty:
         return []
     values = result.summary.drop_duplicates(["scenario", "point"]).set_index(["scenario", "point"])
-    labels = {key: key[0] + "".join(f" {p.split('.')[-1]}={values.loc[key, p]}" for p in result.params)
-              for key in values.index}
+    labels = {
+        key: key[0] + "".join(f" {p.split('.')[-1]}={values.loc[key, p]}" for p in result.params)
+        for key in values.index
+    }
     bands["label"] = [labels[(s, p)] for s, p in zip(bands["scenario"], bands["point"], strict=True)]
     fig = plots.timeseries_bands(bands, BAND_COLUMNS, title)
     return [f"![time series]({_save(fig, figures / 'timeseries.png')})", ""]
@@ -165,8 +177,14 @@ def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: AN
         cells = paired.assign(cell=[paired_cell(r, better_direction(r.kpi)) for _, r in paired.iterrows()])
         wide = cells.pivot(index="kpi", columns="scenario", values="cell").reindex(kpis)
         wide.columns = [f"{c} − {result.baseline}" for c in wide.columns]
-        lines += [f"## Paired differences vs {result.baseline} (same seeds; 95% CI)", "",
-                  "A verdict appears only when the interval excludes zero.", "", markdown(wide, "KPI"), ""]
+        lines += [
+            f"## Paired differences vs {result.baseline} (same seeds; 95% CI)",
+            "",
+            "A verdict appears only when the interval excludes zero.",
+            "",
+            markdown(wide, "KPI"),
+            "",
+        ]
     lines += ["## Figures", ""]
     fig = plots.kpi_bars(ci, kpis, "Headline KPIs by scenario (mean, 95% CI across replicates)")
     lines += [f"![KPI bars]({_save(fig, figures / 'kpi_bars.png')})", ""]
@@ -183,11 +201,18 @@ def _sweep_section(result, ci, figures, plots) -> list[str]:  # noqa: ANN001
     shown = ci[ci["kpi"].isin(kpis)]
     lines = [f"## Sweep over {', '.join(result.params)} (mean ± 95% CI half-width)", ""]
     rows = shown.assign(cell=shown.apply(ci_cell, axis=1)).pivot_table(
-        index=["scenario", *result.params], columns="kpi", values="cell", aggfunc="first", sort=False)
+        index=["scenario", *result.params], columns="kpi", values="cell", aggfunc="first", sort=False
+    )
     rows = rows.reindex(columns=kpis)
     rows.index = [" ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in rows.index]
-    lines += [markdown(rows, "scenario " + " ".join(p.split(".")[-1] for p in result.params)), "",
-              "Every KPI is in ci.csv.", "", "## Figures", ""]
+    lines += [
+        markdown(rows, "scenario " + " ".join(p.split(".")[-1] for p in result.params)),
+        "",
+        "Every KPI is in ci.csv.",
+        "",
+        "## Figures",
+        "",
+    ]
     for param in result.params:
         marginal = ci if len(result.params) == 1 else _marginal(result, param, kpis)
         name = "silo_sweep" if param == "organization.silo_strength" else f"sweep_{param.split('.')[-1]}"
@@ -208,17 +233,23 @@ def _sobol_section(result, root, figures, plots) -> list[str]:  # noqa: ANN001
     path = root / "sobol.csv"
     indices = pd.read_csv(path) if path.is_file() else result.sobol()
     kpis = list(dict.fromkeys(indices["kpi"]))
-    lines = [f"## Sobol sensitivity (n = {result.design.get('n')}, {result.design.get('points')} points; "
-             "index ± 95% CI half-width)", ""]
+    lines = [
+        f"## Sobol sensitivity (n = {result.design.get('n')}, {result.design.get('points')} points; "
+        "index ± 95% CI half-width)",
+        "",
+    ]
     for scenario, frame in indices.groupby("scenario", sort=False):
-        table = frame.assign(
-            cell=[
-                f"{format_value(r.S1)} ± {format_value(r.S1_conf)} / {format_value(r.ST)} ± {format_value(r.ST_conf)}"
-                for r in frame.itertuples()
-            ]
-        ).pivot(index="kpi", columns="parameter", values="cell").reindex(
-            index=kpis, columns=list(dict.fromkeys(frame["parameter"])))
+        table = (
+            frame.assign(cell=[f"{_pm(r.S1, r.S1_conf)} / {_pm(r.ST, r.ST_conf)}" for r in frame.itertuples()])
+            .pivot(index="kpi", columns="parameter", values="cell")
+            .reindex(index=kpis, columns=list(dict.fromkeys(frame["parameter"])))
+        )
         lines += [f"### {scenario}: first-order S1 / total ST", "", markdown(table, "KPI"), ""]
         fig = plots.sobol_bars(frame, kpis, f"Sobol indices of {scenario} (95% bootstrap CI)")
         lines += [f"![sobol]({_save(fig, figures / f'sobol_{scenario}.png')})", ""]
     return lines
+
+
+def _pm(value: float, half_width: float) -> str:
+    """A value with its 95% CI half-width."""
+    return f"{format_value(value)} ± {format_value(half_width)}"

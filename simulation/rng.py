@@ -11,8 +11,20 @@ import zlib
 
 import numpy as np
 
-STREAMS = ("company", "social_graph", "customers", "content", "needs", "routing", "service",
-           "response", "people", "crisis", "competitor", "agents")
+STREAMS = (
+    "company",
+    "social_graph",
+    "customers",
+    "content",
+    "needs",
+    "routing",
+    "service",
+    "response",
+    "people",
+    "crisis",
+    "competitor",
+    "agents",
+)
 
 
 def stream(seed: int | np.random.SeedSequence, name: str) -> np.random.Generator:

@@ -17,9 +17,12 @@ CASES = {
     for model in ("centralized", "democratized", "center_of_excellence", "agency_led")
 }
 CASES["task_force_formation"] = {
-    "customers": {"count": 1500}, "simulation": {"steps": 336},
-    "interventions": [{"step": 100, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 48},
-                      {"step": 200, "action": "crisis", "size": 20}],
+    "customers": {"count": 1500},
+    "simulation": {"steps": 336},
+    "interventions": [
+        {"step": 100, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 48},
+        {"step": 200, "action": "crisis", "size": 20},
+    ],
 }
 SEED = 2024
 

@@ -14,8 +14,9 @@ matplotlib.use("Agg")
 @pytest.fixture(scope="module")
 def centralized(request):
     root = request.config.rootpath
-    config = simulation.load_scenario(root / "scenarios" / "centralized.toml",
-                                      ["customers.count=2000", "simulation.steps=336"])
+    config = simulation.load_scenario(
+        root / "scenarios" / "centralized.toml", ["customers.count=2000", "simulation.steps=336"]
+    )
     return simulation.run(config, seed=3)
 
 
@@ -43,8 +44,12 @@ def test_inquiry_funnel_is_monotone_and_sums(centralized):
     funnel = analysis.inquiry_funnel(centralized)
     assert funnel.loc["total", "raised"] == len(centralized.inquiries)
     assert (funnel.loc["total"] == funnel.drop(index="total").sum()).all()
-    for earlier, later in [("raised", "detected"), ("detected", "reached_owner"), ("reached_owner", "answered"),
-                           ("answered", "resolved")]:
+    for earlier, later in [
+        ("raised", "detected"),
+        ("detected", "reached_owner"),
+        ("reached_owner", "answered"),
+        ("answered", "resolved"),
+    ]:
         assert (funnel[earlier] >= funnel[later]).all()
     assert funnel.loc["total", "resolved"] == round(centralized.summary["resolution_rate"] * len(centralized.inquiries))
 
@@ -105,8 +110,7 @@ def test_cascade_sizes_match_percolation_above_threshold():
 def test_draw_internal_graph_and_heatmap(centralized):
     engine = simulation.SocialMediaOrgModel(centralized.config, seed=3, agent_views=False).engine
     paths = [engine.structure.handoffs.paths[(0, 3)]]
-    ax = plots_org.draw_internal_graph(engine.structure, engine.company.departments, highlight_paths=paths,
-                                       title="t")
+    ax = plots_org.draw_internal_graph(engine.structure, engine.company.departments, highlight_paths=paths, title="t")
     assert ax.get_title() == "t"
     assert len(ax.lines) >= engine.structure.graph.number_of_edges() + 1
     ax = plots_org.handoff_heatmap(analysis.handoff_matrix(centralized), unit="hours")

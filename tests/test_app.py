@@ -41,9 +41,8 @@ def test_choosing_a_preset_gives_its_own_values_unchanged(controls):
 
 
 def test_controls_change_the_config_the_model_gets(controls):
-    changed = (
-        controls.with_model("left", "democratized")
-        .with_side("left", silo_strength=0.9, training=False, guidelines=False, rewards=False, quota=True)
+    changed = controls.with_model("left", "democratized").with_side(
+        "left", silo_strength=0.9, training=False, guidelines=False, rewards=False, quota=True
     )
     comparison = Comparison(changed)
     try:
@@ -51,12 +50,17 @@ def test_controls_change_the_config_the_model_gets(controls):
         assert left.organization.model == "democratized"
         assert left.organization.silo_strength == 0.9
         assert (left.people.training, left.content.guidelines, left.people.rewards, left.content.quota) == (
-            False, False, False, True,
+            False,
+            False,
+            False,
+            True,
         )
         assert left.organization.internal_channel  # the rest of the preset still applies
         assert comparison.models["right"].config.organization.model == "task_force"  # other side untouched
-        assert comparison.models["left"].engine.params.silo_index != Comparison(controls).models[
-            "left"].engine.params.silo_index
+        assert (
+            comparison.models["left"].engine.params.silo_index
+            != Comparison(controls).models["left"].engine.params.silo_index
+        )
     finally:
         comparison.close()
 
@@ -139,9 +143,18 @@ def test_sample_nodes_and_layout_on_a_small_graph():
 
 def test_chart_series_rolls_and_accumulates():
     records = [
-        {"hours": h, "mentions_positive": 1.0, "mentions_negative": 0.0, "mentions_neutral": 0.0,
-         "mentions_competitor": 3.0, "first_response_median_min": np.nan if h % 2 else 10.0 * h,
-         "sentiment_mean": 0.1, "churn_rate": 0.0, "ideas_captured": 1.0, "handoffs_lost": 2.0}
+        {
+            "hours": h,
+            "mentions_positive": 1.0,
+            "mentions_negative": 0.0,
+            "mentions_neutral": 0.0,
+            "mentions_competitor": 3.0,
+            "first_response_median_min": np.nan if h % 2 else 10.0 * h,
+            "sentiment_mean": 0.1,
+            "churn_rate": 0.0,
+            "ideas_captured": 1.0,
+            "handoffs_lost": 2.0,
+        }
         for h in range(30)
     ]
     series = chart_series(records)

@@ -27,10 +27,14 @@ def summary_bytes(root) -> bytes:
 
 def test_grid_param_parsing():
     assert batch.parse_grid_param("organization.silo_strength=0:1:5") == (
-        "organization.silo_strength", [0.0, 0.25, 0.5, 0.75, 1.0])
+        "organization.silo_strength",
+        [0.0, 0.25, 0.5, 0.75, 1.0],
+    )
     assert batch.parse_grid_param("organization.task_force_size=1:3:3") == ("organization.task_force_size", [1, 2, 3])
     assert batch.parse_grid_param("organization.model=centralized, democratized") == (
-        "organization.model", ["centralized", "democratized"])
+        "organization.model",
+        ["centralized", "democratized"],
+    )
     assert batch.parse_range_param("organization.silo_strength=0.2:0.9") == ("organization.silo_strength", (0.2, 0.9))
     for bad in ("silo_strength", "organization.silo_strength=0:1", "x=0:1:zero", "x=a:1:3", "=1,2", "x=1,,2"):
         with pytest.raises(ScenarioError):
@@ -75,8 +79,9 @@ def test_invalid_point_and_names_fail_up_front(two):
 def test_same_summary_on_every_executor(two, tmp_path):
     serial = batch.compare(two, 2, seed=3, out=tmp_path / "serial")
     pool = batch.compare(two, 2, seed=3, out=tmp_path / "pool", workers=2)
-    dask = batch.compare(two, 2, seed=3, out=tmp_path / "dask",
-                         options=batch.RunOptions(workers=2, executor="dask", processes=False))
+    dask = batch.compare(
+        two, 2, seed=3, out=tmp_path / "dask", options=batch.RunOptions(workers=2, executor="dask", processes=False)
+    )
     assert summary_bytes(tmp_path / "serial") == summary_bytes(tmp_path / "pool") == summary_bytes(tmp_path / "dask")
     assert (serial.summary.status == "ok").all() and len(serial.summary) == 4
     pd.testing.assert_frame_equal(pool.summary, dask.summary)
@@ -94,17 +99,26 @@ def test_in_process_batch_sees_session_registrations(two, fresh_registries):
     """workers=1 runs in this process: a notebook's presets, interventions and KPIs work, as in simulation.run."""
     import simulation
 
-    simulation.register_preset("test_listen_all", "every owner listens", "tests",
-                               {"organization": {"listeners": ["customer_service", "it", "product"]}},
-                               base="centralized")
+    simulation.register_preset(
+        "test_listen_all",
+        "every owner listens",
+        "tests",
+        {"organization": {"listeners": ["customer_service", "it", "product"]}},
+        base="centralized",
+    )
 
     def listen_everything(engine, intervention):
         engine.reconfigure(engine.config.with_values({"organization.listening_coverage": 1.0}), 0)
 
     simulation.register_intervention("test_listen_everything", listen_everything)
     simulation.register_kpi("test_steps", lambda result: float(len(result.timeseries)))
-    custom = two[0].with_values({"name": "custom", "organization.model": "test_listen_all",
-                                 "interventions": [{"step": 10, "action": "test_listen_everything"}]})
+    custom = two[0].with_values(
+        {
+            "name": "custom",
+            "organization.model": "test_listen_all",
+            "interventions": [{"step": 10, "action": "test_listen_everything"}],
+        }
+    )
     result = batch.compare([two[0], custom], 2, seed=4, workers=1)
     assert (result.summary.status == "ok").all(), result.failures
     assert (result.summary["test_steps"] == 120).all()
@@ -119,8 +133,14 @@ def test_org_model_switch_in_a_batch_run_matches_simulation_run(two, workers):
     """A worker rebuilds the config from its layers, so change_org_model brings the new preset's values."""
     import simulation
 
-    switching = two[0].with_values({"name": "switching", "interventions": [
-        {"step": 20, "action": "change_org_model", "model": "center_of_excellence", "adoption_lag_steps": 10}]})
+    switching = two[0].with_values(
+        {
+            "name": "switching",
+            "interventions": [
+                {"step": 20, "action": "change_org_model", "model": "center_of_excellence", "adoption_lag_steps": 10}
+            ],
+        }
+    )
     result = batch.compare([switching], 1, seed=3, workers=workers)
     direct = simulation.run(switching, seed=int(result.summary.seed.iloc[0])).summary
     for kpi in ("resolution_rate", "handoffs", "first_response_median_min"):

@@ -33,16 +33,25 @@ def test_validate_and_presets(scenario_dir):
     assert "democratized" in result.output
     result = runner.invoke(app, ["presets"])
     assert result.exit_code == 0
-    for name in ("centralized", "agency_led", "task_force", "democratized", "center_of_excellence",
-                 "organic", "coordinated", "hub_and_spoke_multi", "holistic"):
+    for name in (
+        "centralized",
+        "agency_led",
+        "task_force",
+        "democratized",
+        "center_of_excellence",
+        "organic",
+        "coordinated",
+        "hub_and_spoke_multi",
+        "holistic",
+    ):
         assert name in result.output
 
 
 BROKEN = {
-    "unknown_key": ('[organization]\nsilo = 0.5\n', "organization.silo: unknown key"),
-    "out_of_range": ('[organization]\nsilo_strength = -1\n', "organization.silo_strength"),
+    "unknown_key": ("[organization]\nsilo = 0.5\n", "organization.silo: unknown key"),
+    "out_of_range": ("[organization]\nsilo_strength = -1\n", "organization.silo_strength"),
     "wrong_type": ('[customers]\ncount = "lots"\n', "customers.count"),
-    "bad_toml": ('[organization\n', "not valid TOML"),
+    "bad_toml": ("[organization\n", "not valid TOML"),
     "bad_preset": ('[organization]\nmodel = "feudal"\n', "organization.model: unknown org model"),
     "bad_intervention": ('[[interventions]]\nstep = 1\naction = "pilot"\n', "interventions[0].department"),
     "bad_edgelist": ('[network]\nkind = "edgelist"\npath = "nowhere.csv"\n', "network.path: file not found"),

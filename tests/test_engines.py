@@ -129,8 +129,9 @@ def test_agent_engine_is_reproducible_for_a_seed():
 def test_reorganisation_moves_employees_to_the_new_org_graph():
     from simulation.agents_engine import AgentEngine
 
-    config = build_config({**SMALL, **SCENARIOS["reorganise_and_crisis"],
-                           "simulation": {"steps": 150, "engine": "agents"}})
+    config = build_config(
+        {**SMALL, **SCENARIOS["reorganise_and_crisis"], "simulation": {"steps": 150, "engine": "agents"}}
+    )
     engine = AgentEngine(config, seed=3)
     for _ in range(45):
         engine.step()
@@ -146,10 +147,21 @@ runner = CliRunner()
 
 
 def test_cli_runs_the_agent_engine(scenario_dir):
-    result = runner.invoke(app, [
-        "run", "--engine", "agents", str(scenario_dir / "centralized.toml"),
-        "--set", "customers.count=2000", "--set", "simulation.steps=24", "--seed", "5",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--engine",
+            "agents",
+            str(scenario_dir / "centralized.toml"),
+            "--set",
+            "customers.count=2000",
+            "--set",
+            "simulation.steps=24",
+            "--seed",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "resolution_rate" in result.output
     assert "24 steps" in result.output

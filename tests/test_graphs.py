@@ -63,9 +63,21 @@ def test_malformed_edge_list(tmp_path):
 
 def test_org_chart(tmp_path):
     chart = tmp_path / "org.csv"
-    rows = ["employee,department,manager", "ceo_m,marketing,", "ana,marketing,ceo_m", "bo,marketing,ana",
-            "svc_m,customer_service,", "cy,customer_service,svc_m", "dee,customer_service,svc_m",
-            "it_m,it,", "ed,it,it_m", "pm,product,", "fay,product,pm", "sal,sales,", "gus,sales,sal"]
+    rows = [
+        "employee,department,manager",
+        "ceo_m,marketing,",
+        "ana,marketing,ceo_m",
+        "bo,marketing,ana",
+        "svc_m,customer_service,",
+        "cy,customer_service,svc_m",
+        "dee,customer_service,svc_m",
+        "it_m,it,",
+        "ed,it,it_m",
+        "pm,product,",
+        "fay,product,pm",
+        "sal,sales,",
+        "gus,sales,sal",
+    ]
     chart.write_text("\n".join(rows))
     cfg = build_config({"organization": {"org_chart": str(chart)}, "simulation": {"steps": 24}})
     company = build_company(cfg.organization, stream(1, "company"))

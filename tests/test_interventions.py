@@ -6,8 +6,14 @@ from simulation.interventions import MATURITY_ROADMAP, expand_schedule
 
 
 def model_with(interventions, steps=120, **org):
-    cfg = build_config({"customers": {"count": 800}, "simulation": {"steps": steps},
-                        "organization": org, "interventions": interventions})
+    cfg = build_config(
+        {
+            "customers": {"count": 800},
+            "simulation": {"steps": steps},
+            "organization": org,
+            "interventions": interventions,
+        }
+    )
     return SocialMediaOrgModel(cfg, seed=3, agent_views=False)
 
 
@@ -17,11 +23,13 @@ def step(model, n):
 
 
 def test_switches_and_set_take_effect_at_their_step():
-    model = model_with([
-        {"step": 5, "action": "training"},
-        {"step": 6, "action": "quota", "enabled": True},
-        {"step": 7, "action": "set", "key": "organization.silo_strength", "value": 0.2},
-    ])
+    model = model_with(
+        [
+            {"step": 5, "action": "training"},
+            {"step": 6, "action": "quota", "enabled": True},
+            {"step": 7, "action": "set", "key": "organization.silo_strength", "value": 0.2},
+        ]
+    )
     step(model, 5)
     assert not model.config.people.training
     step(model, 3)
@@ -37,8 +45,15 @@ def test_pilot_adds_a_department_to_posting_and_listening():
 
 
 def test_crisis_starts_and_is_contained():
-    result = run(build_config({"customers": {"count": 3000}, "simulation": {"steps": 300},
-                               "interventions": [{"step": 20, "action": "crisis", "size": 30}]}))
+    result = run(
+        build_config(
+            {
+                "customers": {"count": 3000},
+                "simulation": {"steps": 300},
+                "interventions": [{"step": 20, "action": "crisis", "size": 30}],
+            }
+        )
+    )
     assert result.summary["crises"] == 1
     ts = result.timeseries
     assert ts.loc[ts.step < 20, "crisis_intensity"].max() == 0
@@ -47,8 +62,9 @@ def test_crisis_starts_and_is_contained():
 
 
 def test_maturity_roadmap_runs_four_stages():
-    cfg = build_config({"simulation": {"steps": 400},
-                        "interventions": [{"step": 10, "action": "maturity_roadmap", "stage_steps": 50}]})
+    cfg = build_config(
+        {"simulation": {"steps": 400}, "interventions": [{"step": 10, "action": "maturity_roadmap", "stage_steps": 50}]}
+    )
     stages = expand_schedule(list(cfg.interventions))
     assert [s.step for s in stages] == [10, 60, 110, 160]
     assert len(stages) == len(MATURITY_ROADMAP)
@@ -80,5 +96,4 @@ def test_intervention_validation_names_the_field():
     with pytest.raises(ScenarioError, match=r"interventions\[0\].department: 'legal' is not a department"):
         build_config({"interventions": [{"step": 1, "action": "pilot", "department": "legal"}]})
     with pytest.raises(ScenarioError, match=r"interventions\[0\].value"):
-        build_config({"interventions": [{"step": 1, "action": "set", "key": "organization.silo_strength",
-                                         "value": 3}]})
+        build_config({"interventions": [{"step": 1, "action": "set", "key": "organization.silo_strength", "value": 3}]})

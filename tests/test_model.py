@@ -53,12 +53,15 @@ def test_mesa_model_exposes_agents_and_collects():
 
 
 def test_intervention_changes_org_model_over_lag():
-    cfg = build_config({
-        "customers": {"count": 500}, "simulation": {"steps": 60},
-        "interventions": [
-            {"step": 10, "action": "change_org_model", "model": "democratized", "adoption_lag_steps": 20}
-        ],
-    })
+    cfg = build_config(
+        {
+            "customers": {"count": 500},
+            "simulation": {"steps": 60},
+            "interventions": [
+                {"step": 10, "action": "change_org_model", "model": "democratized", "adoption_lag_steps": 20}
+            ],
+        }
+    )
     model = SocialMediaOrgModel(cfg, seed=2, agent_views=False)
     silo = []
     for _ in range(60):

@@ -50,7 +50,5 @@ def test_notebook_runs(name, monkeypatch):
     monkeypatch.setenv("SILOSIM_NOTEBOOK_SCALE", os.environ.get("SILOSIM_NOTEBOOK_SCALE", "small"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
-    )
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError, with the failing cell and traceback, on any error

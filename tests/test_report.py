@@ -58,8 +58,21 @@ def test_silo_strength_sweep_report(two, tmp_path):
 
 def test_cli_compare_end_to_end(scenario_dir, tmp_path):
     out = tmp_path / "cmp"
-    args = ["compare", str(scenario_dir / "centralized.toml"), str(scenario_dir / "democratized.toml"),
-            "--replicates", "2", "--workers", "1", "--seed", "9", "--out", str(out), "--quiet", *TINY_SET]
+    args = [
+        "compare",
+        str(scenario_dir / "centralized.toml"),
+        str(scenario_dir / "democratized.toml"),
+        "--replicates",
+        "2",
+        "--workers",
+        "1",
+        "--seed",
+        "9",
+        "--out",
+        str(out),
+        "--quiet",
+        *TINY_SET,
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (out / "report.md").is_file() and (out / "summary.csv").is_file()
@@ -72,14 +85,49 @@ def test_cli_compare_end_to_end(scenario_dir, tmp_path):
 
 def test_cli_sweep_and_sensitivity(scenario_dir, tmp_path):
     scenario = str(scenario_dir / "centralized.toml")
-    result = runner.invoke(app, ["sweep", scenario, "--param", "organization.silo_strength=0:1:2", "-r", "1", "-w", "1",
-                                 "--out", str(tmp_path / "sw"), "-q", *TINY_SET])
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            scenario,
+            "--param",
+            "organization.silo_strength=0:1:2",
+            "-r",
+            "1",
+            "-w",
+            "1",
+            "--out",
+            str(tmp_path / "sw"),
+            "-q",
+            *TINY_SET,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert_png(tmp_path / "sw" / "figures" / "silo_sweep.png")
-    result = runner.invoke(app, ["sensitivity", scenario, "--param", "organization.silo_strength=0:1",
-                                 "--param", "organization.coordination=0:1", "--n", "2", "--kpi", "reach",
-                                 "-w", "1", "--out", str(tmp_path / "sa"), "-q", "--set", "customers.count=800",
-                                 "--set", "simulation.steps=48"])
+    result = runner.invoke(
+        app,
+        [
+            "sensitivity",
+            scenario,
+            "--param",
+            "organization.silo_strength=0:1",
+            "--param",
+            "organization.coordination=0:1",
+            "--n",
+            "2",
+            "--kpi",
+            "reach",
+            "-w",
+            "1",
+            "--out",
+            str(tmp_path / "sa"),
+            "-q",
+            "--set",
+            "customers.count=800",
+            "--set",
+            "simulation.steps=48",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "sa" / "sobol.csv").is_file()
     assert_png(tmp_path / "sa" / "figures" / "sobol_centralized.png")
@@ -97,8 +145,20 @@ def test_cli_sweep_and_sensitivity(scenario_dir, tmp_path):
 )
 def test_cli_bad_input_one_line_exit_2(scenario_dir, tmp_path, extra, expected):
     out = tmp_path / "cmp"
-    base = ["compare", str(scenario_dir / "centralized.toml"), "-r", "1", "-w", "1", "--seed", "1", "--out", str(out),
-            "-q", *TINY_SET]
+    base = [
+        "compare",
+        str(scenario_dir / "centralized.toml"),
+        "-r",
+        "1",
+        "-w",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+        *TINY_SET,
+    ]
     assert runner.invoke(app, base).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     result = runner.invoke(app, [*base, *extra])
@@ -134,10 +194,14 @@ def test_sweep_axes_stop_at_zero_only_for_non_negative_kpis():
 
     from simulation import plots
 
-    rows = [{"scenario": "s", "organization.silo_strength": x, "kpi": kpi, "mean": m, "low": m - 0.5, "high": m + 0.5}
-            for x in (0.0, 0.5, 1.0) for kpi, m in (("resolution_rate", 0.2), ("sentiment_mean", 0.1))]
-    fig = plots.sweep_curves(pd.DataFrame(rows), "organization.silo_strength", ["resolution_rate", "sentiment_mean"],
-                             "t")
+    rows = [
+        {"scenario": "s", "organization.silo_strength": x, "kpi": kpi, "mean": m, "low": m - 0.5, "high": m + 0.5}
+        for x in (0.0, 0.5, 1.0)
+        for kpi, m in (("resolution_rate", 0.2), ("sentiment_mean", 0.1))
+    ]
+    fig = plots.sweep_curves(
+        pd.DataFrame(rows), "organization.silo_strength", ["resolution_rate", "sentiment_mean"], "t"
+    )
     share, sentiment = fig.axes[:2]
     assert share.get_ylim()[0] == 0 and sentiment.get_ylim()[0] < 0
     assert share.get_ylabel() == "share (0-1)" and sentiment.get_ylabel() == "sentiment (-1 to 1)"

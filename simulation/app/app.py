@@ -56,24 +56,32 @@ def SideCard(side: Side, comparison: Comparison, on_controls: Callable[[Controls
     colour = SIDE_COLOURS[SIDES.index(side)]
     with solara.Card(style={"border-top": f"4px solid {colour}"}, classes=[f"silosim-{side}"]):
         solara.Select(
-            label=f"Org model ({side})", values=preset_names(), value=mine.model,
+            label=f"Org model ({side})",
+            values=preset_names(),
+            value=mine.model,
             on_value=lambda name: on_controls(controls.with_model(side, name)),
         )
         lines = comparison.explanations[side]
         solara.Markdown(f"**{lines[0]}**  \n{lines[1]}  \n{lines[2]}  \n*{lines[3]}*")
         solara.SliderFloat(
-            label="Silo strength", value=mine.silo_strength, min=0.0, max=1.0, step=0.05,
+            label="Silo strength",
+            value=mine.silo_strength,
+            min=0.0,
+            max=1.0,
+            step=0.05,
             on_value=lambda v: on_controls(controls.with_side(side, silo_strength=round(float(v), 2))),
         )
         with solara.Row(style={"flex-wrap": "wrap"}):
             for name in SWITCHES:
                 solara.Switch(
-                    label=name, value=getattr(mine, name),
+                    label=name,
+                    value=getattr(mine, name),
                     on_value=lambda v, name=name: on_controls(controls.with_side(side, **{name: bool(v)})),
                 )
         with solara.Div(classes=["silosim-fig"]):
             solara.FigureMatplotlib(
-                comparison.side_figures[side].figure, dependencies=[id(comparison), comparison.steps_done],
+                comparison.side_figures[side].figure,
+                dependencies=[id(comparison), comparison.steps_done],
                 **PNG_OPTIONS,
             )
 
@@ -118,10 +126,16 @@ def Page() -> None:
         with solara.Card("Run"):
             solara.Markdown(f"**{comparison.clock()}**" + ("  \nend of the run" if comparison.finished else ""))
             with solara.Row():
-                solara.Button("Step", icon_name="mdi-step-forward", on_click=step,
-                              disabled=playing or comparison.finished)
-                solara.Button("Play", icon_name="mdi-play", on_click=lambda: set_playing(True), color="primary",
-                              disabled=playing or comparison.finished)
+                solara.Button(
+                    "Step", icon_name="mdi-step-forward", on_click=step, disabled=playing or comparison.finished
+                )
+                solara.Button(
+                    "Play",
+                    icon_name="mdi-play",
+                    on_click=lambda: set_playing(True),
+                    color="primary",
+                    disabled=playing or comparison.finished,
+                )
             with solara.Row():
                 solara.Button("Pause", icon_name="mdi-pause", on_click=lambda: set_playing(False), disabled=not playing)
                 solara.Button("Reset", icon_name="mdi-restore", on_click=reset)
@@ -129,24 +143,36 @@ def Page() -> None:
             solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS), on_value=set_speed)
         with solara.Card("Company and customers"):
             solara.Markdown("Both models run on the same company and the same customers (same seed).")
-            solara.Select(label="Customers", values=list(CUSTOMER_CHOICES), value=controls.customers,
-                          on_value=lambda n: change(replace(controls, customers=int(n))))
-            solara.InputInt(label="Seed", value=controls.seed,
-                            on_value=lambda s: change(replace(controls, seed=max(0, int(s)))))
+            solara.Select(
+                label="Customers",
+                values=list(CUSTOMER_CHOICES),
+                value=controls.customers,
+                on_value=lambda n: change(replace(controls, customers=int(n))),
+            )
+            solara.InputInt(
+                label="Seed", value=controls.seed, on_value=lambda s: change(replace(controls, seed=max(0, int(s))))
+            )
         with solara.Card("Export"):
-            solara.FileDownload(comparison.charts_png, filename="silosim-charts.png", label="Charts (PNG)",
-                                mime_type="image/png")
-            solara.FileDownload(comparison.kpi_csv, filename="silosim-kpis.csv", label="KPIs (CSV)",
-                                mime_type="text/csv")
-            solara.FileDownload(comparison.timeseries_csv, filename="silosim-timeseries.csv",
-                                label="Time series (CSV)", mime_type="text/csv")
+            solara.FileDownload(
+                comparison.charts_png, filename="silosim-charts.png", label="Charts (PNG)", mime_type="image/png"
+            )
+            solara.FileDownload(
+                comparison.kpi_csv, filename="silosim-kpis.csv", label="KPIs (CSV)", mime_type="text/csv"
+            )
+            solara.FileDownload(
+                comparison.timeseries_csv,
+                filename="silosim-timeseries.csv",
+                label="Time series (CSV)",
+                mime_type="text/csv",
+            )
     with solara.Columns([1, 1]):
         for side in SIDES:
             SideCard(side, comparison, change)
     with solara.Card("Live charts (24-hour means where noisy)"):
         with solara.Div(classes=["silosim-fig"]):
-            solara.FigureMatplotlib(comparison.charts.figure, dependencies=[id(comparison), comparison.steps_done],
-                                    **PNG_OPTIONS)
+            solara.FigureMatplotlib(
+                comparison.charts.figure, dependencies=[id(comparison), comparison.steps_done], **PNG_OPTIONS
+            )
     with solara.Card("Key results so far (better value in bold)"):
         with solara.Div(classes=["silosim-kpis"]):
             if comparison.steps_done:

@@ -85,12 +85,14 @@ class Controls:
 
     def config(self, side: Side) -> Config:
         """The validated config the model on ``side`` gets."""
-        base = build_config({
-            "name": self.label(side),
-            # start at 08:00, when staff are on duty, so the class sees work from the first step
-            "simulation": {"seed": int(self.seed), "start_hour": CLASS_START_HOUR},
-            "customers": {"count": int(self.customers)},
-        })
+        base = build_config(
+            {
+                "name": self.label(side),
+                # start at 08:00, when staff are on duty, so the class sees work from the first step
+                "simulation": {"seed": int(self.seed), "start_hour": CLASS_START_HOUR},
+                "customers": {"count": int(self.customers)},
+            }
+        )
         return base.with_values(self.side(side).values())
 
 

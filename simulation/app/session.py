@@ -33,9 +33,7 @@ class Comparison:
             for side in SIDES
         }
         self.explanations = {side: explain(self.configs[side]) for side in SIDES}
-        self.side_figures = {
-            side: SideFigure(self.models[side].engine, controls.label(side)) for side in SIDES
-        }
+        self.side_figures = {side: SideFigure(self.models[side].engine, controls.label(side)) for side in SIDES}
         self.charts = ChartsFigure((controls.label("left"), controls.label("right")))
         self.summaries: dict[Side, dict[str, float]] = {side: {} for side in SIDES}
 

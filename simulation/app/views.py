@@ -130,8 +130,15 @@ class CustomerView:
         ax.set_facecolor("#1b1b1b")
         ax.add_collection(LineCollection(self.sample.segments, colors="#9a9a9a", linewidths=0.3, alpha=0.12))
         self.dots = ax.scatter(
-            self.sample.positions[:, 0], self.sample.positions[:, 1], s=7, c=np.zeros(len(self.sample.nodes)),
-            cmap=cmap, vmin=-1, vmax=1, linewidths=0, zorder=2,
+            self.sample.positions[:, 0],
+            self.sample.positions[:, 1],
+            s=7,
+            c=np.zeros(len(self.sample.nodes)),
+            cmap=cmap,
+            vmin=-1,
+            vmax=1,
+            linewidths=0,
+            zorder=2,
         )
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.03, 1.03)
@@ -184,13 +191,21 @@ class OrgView:
         dept = np.array([graph.nodes[n]["dept_index"] for n in people])
         sizes = np.where(structure.roles[people] > 0, 60, 18)
         rims = np.where(structure.posters[people], "black", "none")
-        ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=[cmap(d % 10) for d in dept], edgecolors=rims, linewidths=0.7,
-                   zorder=3)
+        ax.scatter(
+            xy[:, 0], xy[:, 1], s=sizes, c=[cmap(d % 10) for d in dept], edgecolors=rims, linewidths=0.7, zorder=3
+        )
         for d, name in enumerate(departments):
             mine = xy[dept == d]
             if len(mine):
-                ax.annotate(name.replace("_", " "), mine.mean(axis=0) * 1.3, ha="center", va="center",
-                            fontsize=8, color=cmap(d % 10), weight="bold")
+                ax.annotate(
+                    name.replace("_", " "),
+                    mine.mean(axis=0) * 1.3,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=cmap(d % 10),
+                    weight="bold",
+                )
         for name in VIRTUAL:
             if name in pos:
                 ax.scatter(*pos[name], s=90, marker="s", color="white", edgecolors="black", zorder=4)
@@ -321,8 +336,9 @@ class ChartsFigure:
             ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.yaxis.set_major_locator(MaxNLocator(4))
             ax.grid(alpha=0.3)
-            self.lines[name] = [ax.plot([], [], color=c, lw=1.6, label=lab)[0]
-                                for c, lab in zip(SIDE_COLOURS, labels, strict=True)]
+            self.lines[name] = [
+                ax.plot([], [], color=c, lw=1.6, label=lab)[0] for c, lab in zip(SIDE_COLOURS, labels, strict=True)
+            ]
         for name in ("handoffs_lost", "ideas_captured"):
             self.axes[name].set_xlabel("day", fontsize=8)
         self.axes["churn_rate"].set_xlabel("day", fontsize=8)

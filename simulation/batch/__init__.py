@@ -157,8 +157,15 @@ def sensitivity(
     if n < 2 or n & (n - 1):
         raise ScenarioError(f"--n {n}: Sobol sampling needs a power of 2 (e.g. 64, 128, 256)")
     points = sobol_points(ranges, n, seed)
-    design = {"sampler": "sobol", "ranges": {k: list(v) for k, v in ranges.items()}, "n": n,
-              "points": len(points), "kpis": kpis, "seed": seed, "baseline": next(iter(named))}
+    design = {
+        "sampler": "sobol",
+        "ranges": {k: list(v) for k, v in ranges.items()},
+        "n": n,
+        "points": len(points),
+        "kpis": kpis,
+        "seed": seed,
+        "baseline": next(iter(named)),
+    }
     plan = expand("sensitivity", named, replicates, seed, points, design)
     result = run_plan(plan, out, _options(workers, options))
     if result.root is not None:
@@ -166,4 +173,3 @@ def sensitivity(
 
         write_text_atomic(result.root / "sobol.csv", result.sobol().to_csv(index=False))
     return result
-

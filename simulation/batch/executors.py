@@ -25,8 +25,7 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
         value), ``timeseries`` (Parquet bytes or None), ``wall_seconds``.
     """
     start = time.perf_counter()
-    out: dict[str, Any] = {"run_id": payload["run_id"], "status": "ok", "error": "", "summary": {},
-                           "timeseries": None}
+    out: dict[str, Any] = {"run_id": payload["run_id"], "status": "ok", "error": "", "summary": {}, "timeseries": None}
     try:
         from simulation.api import run
         from simulation.batch.plan import rebuild_config
@@ -50,8 +49,14 @@ def _result_or_failure(future: Any, payload: dict) -> dict:
     try:
         return future.result()
     except Exception as err:  # noqa: BLE001 - e.g. a worker killed by the OS
-        return {"run_id": payload["run_id"], "status": "failed", "error": f"{type(err).__name__}: worker lost ({err})",
-                "summary": {}, "timeseries": None, "wall_seconds": float("nan")}
+        return {
+            "run_id": payload["run_id"],
+            "status": "failed",
+            "error": f"{type(err).__name__}: worker lost ({err})",
+            "summary": {},
+            "timeseries": None,
+            "wall_seconds": float("nan"),
+        }
 
 
 class Executor(Protocol):
@@ -128,8 +133,13 @@ class DaskExecutor:
 
         self.cluster = None
         if scheduler is None:
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
         else:
             self.client = Client(scheduler, timeout="20s")

@@ -89,8 +89,10 @@ def rebuild_config(layers: str, expected_hash: str) -> Config:
     """
     config = build_config(json.loads(layers))
     if config_hash(config) != expected_hash:
-        raise ScenarioError("config: differs from the planned config when rebuilt in this process "
-                            "(a preset registered only in the parent process? run with workers=1)")
+        raise ScenarioError(
+            "config: differs from the planned config when rebuilt in this process "
+            "(a preset registered only in the parent process? run with workers=1)"
+        )
     return config
 
 
@@ -107,7 +109,7 @@ def name_configs(configs: Sequence[Config] | Mapping[str, Config]) -> dict[str, 
     if not named:
         raise ScenarioError("no scenario given")
     for name in named:
-        if not name or any(ch in name for ch in "/\\:*?\"<>|") or name.startswith("."):
+        if not name or any(ch in name for ch in '/\\:*?"<>|') or name.startswith("."):
             raise ScenarioError(f"name: {name!r} cannot be used in a file name")
     return named
 

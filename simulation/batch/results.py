@@ -44,13 +44,20 @@ class BatchResult:
     def load(cls, root: str | Path, manifest: dict[str, Any] | None = None) -> BatchResult:
         """Read a batch directory written by :func:`simulation.batch.run_plan` (``manifest``: if already read)."""
         manifest = load_manifest(Path(root)) if manifest is None else manifest
-        return cls(load_summary(Path(root)), Path(root), manifest.get("kind", "compare"),
-                   list(manifest.get("params", [])), dict(manifest.get("design", {})))
+        return cls(
+            load_summary(Path(root)),
+            Path(root),
+            manifest.get("kind", "compare"),
+            list(manifest.get("params", [])),
+            dict(manifest.get("design", {})),
+        )
 
     def __repr__(self) -> str:
         counts = self.summary["status"].value_counts().to_dict() if len(self.summary) else {}
-        return (f"BatchResult(kind={self.kind!r}, scenarios={self.scenarios}, params={self.params}, "
-                f"ok={counts.get('ok', 0)}, failed={counts.get('failed', 0)}, root={self.root})")
+        return (
+            f"BatchResult(kind={self.kind!r}, scenarios={self.scenarios}, params={self.params}, "
+            f"ok={counts.get('ok', 0)}, failed={counts.get('failed', 0)}, root={self.root})"
+        )
 
     @property
     def scenarios(self) -> list[str]:
@@ -136,7 +143,22 @@ class BatchResult:
             for column in columns:
                 values = np.vstack([frame[column].reindex(days).to_numpy(dtype=float) for frame in per_run])
                 mean, low, high = stats.band(values, confidence)
-                frames.append(pd.DataFrame({"scenario": scenario, "point": point, "day": days, "column": column,
-                                            "mean": mean, "low": low, "high": high, "n": len(per_run)}))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["scenario", "point", "day", "column", "mean", "low", "high", "n"])
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "scenario": scenario,
+                            "point": point,
+                            "day": days,
+                            "column": column,
+                            "mean": mean,
+                            "low": low,
+                            "high": high,
+                            "n": len(per_run),
+                        }
+                    )
+                )
+        return (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["scenario", "point", "day", "column", "mean", "low", "high", "n"])
+        )

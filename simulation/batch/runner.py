@@ -90,13 +90,28 @@ def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, initia
     from tqdm.auto import tqdm
 
     keep = store.root is not None
-    payloads = ({"run_id": s.run_id, "layers": s.layers_json, "config_hash": s.config_hash, "seed": s.seed,
-                 "keep_timeseries": keep} for s in todo.values())
+    payloads = (
+        {
+            "run_id": s.run_id,
+            "layers": s.layers_json,
+            "config_hash": s.config_hash,
+            "seed": s.seed,
+            "keep_timeseries": keep,
+        }
+        for s in todo.values()
+    )
     failed = sum(1 for cells in store.rows.values() if cells[store.columns.index("status")] == "failed")
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
     try:
-        with tqdm(total=initial + len(todo), initial=initial, desc=store.plan.kind, unit="run",
-                  disable=not options.progress, dynamic_ncols=True, smoothing=0.1) as bar:
+        with tqdm(
+            total=initial + len(todo),
+            initial=initial,
+            desc=store.plan.kind,
+            unit="run",
+            disable=not options.progress,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        ) as bar:
             bar.set_postfix(failed=failed)
             for result in executor.imap_unordered(run_payload, payloads):
                 store.record(todo[result["run_id"]], result)

@@ -48,8 +48,17 @@ def ci_table(
         for kpi in kpis:
             values = pd.to_numeric(frame[kpi], errors="coerce").to_numpy(dtype=float)
             mean, low, high = mean_ci(values, confidence)
-            rows.append({**dict(zip(by, key, strict=True)), "kpi": kpi, "n": int(np.isfinite(values).sum()),
-                         "mean": mean, "low": low, "high": high, "half_width": (high - low) / 2})
+            rows.append(
+                {
+                    **dict(zip(by, key, strict=True)),
+                    "kpi": kpi,
+                    "n": int(np.isfinite(values).sum()),
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "half_width": (high - low) / 2,
+                }
+            )
     return pd.DataFrame(rows, columns=[*by, "kpi", "n", "mean", "low", "high", "half_width"])
 
 
@@ -66,8 +75,10 @@ def paired_differences(
     """
     runs = ok_runs(summary)
     if baseline not in set(runs["scenario"]):
-        raise ValueError(f"--baseline: no finished runs of {baseline!r} (scenarios: "
-                         f"{', '.join(map(str, summary['scenario'].unique()))})")
+        raise ValueError(
+            f"--baseline: no finished runs of {baseline!r} (scenarios: "
+            f"{', '.join(map(str, summary['scenario'].unique()))})"
+        )
     index = ["point", "replicate"]
     base = runs[runs["scenario"] == baseline].set_index(index)
     rows = []
@@ -81,9 +92,18 @@ def paired_differences(
             b = pd.to_numeric(base.loc[common, kpi], errors="coerce").to_numpy(dtype=float)
             diff, low, high = mean_ci(a - b, confidence)
             base_values = b[np.isfinite(b)]
-            rows.append({"scenario": scenario, "point": point, "kpi": kpi, "n": int(np.isfinite(a - b).sum()),
-                         "baseline_mean": float(base_values.mean()) if len(base_values) else np.nan,
-                         "difference": diff, "low": low, "high": high})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "point": point,
+                    "kpi": kpi,
+                    "n": int(np.isfinite(a - b).sum()),
+                    "baseline_mean": float(base_values.mean()) if len(base_values) else np.nan,
+                    "difference": diff,
+                    "low": low,
+                    "high": high,
+                }
+            )
     return pd.DataFrame(rows, columns=["scenario", "point", "kpi", "n", "baseline_mean", "difference", "low", "high"])
 
 

@@ -96,8 +96,9 @@ class Store:
         manifest = self.root / MANIFEST
         if not manifest.is_file():
             if any(self.root.iterdir()):
-                raise ScenarioError(f"--out {self.root}: not empty and not a silosim batch; "
-                                    "choose another --out or pass --overwrite")
+                raise ScenarioError(
+                    f"--out {self.root}: not empty and not a silosim batch; choose another --out or pass --overwrite"
+                )
             return
         try:
             runs = json.loads(manifest.read_text(encoding="utf-8"))["runs"]
@@ -107,8 +108,10 @@ class Store:
         for run_id, run in runs.items():
             spec = planned.get(run_id)
             if spec is None or spec.config_hash != run.get("config_hash") or spec.seed != run.get("seed"):
-                raise ScenarioError(f"--out {self.root}: holds another batch (run {run_id} differs); "
-                                    "choose another --out or pass --overwrite")
+                raise ScenarioError(
+                    f"--out {self.root}: holds another batch (run {run_id} differs); "
+                    "choose another --out or pass --overwrite"
+                )
 
     def start(self, command: list[str], overwrite: bool = False, retry_failed: bool = False) -> set[str]:
         """Prepare the directory, keep the finished runs and return their ids (to skip)."""
@@ -148,9 +151,18 @@ class Store:
     def record(self, spec: RunSpec, result: dict[str, Any]) -> None:
         """Save one finished run: time series first, then its summary row, then its timing."""
         ok = result["status"] == "ok"
-        values = {"run_id": spec.run_id, "scenario": spec.scenario, "point": spec.point, "replicate": spec.replicate,
-                  "seed": spec.seed, "config_hash": spec.config_hash, "status": result["status"],
-                  "error": result["error"], **spec.values, **(result["summary"] if ok else {})}
+        values = {
+            "run_id": spec.run_id,
+            "scenario": spec.scenario,
+            "point": spec.point,
+            "replicate": spec.replicate,
+            "seed": spec.seed,
+            "config_hash": spec.config_hash,
+            "status": result["status"],
+            "error": result["error"],
+            **spec.values,
+            **(result["summary"] if ok else {}),
+        }
         cells = [format_cell(values.get(c)) for c in self.columns]
         self.rows[spec.run_id] = cells
         if self.root is None:
@@ -162,8 +174,12 @@ class Store:
         with open(self.root / SUMMARY, "a", encoding="utf-8", newline="") as handle:
             handle.write(line.getvalue())
             handle.flush()
-        log = {"run_id": spec.run_id, "status": result["status"], "wall_seconds": result.get("wall_seconds"),
-               "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        log = {
+            "run_id": spec.run_id,
+            "status": result["status"],
+            "wall_seconds": result.get("wall_seconds"),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         with open(self.root / RUNS_LOG, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(log) + "\n")
 
@@ -207,8 +223,17 @@ class Store:
             "kpis": self.kpis,
             "counts": {"planned": len(plan.specs), "ok": statuses.count("ok"), "failed": statuses.count("failed")},
             "scenarios": {name: json.loads(text) for name, text in plan.base_configs.items()},
-            "runs": {s.run_id: {"scenario": s.scenario, "point": s.point, "values": s.values, "replicate": s.replicate,
-                                "seed": s.seed, "config_hash": s.config_hash} for s in plan.specs},
+            "runs": {
+                s.run_id: {
+                    "scenario": s.scenario,
+                    "point": s.point,
+                    "values": s.values,
+                    "replicate": s.replicate,
+                    "seed": s.seed,
+                    "config_hash": s.config_hash,
+                }
+                for s in plan.specs
+            },
         }
         write_text_atomic(self.root / MANIFEST, json.dumps(manifest, indent=1, default=str))
 

@@ -146,12 +146,17 @@ class VectorEngine:
         rows = proc.route(rows, params, config, rngs["routing"], flows)
         self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
         n_new = len(rows["kind"])
-        state.inquiries.append({
-            **rows,
-            "t_start": np.full(n_new, np.inf), "t_end": np.full(n_new, np.inf),
-            "resolved": np.zeros(n_new, bool), "irate": np.zeros(n_new, bool),
-            "done_irate": np.zeros(n_new, bool), "done_answer": np.zeros(n_new, bool),
-        })
+        state.inquiries.append(
+            {
+                **rows,
+                "t_start": np.full(n_new, np.inf),
+                "t_end": np.full(n_new, np.inf),
+                "resolved": np.zeros(n_new, bool),
+                "irate": np.zeros(n_new, bool),
+                "done_irate": np.zeros(n_new, bool),
+                "done_answer": np.zeros(n_new, bool),
+            }
+        )
         waiting = proc.serve(state, params, rngs["service"], t, dt, staffed, flows)
         dept_skill = self._department_skill()
         answer_times: list[np.ndarray] = []
@@ -202,8 +207,17 @@ class VectorEngine:
         """2. Followers see posts, engage and re-share; returns the seeds of gaffe cascades."""
         followers = np.flatnonzero(self.state.follows & ~self.state.churned)
         gaffe_seeds: list[np.ndarray] = []
-        proc.diffuse(self.state, self.params, self.config, self.rngs["content"], posts, followers, flows,
-                     gaffe_seeds, self.reached)
+        proc.diffuse(
+            self.state,
+            self.params,
+            self.config,
+            self.rngs["content"],
+            posts,
+            followers,
+            flows,
+            gaffe_seeds,
+            self.reached,
+        )
         return gaffe_seeds
 
     def raise_needs(self, t: float, dt: float, tech_factor: float, flows: dict[str, float]) -> dict[str, np.ndarray]:
@@ -211,12 +225,27 @@ class VectorEngine:
         return proc.raise_needs(self.state, self.params, self.config, self.rngs["needs"], t, dt, tech_factor, flows)
 
     def respond(
-        self, t: float, dt: float, dept_skill: np.ndarray, flows: dict[str, float],
-        negative: list[np.ndarray], answer_times: list[np.ndarray],
+        self,
+        t: float,
+        dt: float,
+        dept_skill: np.ndarray,
+        flows: dict[str, float],
+        negative: list[np.ndarray],
+        answer_times: list[np.ndarray],
     ) -> None:
         """6-7. Customers react to lost patience and to answers; ideas are captured; closed rows logged."""
-        proc.respond(self.state, self.params, self.config, self.rngs["response"], t, dt, dept_skill, flows,
-                     negative, answer_times)
+        proc.respond(
+            self.state,
+            self.params,
+            self.config,
+            self.rngs["response"],
+            t,
+            dt,
+            dept_skill,
+            flows,
+            negative,
+            answer_times,
+        )
 
     def spread_negative(self, seeds: np.ndarray, flows: dict[str, float], transmissibility: float | None = None) -> int:
         """A negative cascade (gaffe, complaint, crisis) from ``seeds``; returns its size."""
@@ -307,8 +336,12 @@ class VectorEngine:
         timeseries = pd.DataFrame.from_records(self.records)
         inquiries = self.inquiry_log()
         summary = summarize(timeseries, inquiries, self.end_stocks())
-        meta = {"engine": self.name, "versions": package_versions(), "wall_seconds": wall_seconds,
-                "steps": self.steps_done}
+        meta = {
+            "engine": self.name,
+            "versions": package_versions(),
+            "wall_seconds": wall_seconds,
+            "steps": self.steps_done,
+        }
         result = RunResult(self.config, self.seed, timeseries, summary, inquiries, meta)
         add_user_kpis(result)
         return result
@@ -319,8 +352,15 @@ class VectorEngine:
 
         total = self.config.simulation.steps - self.steps_done if steps is None else steps
         start = time.perf_counter()
-        bar = tqdm(total=total, desc=self.config.name, unit="step", disable=not progress,
-                   mininterval=0.5, delay=2.0, leave=False)
+        bar = tqdm(
+            total=total,
+            desc=self.config.name,
+            unit="step",
+            disable=not progress,
+            mininterval=0.5,
+            delay=2.0,
+            leave=False,
+        )
         for _ in range(total):
             self.step()
             bar.update()

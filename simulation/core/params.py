@@ -153,9 +153,9 @@ def compile_params(config: Config, company: Company) -> tuple[Params, Structure]
         training=float(people.training),
         rewards=float(people.rewards),
         quota=float(content.quota),
-        response_capability=org.coordination + (1.0 - float(np.prod(1.0 - coverage))) + 0.5 * (
-            org.tool_coverage if org.shared_tool else 0.0
-        ),
+        response_capability=org.coordination
+        + (1.0 - float(np.prod(1.0 - coverage)))
+        + 0.5 * (org.tool_coverage if org.shared_tool else 0.0),
         fixed_cost_per_hour=fixed,
         listening_hours=people.listening_hours_per_unit * float((coverage > 0).sum())
         + people.lead_hours * float(((roles == LEAD) | (roles == HUB)).sum()),

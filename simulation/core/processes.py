@@ -52,8 +52,9 @@ def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, peo
 def post_quality(params: Params, content: Any, skill: Any, post_load: Any) -> Any:
     """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond two posts a day."""
     fatigue = np.maximum(0.0, post_load - 2.0)
-    return np.clip(params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue,
-                   0.05, 1.0)
+    return np.clip(
+        params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue, 0.05, 1.0
+    )
 
 
 def gaffe_probability(params: Params, skill: Any) -> Any:
@@ -166,8 +167,9 @@ def skill_after_training(params: Params, people: Any, skill: Any, social_staff: 
     return skill + params.training * people.training_gain_per_day * day * (1 - skill) * social_staff
 
 
-def motivation_after(params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any,
-                     day: float) -> Any:
+def motivation_after(
+    params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any, day: float
+) -> Any:
     """Motivation after ``day`` days: rewards up, quotas and overload down, recovery to rest."""
     change = (
         params.rewards * people.rewards_gain_per_day
@@ -196,8 +198,14 @@ class Posts:
 
 
 def produce_content(
-    state: State, params: Params, config: Config, rng: np.random.Generator, t: float, dt: float,
-    staffed: np.ndarray, flows: Flows,
+    state: State,
+    params: Params,
+    config: Config,
+    rng: np.random.Generator,
+    t: float,
+    dt: float,
+    staffed: np.ndarray,
+    flows: Flows,
 ) -> Posts:
     """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
     lam = expected_posts(params.post_rate, state.motivation, staffed, dt, config.people)
@@ -251,8 +259,15 @@ def gaffe_seeds(seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def diffuse(
-    state: State, params: Params, config: Config, rng: np.random.Generator, posts: Posts,
-    followers: np.ndarray, flows: Flows, negative_seeds: list[np.ndarray], reached: np.ndarray,
+    state: State,
+    params: Params,
+    config: Config,
+    rng: np.random.Generator,
+    posts: Posts,
+    followers: np.ndarray,
+    flows: Flows,
+    negative_seeds: list[np.ndarray],
+    reached: np.ndarray,
 ) -> None:
     """Followers (and posters' own ties) see posts, some engage, engaged viewers' shares cascade."""
     if len(posts) == 0:
@@ -307,8 +322,14 @@ def diffuse(
 
 
 def reshare_cascade(
-    state: State, content: Any, rng: np.random.Generator, seeds: np.ndarray, quality: float, promoting: bool,
-    flows: Flows, reached: np.ndarray,
+    state: State,
+    content: Any,
+    rng: np.random.Generator,
+    seeds: np.ndarray,
+    quality: float,
+    promoting: bool,
+    flows: Flows,
+    reached: np.ndarray,
 ) -> np.ndarray:
     """Engaged viewers (``seeds``) share a post: the active customers the cascade reaches beyond them.
 
@@ -327,7 +348,11 @@ def reshare_cascade(
 
 
 def negative_spread(
-    state: State, config: Config, rng: np.random.Generator, seeds: np.ndarray, flows: Flows,
+    state: State,
+    config: Config,
+    rng: np.random.Generator,
+    seeds: np.ndarray,
+    flows: Flows,
     transmissibility: float | None = None,
 ) -> int:
     """A negative cascade (gaffe, complaint, crisis): mentions and sentiment loss; returns its size."""
@@ -353,8 +378,14 @@ def negative_cascade(
 
 
 def raise_needs(
-    state: State, params: Params, config: Config, rng: np.random.Generator, t: float, dt: float,
-    tech_factor: float, flows: Flows,
+    state: State,
+    params: Params,
+    config: Config,
+    rng: np.random.Generator,
+    t: float,
+    dt: float,
+    tech_factor: float,
+    flows: Flows,
 ) -> dict[str, np.ndarray]:
     """Active customers raise public inquiries (Poisson, continuous times); returns new rows."""
     cust = config.customers
@@ -369,8 +400,14 @@ def raise_needs(
     patience = draw_patience(cust, kind, rng)
     service = draw_handling_hours(config.support, rng, n)
     count_needs(kind, flows)
-    return {"customer": customer, "kind": kind, "t_raise": t_raise, "patience": patience,
-            "service_h": service, "u_resolve": rng.random(n)}
+    return {
+        "customer": customer,
+        "kind": kind,
+        "t_raise": t_raise,
+        "patience": patience,
+        "service_h": service,
+        "u_resolve": rng.random(n),
+    }
 
 
 def count_needs(kind: np.ndarray, flows: Flows) -> None:
@@ -431,8 +468,15 @@ def route(
     detected = detector >= 0
     flows["detected"] += int(detected.sum())
     t_queue = np.where(detected & ~lost, rows["t_raise"] + latency + handoff_h, np.inf)
-    return {**rows, "owner": owner, "detector": detector, "lost": lost, "handoff_h": handoff_h,
-            "hops": hops, "t_queue": t_queue}
+    return {
+        **rows,
+        "owner": owner,
+        "detector": detector,
+        "lost": lost,
+        "handoff_h": handoff_h,
+        "hops": hops,
+        "t_queue": t_queue,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +484,12 @@ def route(
 
 
 def serve(
-    state: State, params: Params, rng: np.random.Generator, t: float, dt: float, staffed: np.ndarray,
+    state: State,
+    params: Params,
+    rng: np.random.Generator,
+    t: float,
+    dt: float,
+    staffed: np.ndarray,
     flows: Flows,
 ) -> np.ndarray:
     """Each owner serves its queue FCFS with its servers; returns waiting counts per department."""
@@ -487,8 +536,16 @@ def _resize_pool(pool: list[float], size: int, t: float) -> list[float]:
 
 
 def respond(
-    state: State, params: Params, config: Config, rng: np.random.Generator, t: float, dt: float,
-    dept_skill: np.ndarray, flows: Flows, negative_seeds: list[np.ndarray], answer_times: list[np.ndarray],
+    state: State,
+    params: Params,
+    config: Config,
+    rng: np.random.Generator,
+    t: float,
+    dt: float,
+    dept_skill: np.ndarray,
+    flows: Flows,
+    negative_seeds: list[np.ndarray],
+    answer_times: list[np.ndarray],
 ) -> None:
     """Irate customers when patience runs out; answers lift or lower sentiment; closed inquiries logged."""
     table, support = state.inquiries, config.support
@@ -563,9 +620,7 @@ def innovate(state: State, config: Config, rng: np.random.Generator, t: float, d
         state.log.append(table.take(~closed))
 
 
-def customer_dynamics(
-    state: State, config: Config, rng: np.random.Generator, dt: float, flows: Flows
-) -> None:
+def customer_dynamics(state: State, config: Config, rng: np.random.Generator, dt: float, flows: Flows) -> None:
     """Sentiment drifts toward neighbours; promotion load and awareness decay; churn; advocates' voice."""
     cust = config.customers
     active = ~state.churned
