@@ -169,7 +169,7 @@ def quickstart() -> list:
         answered and resolved (hours since the start; `inf` = never).
         """),
         code("""
-        result.inquiries[["kind_name", "detector_name", "owner_name", "handoff_h", "hops", "lost",
+        result.inquiries[["kind_name", "detector_name", "owner_name", "handoff_hours", "hops", "lost",
                           "t_raise", "t_queue", "t_start", "t_end", "resolved"]].head(8)
         """),
         code("analysis.inquiry_funnel(result)"),
@@ -506,7 +506,8 @@ def silo_effects() -> list:
         ax = outcomes.drop("raised").T.plot.bar(stacked=True, figsize=(7, 4), rot=0,
                                                 color=["C2", "C7", "C3", "C1"])
         ax.set(title="What happened to customers' ideas (centralized)", ylabel="ideas", xlabel="")
-        analysis.lost_ideas(one[0.8])[["t_raise", "detector_name", "owner_name", "hops", "handoff_h", "reason"]].head()
+        lost = analysis.lost_ideas(one[0.8])
+        lost[["t_raise", "detector_name", "owner_name", "hops", "handoff_hours", "reason"]].head()
         """),
         md("""
         ## The routes over the internal graph

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulation.graphs import CHANNEL, EXECUTIVE, TOOL
+from simulation.core.organization import CHANNEL, EXECUTIVE, TOOL
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from simulation.core.params import Structure
+    from simulation.core.organization import Structure
 
 # One colour per tie kind (simulation.config.TIE_KINDS); structural ties stand out.
 TIE_STYLE: dict[str, tuple[str, float]] = {
