@@ -100,6 +100,10 @@ class Customer(FixedAgent):
         neighbours = sorted(self.cell.neighborhood.agents, key=lambda other: other.index)
         self.neighbour_mean = sum(other.sentiment for other in neighbours) / len(neighbours) if neighbours else 0.0
 
+    def feel_ignored(self, step: Step, mine: np.ndarray) -> None:
+        """My inquiry went unanswered for days: I feel ignored."""
+        response.feel_ignored(step, mine)
+
     def settle(self, step: Step, mine: np.ndarray, neighbour_mean: np.ndarray, u: np.ndarray) -> None:
         """Drift toward my neighbours; forget a little; maybe churn; update my advocacy."""
         response.settle(step, mine, neighbour_mean, u)
@@ -128,9 +132,9 @@ class Employee(CellAgent):
         """I wrote ``counts`` posts this step (7.1 content)."""
         content.posted(step, mine, counts)
 
-    def develop(self, step: Step, mine: np.ndarray, overloaded: np.ndarray) -> None:
-        """Training raises my skill; rewards, quotas, my department's overload and rest move my motivation (7.8)."""
-        people.develop(step, mine, overloaded)
+    def develop(self, step: Step, mine: np.ndarray, overloaded: np.ndarray, adopting: np.ndarray) -> None:
+        """Training raises my skill; rewards, quotas, overload, change and rest move my motivation (7.8)."""
+        people.develop(step, mine, overloaded, adopting)
 
 
 class Population(mesa.Model):

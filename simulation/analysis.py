@@ -229,6 +229,7 @@ def mmc_config(
                 "listening_latency_hours": 0.0,
                 "headcount": headcount,
                 "social_share": {department: servers / headcount[department]},
+                "reference_customers": customers,  # the roster as given: exactly `servers` servers
             },
             "support": {
                 "handoffs": False,

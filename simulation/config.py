@@ -163,6 +163,39 @@ class CustomersSection(Section):
     )
     overload_penalty: float = param(0.02, "sentiment lost per promotional exposure over tolerance", ge=0)
     unfollow_prob: float = param(0.01, "probability an overloaded follower unfollows per exposure", ge=0, le=1)
+    sentiment_anchor_per_day: float = param(
+        0.05,
+        "daily pull of sentiment back toward each customer's own baseline (their initial sentiment)",
+        "Friedkin & Johnsen 1990 (anchored opinion dynamics); the rate is an assumption (plausible 0.01-0.2)",
+        ge=0,
+        le=1,
+    )
+    expects_reply_share: float = param(
+        0.6,
+        "share of public inquiries whose author expects the brand to reply",
+        "Lithium 2013 asks those who expect a reply; the share who do is an assumption (plausible 0.4-0.8)",
+        ge=0,
+        le=1,
+    )
+    ignored_after_hours: float = param(
+        72.0,
+        "an inquiry not answered within this many hours counts as ignored",
+        "Sprout Social 2015: 7 in 8 messages to brands go unanswered within 72 hours",
+        gt=0,
+    )
+    influencer_reach: float = param(
+        0.2,
+        "share of an engaged influencer's ties who see the post through them",
+        ge=0,
+        le=1,
+        reason="influencers amplify reach: a share of their audience sees what they engage with",
+    )
+    media_amplification: float = param(
+        50.0,
+        "a media outlet a negative cascade reaches counts as this many customers toward a crisis",
+        ge=0,
+        reason="media amplify crises: coverage reaches far beyond the outlet's own ties",
+    )
     promo_load_decay_per_day: float = param(
         1.0,
         "daily decay rate of a customer's count of recent promotional exposures",
@@ -262,6 +295,35 @@ class OrganizationSection(Section):
     coordination: float = param(0.2, "cross-unit coordination of content in [0, 1]", ge=0, le=1)
     agency: bool = param(False, "an outside agency posts and/or listens for the company", "seed 003")
     agency_headcount: int = param(6, "agency staff working on the account", ge=0)
+    reference_customers: int = param(
+        10_000,
+        "customers of the company the headcounts describe; social staffing scales with customers / this",
+        reason="a company with ten times the customers staffs its social work ten times larger, so rates are "
+        "free of scale (each employee row stands for customers / reference_customers people)",
+        ge=1,
+    )
+    hubs: int = param(1, "number of hubs (several: one per group of departments, tied to each other)", ge=1)
+    hub_coordination: float = param(
+        0.15,
+        "coordination a CoE hub adds (guidelines, editorial calendar, steering)",
+        "seed 004: the CoE sets guidelines and coordinates; the size is an assumption (plausible 0-0.3)",
+        ge=0,
+        le=1,
+    )
+    hub_triage: float = param(
+        0.6,
+        "share of the shared tool's misrouted inquiries a hub catches and routes right",
+        "seed 004: the hub triages and routes; the share is an assumption (plausible 0.3-0.9)",
+        ge=0,
+        le=1,
+    )
+    tool_misrouting: float = param(
+        0.15,
+        "share of the shared tool's detections first sent to the wrong department",
+        ge=0,
+        le=1,
+        reason="rule-based routing of social messages misclassifies some (plausible 0.05-0.3)",
+    )
     agency_social_share: float = param(
         0.5,
         "share of agency staff answering when `social_share` does not list the agency",
@@ -349,9 +411,9 @@ class ContentSection(Section):
     quota_quality_penalty: float = param(0.25, "quality lost under a posting quota", ge=0)
     fatigue_penalty: float = param(0.05, "quality lost per post/day a poster makes beyond 2", ge=0)
     engagement_rate: float = param(
-        0.0015,
+        0.00085,
         "share of followers engaging with a post of quality 1 (type and sentiment adjust it)",
-        "Rival IQ benchmarks: median Facebook engagement 0.06-0.09% of followers per post",
+        "Rival IQ 2023: median Facebook engagement ~0.06% of followers per post (quality and type bring 0.00085 to it)",
         ge=0,
         le=1,
     )
@@ -411,7 +473,6 @@ class ContentSection(Section):
         reason="a friend's share is weaker than one's own engagement",
     )
     gaffe_seed_share: float = param(0.05, "share of a gaffe's viewers who start its negative cascade", ge=0, le=1)
-    gaffe_seed_max: int = param(50, "at most this many seeds of one gaffe's cascade", ge=1)
     gaffe_seed_min_audience: int = param(
         20, "a gaffe seen by at most this many viewers seeds its cascade from one of them", ge=0
     )
@@ -426,7 +487,21 @@ class ContentSection(Section):
         0.06, "per-tie spread probability of an injected crisis (super-critical)", ge=0, le=1
     )
     negative_hit: float = param(0.05, "sentiment lost by a customer a negative cascade reaches", ge=0)
-    crisis_threshold: int = param(50, "negative cascade size (nodes) that counts as a crisis", ge=1)
+    crisis_threshold_share: float = param(
+        0.005,
+        "a negative cascade reaching this share of active customers starts a crisis",
+        gt=0,
+        le=1,
+        reason="50 customers at the default 10,000 (the former fixed threshold), now free of scale",
+    )
+    promo_share_by_department: dict[str, float] = param(
+        {},
+        "promoting share of posts by department (others: promo_share)",
+        "seed 003: a pilot can be relating-focused while marketing promotes",
+    )
+    posts_per_day_by_department: dict[str, float] = param(
+        {}, "posts per active poster per staffed day by department (others: posts_per_poster_per_day)"
+    )
     crisis_decay_per_hour: float = param(
         0.05, "crisis intensity decay per hour with no response capability", ge=0, le=1
     )
@@ -436,8 +511,11 @@ class ContentSection(Section):
         ge=0,
         reason="a tenth of those reached keep talking about it in the first hour",
     )
-    crisis_contained_below: float = param(
-        0.5, "a crisis is contained when its intensity falls below this many mentions per hour", gt=0
+    crisis_contained_per_customer: float = param(
+        5e-5,
+        "a crisis is contained when its intensity falls below this many mentions per hour per active customer",
+        gt=0,
+        reason="0.5 per hour at the default 10,000 customers (the former fixed level), now free of scale",
     )
     crisis_base_capability: float = param(
         0.5, "crisis-decay multiplier of an organisation with no coordination and no detection", ge=0
@@ -494,6 +572,30 @@ class SupportSection(Section):
         "probability a hand-off is lost on one hop over a tie of each kind",
     )
     silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
+    silo_receiving_hours: float = param(
+        3.0,
+        "extra mean hours a hand-off into another department waits there at silo_strength 1",
+        "seed 004: silos slow work that crosses departments; the size is an assumption (plausible 1-8 h)",
+        ge=0,
+    )
+    silo_receiving_loss: float = param(
+        0.08,
+        "extra probability a hand-off into another department is dropped there at silo_strength 1",
+        ge=0,
+        le=1,
+        reason="a silo's inbox loses some of what others send (plausible 0.02-0.2)",
+    )
+    structural_relief: dict[str, float] = param(
+        {"team": 0.75, "hub": 0.5, "channel": 0.35, "tool": 0.3},
+        "share of the receiving-side silo friction removed when a route uses a tie of this kind (largest applies)",
+        "seed 000 (task force), 004 (hub, tool), 002 (channel); the shares are assumptions (plausible 0.1-0.9)",
+    )
+    ignored_drop: float = param(
+        0.15,
+        "sentiment lost by a customer whose inquiry is ignored (never answered)",
+        "Sprout 2016: about 1 in 3 users would switch to a competitor after being ignored",
+        ge=0,
+    )
     silo_loss_friction: float = param(1.0, "cross/hierarchy hop loss x (1 + friction x silo_strength)", ge=0)
     min_owner_servers: float = param(
         1.0,
@@ -569,7 +671,13 @@ class InnovationSection(Section):
 
     implement_prob: float = param(0.3, "share of captured ideas product implements", ge=0, le=1)
     implement_days: float = param(30.0, "mean days from capture to implementation", gt=0)
-    problem_reduction: float = param(0.02, "technical-problem rate removed per implemented idea", ge=0, le=1)
+    problem_reduction: float = param(
+        0.002,
+        "technical-problem rate removed per implemented idea, per reference_customers customers",
+        ge=0,
+        le=1,
+        reason="free of scale: a company twice the size needs twice the ideas for the same cut",
+    )
     max_reduction: float = param(0.5, "cap on the technical-problem reduction", ge=0, le=1)
 
 
@@ -593,6 +701,39 @@ class PeopleSection(Section):
         {"marketing": 0.7, "pr": 0.6, "agency": 0.75},
         "initial mean skill of departments whose job is communication (others: skill_mean)",
     )
+    reference_motivation: float = param(
+        0.6,
+        "motivation at which an employee participates at the posting rate",
+        gt=0,
+        le=1,
+        reason="the default resting motivation: participation = motivation / this",
+    )
+    rewards_cooperation: float = param(
+        0.3,
+        "share of silo friction a rewards programme removes (cooperation across departments)",
+        "seed 000: with rewards 'sworn enemies will become team players'; the share is an assumption",
+        ge=0,
+        le=1,
+    )
+    training_days: float = param(
+        60.0,
+        "days a training programme runs once started (its cost ends with it)",
+        gt=0,
+        reason="a two-month programme (plausible 20-120 days)",
+    )
+    adoption_dip: float = param(
+        0.3,
+        "peak loss of answering and posting capacity half-way through adopting a new org model",
+        "seed 003: an upgrade brings a learning curve; the size is an assumption (plausible 0-0.5)",
+        ge=0,
+        le=1,
+    )
+    change_resistance_per_day: float = param(
+        0.02,
+        "daily motivation loss of social staff while a new org model is being adopted",
+        "seed 003: resistance to change during the transition; the size is an assumption",
+        ge=0,
+    )
     overload_queue_per_server: float = param(
         2.0, "a department is overloaded when more than this many inquiries per server wait", ge=0
     )
@@ -612,9 +753,31 @@ class PeopleSection(Section):
 
 
 class CompetitorSection(Section):
-    """Exogenous competitor mentions, for share of voice."""
+    """Exogenous competitor mentions, for share of voice: they grow with the market."""
 
-    mentions_per_hour: float = param(4.0, "competitor mentions per hour (Poisson)", ge=0)
+    mentions_per_customer_per_day: float = param(
+        0.0096,
+        "competitor mentions per active customer per day (Poisson)",
+        ge=0,
+        reason="4 an hour at the default 10,000 customers: a competitor of similar size",
+    )
+
+
+class ValueSection(Section):
+    """What the company gets back in money: willingness to pay after fast replies, and retained customers."""
+
+    reply_value: float = param(
+        25.3,
+        "willingness to pay of a customer answered instantly (decays with the wait like the answer lift)",
+        "Twitter/airline study 2016: ~$20 after ~6 min, ~$2.33 after 1 h -> 20 / exp(-0.1/0.42)",
+        ge=0,
+    )
+    customer_value_per_year: float = param(
+        120.0,
+        "revenue of an active customer per year",
+        ge=0,
+        reason="a mid-size consumer brand (plausible 20-1000); scales value, not behaviour",
+    )
 
 
 class CostSection(Section):
@@ -656,6 +819,7 @@ class Config(Section):
     people: PeopleSection = PeopleSection()
     competitor: CompetitorSection = CompetitorSection()
     cost: CostSection = CostSection()
+    value: ValueSection = ValueSection()
     interventions: list[Intervention] = param([], "scheduled interventions")
     _layers: dict[str, Any] = PrivateAttr(default_factory=dict)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.core import flows
+from simulation.core.flows import voice_shares
 
 if TYPE_CHECKING:
     from simulation.result import RunResult
@@ -45,11 +46,19 @@ SUMMARY: dict[str, KPI] = {
         _k("mentions_own", "own brand mentions (positive, neutral, negative)", "voice", True, "appearance"),
         _k("mentions_positive", "positive own mentions", "voice", True, "appearance"),
         _k("mentions_negative", "negative own mentions", "voice", False, "appearance"),
-        _k("share_of_voice", "own mentions / (own + competitor)", "voice", True, "appearance"),
+        _k(
+            "share_of_voice",
+            "own non-negative mentions / all mentions (own and competitor's)",
+            "voice",
+            True,
+            "appearance",
+        ),
+        _k("positive_share_of_voice", "own positive mentions / all mentions", "voice", True, "appearance"),
+        _k("net_share_of_voice", "(own positive - own negative mentions) / all mentions", "voice", True, "appearance"),
         _k("reshares", "re-shares of brand content", "advocacy", True, "appearance"),
         _k("advocates", "customers with sentiment above the advocate threshold, at the end", "advocacy"),
         _k("advocate_share", "advocates / active customers, at the end", "advocacy"),
-        _k("engagement_rate_pct", "engagements per post, % of followers", "dialogue", True, "appearance"),
+        _k("engagement_rate_pct", "followers' engagements per post, % of followers", "dialogue", True, "appearance"),
         _k("interactions_per_post", "engagements and re-shares per post", "dialogue", True, "appearance"),
         _k(
             "thread_length_msgs",
@@ -64,6 +73,15 @@ SUMMARY: dict[str, KPI] = {
             "first_response_median_min", "median minutes from inquiry to first answer (answered ones)", "support", False
         ),
         _k("first_response_p90_min", "90th percentile of first-response minutes", "support", False),
+        _k("first_response_mean_h", "mean hours from inquiry to first answer (answered ones)", "support", False),
+        _k("complaint_response_rate", "service complaints answered / raised", "support"),
+        _k(
+            "ignored_share",
+            "inquiries whose author expected a reply and got none within the ignored mark",
+            "support",
+            False,
+        ),
+        _k("promo_posts_per_reply", "promoting posts per inquiry answered", "support", None, "appearance"),
         _k("resolution_median_h", "median hours from inquiry to resolution (resolved ones)", "support", False),
         _k("resolution_p90_h", "90th percentile of resolution hours", "support", False),
         _k("answered_within_1h_share", "share of all inquiries answered within one hour", "support"),
@@ -82,6 +100,12 @@ SUMMARY: dict[str, KPI] = {
         _k("followers", "followers at the end", "customers", True, "appearance"),
         _k("churn_rate", "customers churned / customers", "customers", False),
         _k("retention_rate", "1 - churn_rate", "customers"),
+        _k(
+            "churn_ignored_over_answered",
+            "churn of customers ever ignored / churn of answered, never ignored ones",
+            "customers",
+            None,
+        ),
         _k("posts", "posts published", "organisation", None, "appearance"),
         _k("promo_share_actual", "promoting posts / posts", "organisation", None),
         _k("gaffes", "posts that were gaffes", "organisation", False),
@@ -95,6 +119,10 @@ SUMMARY: dict[str, KPI] = {
         _k("staff_hours", "staff hours on social work", "organisation", None),
         _k("cost_total", "staff, agency, tool and training cost", "organisation", False),
         _k("cost_per_resolution", "cost / inquiries resolved", "organisation", False),
+        _k("utilisation", "busy hours (posting, answering, monitoring) / paid social hours", "organisation", None),
+        _k("reply_value", "customers' willingness to pay after replies (decays with the wait)", "value"),
+        _k("value_total", "reply value plus revenue of active customers", "value"),
+        _k("net_value", "value_total - cost_total", "value"),
         _k(
             "silo_index",
             "Krackhardt E-I index of the internal graph, negated (1 = fully siloed)",
@@ -147,11 +175,11 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "mentions_own": own,
         "mentions_positive": tot.mentions_positive,
         "mentions_negative": tot.mentions_negative,
-        "share_of_voice": _ratio(own, own + tot.mentions_competitor),
+        **voice_shares(tot),
         "reshares": tot.reshares,
         "advocates": end["advocates"],
         "advocate_share": end["advocate_share"],
-        "engagement_rate_pct": 100 * _ratio(tot.engagements, (ts.posts * ts.followers).sum()),
+        "engagement_rate_pct": 100 * _ratio(tot.engagements_by_followers, (ts.posts * ts.followers).sum()),
         "interactions_per_post": _ratio(tot.engagements + tot.reshares, tot.posts),
         "thread_length_msgs": float(threads.mean()) if len(answered) else float("nan"),
         "detection_rate": _ratio(tot.detected, tot.inquiries),
@@ -159,6 +187,13 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "resolution_rate": _ratio(len(resolved), raised),
         "first_response_median_min": 60 * _quantile(first, 0.5),
         "first_response_p90_min": 60 * _quantile(first, 0.9),
+        "first_response_mean_h": float(first.mean()) if len(first) else float("nan"),
+        "complaint_response_rate": _ratio(
+            int((answered.kind_name == "service_complaint").sum()),
+            int((inquiries.kind_name == "service_complaint").sum()) if raised else 0,
+        ),
+        "ignored_share": _ratio(tot.ignored, tot.inquiries),
+        "promo_posts_per_reply": _ratio(tot.posts_promoting, len(answered)),
         "resolution_median_h": _quantile(resolution, 0.5),
         "resolution_p90_h": _quantile(resolution, 0.9),
         "answered_within_1h_share": _ratio(int((first <= 1.0).sum()), raised),
@@ -177,6 +212,7 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "followers": end["followers"],
         "churn_rate": end["churn_rate"],
         "retention_rate": 1.0 - end["churn_rate"],
+        "churn_ignored_over_answered": end["churn_ignored_over_answered"],
         "posts": tot.posts,
         "promo_share_actual": _ratio(tot.posts_promoting, tot.posts),
         "gaffes": tot.gaffes,
@@ -190,6 +226,10 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "staff_hours": tot.staff_hours,
         "cost_total": tot.cost,
         "cost_per_resolution": _ratio(tot.cost, len(resolved)),
+        "utilisation": _ratio(tot.busy_hours, tot.staff_hours),
+        "reply_value": tot.value_replies,
+        "value_total": tot.value_replies + tot.value_customers,
+        "net_value": tot.value_replies + tot.value_customers - tot.cost,
         "silo_index": float(ts.silo_index.mean()),
     }
     return {k: float(v) for k, v in summary.items()}
@@ -235,5 +275,6 @@ HEADLINE = (
     "brand_consistency",
     "participation",
     "cost_per_resolution",
+    "net_value",
     "silo_index",
 )

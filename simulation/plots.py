@@ -84,7 +84,8 @@ def _dress(ax, title: str, xlabel: str, ylabel: str, metric: str, grid: str = "b
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(axis=grid, alpha=0.3)
-    if non_negative(metric) and ax.get_ylim()[0] < 0:
+    low, high = ax.get_ylim()
+    if non_negative(metric) and low < 0 < high:
         ax.set_ylim(bottom=0)
 
 
@@ -271,4 +272,37 @@ def sobol_bars(indices: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure
         ax.set_xticks(x, [p.split(".")[-1] for p in params], fontsize=7, rotation=20)
         ax.axhline(0, color="black", linewidth=0.6)
     axes[0].legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
+    """One panel per KPI: the start, each lever's contribution, the interaction, the end.
+
+    ``table`` is a lever ladder's tidy table (:mod:`simulation.ladder`). Gains are plain
+    bars, losses hatched; the start and end bars are grey with their 95% intervals, each
+    contribution has its paired 95% interval.
+    """
+    fig, axes = _grid(len(kpis), ncols=2, size=(6.0, 3.6))
+    for ax, kpi in zip(axes, kpis, strict=False):
+        rows = table[table.kpi == kpi].reset_index(drop=True)
+        level = 0.0
+        labels = []
+        for i, row in rows.iterrows():
+            if row.step in ("start", "end"):
+                ax.bar(i, row.value, color="#999999", edgecolor="black", linewidth=0.6)
+                ax.errorbar(i, row.value, yerr=[[row.value - row.value_low], [row.value_high - row.value]],
+                            color="black", capsize=3, linewidth=0.8)  # fmt: skip
+                level = row.value
+            else:
+                gain = row.contribution >= 0
+                ax.bar(i, row.contribution, bottom=level, color=COLOURS[2] if gain else COLOURS[1],
+                       hatch="" if gain else "//", edgecolor="black", linewidth=0.6)  # fmt: skip
+                top = level + row.contribution
+                ax.errorbar(i, top, yerr=[[row.contribution - row.contribution_low],
+                                          [row.contribution_high - row.contribution]],
+                            color="black", capsize=3, linewidth=0.8)  # fmt: skip
+                level = top
+            labels.append(str(row.step))
+        ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=7)
+        _dress(ax, LABELS.get(kpi, kpi), "", kpi_unit(kpi), kpi, grid="y")
     return _finish(fig, title)

@@ -82,7 +82,7 @@ def _content_and_diffusion(step, rng):
 def _needs_routing_service(step, rng):
     rows = routing.route(needs.raise_needs(step, rng, 1.0), step, rng)
     step.state.inquiries.append_new(rows)
-    service.serve(step, np.ones(len(step.state.free_at), bool))
+    service.serve(step, np.ones(len(step.state.free_at), bool), np.zeros(len(step.state.free_at)))
 
 
 def _response(step, rng):

@@ -40,7 +40,7 @@ MIN_RUNS = 5
 SMALL = {
     "customers": {"count": 300, "inquiry_rate_per_day": 0.05, "follower_share": 0.3},
     "simulation": {"steps": 200},
-    "competitor": {"mentions_per_hour": 1.0},
+    "competitor": {"mentions_per_customer_per_day": 0.08},
 }
 SCENARIOS: dict[str, dict] = {
     "centralized": {"organization": {"model": "centralized"}},

@@ -31,7 +31,7 @@ def test_result_has_every_kpi_and_one_row_per_step():
 
 
 def test_mesa_model_exposes_agents_and_collects():
-    model = SocialMediaOrgModel(small_config(model="center_of_excellence"), seed=1)
+    model = SocialMediaOrgModel(small_config(model="center_of_excellence", reference_customers=800), seed=1)
     for _ in range(30):
         model.step()
     departments = model.agents_by_type[DepartmentAgent]

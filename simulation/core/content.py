@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.effects import EMPLOYEES, Step, effect_on
+from simulation.core.organization import effective_coordination
 
 if TYPE_CHECKING:
     from simulation.config import Config
@@ -15,30 +16,35 @@ if TYPE_CHECKING:
     from simulation.core.params import Params
 
 
-def compile_content(config: Config, company: Company, structure: Structure) -> dict[str, Any]:
-    """Content's slice of the compiled parameters."""
+def compile_content(config: Config, company: Company, structure: Structure, scale: float) -> dict[str, Any]:
+    """Content's slice of the compiled parameters (``scale``: customers / reference_customers)."""
     org, content = config.organization, config.content
+    coordination = effective_coordination(org)
     quota_mult = content.quota_multiplier if content.quota else 1.0
     start, end = config.support.staffed_hours
     posters = structure.posters
+    names = np.array(company.departments)[company.dept]
+    per_day = np.array([content.posts_per_day_by_department.get(n, content.posts_per_poster_per_day) for n in names])
+    promo = np.array([content.promo_share_by_department.get(n, content.promo_share) for n in names])
     own_account = np.zeros(company.size)
     if org.employee_accounts:
         own_account[posters & (company.dept != company.agency_index)] = 1.0
     guidelines = float(content.guidelines)
     consistency = content.consistency_base
     return {
-        "post_rate": posters * (content.posts_per_poster_per_day / float(end - start) * quota_mult),
+        "post_rate": posters * (per_day / float(end - start) * quota_mult * scale),
         "own_account": own_account,
-        "promo_share": content.promo_share,
+        "promo_share": promo,
+        "people_per_row": scale,
         "quality_offset": content.quality_base
         + content.quality_guidelines_weight * guidelines
-        + content.quality_coordination_weight * org.coordination
+        + content.quality_coordination_weight * coordination
         - content.quota_quality_penalty * float(content.quota),
         "quality_skill_weight": content.quality_skill_weight,
         "gaffe_factor": content.gaffe_prob * (1.0 - content.guidelines_gaffe_reduction * guidelines),
         "on_brand_offset": consistency
         + (1 - consistency)
-        * (content.on_brand_guidelines_weight * guidelines + content.on_brand_coordination_weight * org.coordination),
+        * (content.on_brand_guidelines_weight * guidelines + content.on_brand_coordination_weight * coordination),
         "on_brand_skill_weight": (1 - consistency) * content.on_brand_skill_weight,
     }
 
@@ -47,14 +53,16 @@ def compile_content(config: Config, company: Company, structure: Structure) -> d
 
 
 def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, people: Any) -> Any:
-    """Mean posts an employee makes in a step: its rate, scaled by motivation, while on duty."""
-    participation = motivation / max(people.motivation_mean, 1e-9)
-    return post_rate * participation * on_duty * dt
+    """Mean posts an employee makes in a step: its rate, times motivation over the reference, while on duty."""
+    return post_rate * (motivation / people.reference_motivation) * on_duty * dt
 
 
 def post_quality(params: Params, content: Any, skill: Any, post_load: Any) -> Any:
-    """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond the free posts a day."""
-    fatigue = np.maximum(0.0, post_load - content.fatigue_free_posts_per_day)
+    """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond the free posts a day.
+
+    ``post_load`` is the row's recent posts; a row stands for ``people_per_row`` people.
+    """
+    fatigue = np.maximum(0.0, post_load / params.people_per_row - content.fatigue_free_posts_per_day)
     return np.clip(
         params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue, 0.05, 1.0
     )
@@ -106,7 +114,7 @@ def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -
     k = len(poster)
     skill = state.skill[poster]
     quality = post_quality(params, config.content, skill, state.post_load[poster])
-    promoting = rng.random(k) < params.promo_share
+    promoting = rng.random(k) < params.promo_share[poster]
     gaffe = rng.random(k) < gaffe_probability(params, skill)
     on_brand = rng.random(k) < on_brand_probability(params, skill)
     step.apply(posted, np.arange(len(counts)), counts)
@@ -115,5 +123,5 @@ def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -
     flows["gaffes"] += int(gaffe.sum())
     flows["posts_on_brand"] += int(on_brand.sum())
     flows["quality_sum"] += float(quality.sum())
-    flows["staff_hours"] += k * config.people.hours_per_post
+    flows["busy_hours"] += k * config.people.hours_per_post
     return Posts(poster, promoting, quality, gaffe)

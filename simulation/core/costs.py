@@ -1,4 +1,4 @@
-"""7.10 Costs: staff hours on social work at a loaded rate, plus fixed fees while in force."""
+"""7.10 Costs: the social roster is paid by the hour whether busy or idle, plus overheads while in force."""
 
 from __future__ import annotations
 
@@ -14,23 +14,35 @@ if TYPE_CHECKING:
     from simulation.core.organization import Structure
 
 
-def compile_costs(config: Config, structure: Structure, listen_coverage: np.ndarray, social_staff: float) -> dict:
-    """Fixed cost per hour (agency, tool, training) and monitoring/coordination hours per staffed hour."""
+def compile_costs(
+    config: Config, structure: Structure, listen_coverage: np.ndarray, social_staff: float, scale: float
+) -> dict:
+    """Overheads per hour (agency, tool, training) and monitoring/coordination hours per staffed hour.
+
+    Every overhead grows with ``scale`` (customers / reference_customers): an agency's
+    retainer and a tool's licence are priced by account size, training by the staff trained.
+    """
     org, people, cost = config.organization, config.people, config.cost
     fixed = 0.0
     if org.agency:
-        fixed += cost.agency_fee_per_hour
+        fixed += cost.agency_fee_per_hour * scale
     if org.shared_tool:
-        fixed += cost.tool_cost_per_hour
-    if people.training:
-        fixed += cost.training_cost_per_employee_day * social_staff / 24.0
+        fixed += cost.tool_cost_per_hour * scale
+    training = cost.training_cost_per_employee_day * social_staff * scale / 24.0 if people.training else 0.0
     leads = float(((structure.roles == LEAD) | (structure.roles == HUB)).sum())
     listening = people.listening_hours_per_unit * float((listen_coverage > 0).sum()) + people.lead_hours * leads
-    return {"fixed_cost_per_hour": fixed, "listening_hours": listening}
+    return {"fixed_cost_per_hour": fixed, "training_cost_per_hour": training, "listening_hours": listening * scale}
 
 
 def account_costs(step: Step, staffed: np.ndarray) -> None:
-    """A step's cost: monitoring hours while anyone is on duty, all staff hours at the rate, fixed fees."""
-    flows, params = step.flows, step.params
-    flows["staff_hours"] += params.listening_hours * step.dt * float(staffed.any())
-    flows["cost"] = flows["staff_hours"] * step.config.cost.staff_cost_per_hour + params.fixed_cost_per_hour * step.dt
+    """A step's cost: the rostered hours of departments on duty and monitoring, at the rate, plus overheads.
+
+    ``staff_hours`` are paid hours (busy or idle); ``busy_hours`` (posting, answering,
+    monitoring) are what the roster actually did.
+    """
+    flows, params, dt = step.flows, step.params, step.dt
+    monitoring = params.listening_hours * dt * float(staffed.any())
+    flows["staff_hours"] += float((params.servers * staffed).sum()) * dt + monitoring
+    flows["busy_hours"] += monitoring
+    overheads = (params.fixed_cost_per_hour + params.training_cost_per_hour) * dt
+    flows["cost"] = flows["staff_hours"] * step.config.cost.staff_cost_per_hour + overheads

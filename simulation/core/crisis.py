@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.organization import effective_coordination
 
 if TYPE_CHECKING:
     from simulation.config import Config
@@ -18,7 +19,7 @@ def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: f
     content = config.content
     detection = 1.0 - float(np.prod(1.0 - listen_coverage))
     capability = content.crisis_base_capability + (
-        config.organization.coordination + detection + content.crisis_tool_weight * tool_coverage
+        effective_coordination(config.organization) + detection + content.crisis_tool_weight * tool_coverage
     )
     return {"response_capability": capability}
 
@@ -46,7 +47,7 @@ def contain_crisis(step: Step) -> None:
         return
     state.crisis_intensity *= np.exp(-content.crisis_decay_per_hour * step.params.response_capability * step.dt)
     step.flows["crisis_active"] = 1.0
-    if state.crisis_intensity < content.crisis_contained_below:
+    if state.crisis_intensity < content.crisis_contained_per_customer * max(int((~state.churned).sum()), 1):
         state.crisis_intensity = 0.0
         state.crisis_durations.append(step.t + step.dt - state.crisis_started_h)
 
@@ -57,6 +58,11 @@ def crisis_step(step: Step, rng: np.random.Generator) -> None:
         return
     step.apply(take_hit, crisis_targets(step.state, rng, step.dt))
     contain_crisis(step)
+
+
+def is_crisis(step: Step, size: int) -> bool:
+    """Whether a negative cascade of this weight reaches the crisis threshold (a share of active customers)."""
+    return size >= step.config.content.crisis_threshold_share * int((~step.state.churned).sum())
 
 
 def start_crisis(step: Step, size: int) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from simulation.core.content import Posts
 from simulation.core.effects import CUSTOMERS, Step, effect_on
 from simulation.core.kernels import independent_cascade
+from simulation.core.state import INFLUENCER, MEDIA
 
 if TYPE_CHECKING:
     from simulation.core.params import Params
@@ -82,10 +83,13 @@ def notice(step: Step, idx: np.ndarray, times: np.ndarray, promo_times: np.ndarr
 
 @effect_on(CUSTOMERS)
 def engage(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
-    """Customers ``idx`` engaged with a post (once per row), gaining ``lift`` of sentiment each time."""
+    """Customers ``idx`` engaged with a post (once per row), gaining ``lift`` of sentiment each time.
+
+    An engagement (a like, a comment on the brand's post) is its own flow, not a mention.
+    """
     np.add.at(step.state.sentiment, idx, lift)
     step.flows["engagements"] += len(idx)
-    step.flows["mentions_positive"] += len(idx)
+    step.flows["engagements_by_followers"] += int(step.state.follows[idx].sum())
 
 
 @effect_on(CUSTOMERS)
@@ -139,10 +143,10 @@ def post_audience(
 
 
 def gaffe_seeds(content: Any, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Viewers of a gaffe who start a negative cascade (a share, capped; one for a small audience)."""
+    """Viewers of a gaffe who start a negative cascade (a share of them; one for a small audience)."""
     if len(seen) <= content.gaffe_seed_min_audience:
         return seen[:1]
-    return seen[rng.random(len(seen)) < content.gaffe_seed_share][: content.gaffe_seed_max]
+    return seen[rng.random(len(seen)) < content.gaffe_seed_share]
 
 
 def diffuse(
@@ -170,6 +174,7 @@ def diffuse(
     p_engage = engagement_probability(content, quality, promoting, state.sentiment[viewer])
     engaged = rng.random(len(viewer)) < p_engage
     step.apply(engage, viewer[engaged], engagement_lift(content, quality[engaged], promoting[engaged]))
+    amplify_by_influencers(step, rng, viewer[engaged], reached)
     newcomers = viewer[~state.follows[viewer]]
     step.apply(follow, newcomers[rng.random(len(newcomers)) < cust.follow_prob * posts.quality.mean()])
 
@@ -185,6 +190,20 @@ def diffuse(
             negative_seeds.append(gaffe_seeds(content, viewers[i], rng))
 
 
+def amplify_by_influencers(step: Step, rng: np.random.Generator, engaged: np.ndarray, reached: np.ndarray) -> None:
+    """Influencers who engaged pass the post on: ``influencer_reach`` of their ties see it (impressions, awareness)."""
+    state, cust = step.state, step.config.customers
+    influencers = np.unique(engaged[state.kind[engaged] == INFLUENCER])
+    if not len(influencers) or cust.influencer_reach <= 0:
+        return
+    ties = np.concatenate([_neighbours(state, int(i)) for i in influencers])
+    seen = ties[(rng.random(len(ties)) < cust.influencer_reach) & ~state.churned[ties]]
+    step.flows["impressions"] += len(seen)
+    reached[seen] = True
+    seen, times = np.unique(seen, return_counts=True)
+    step.apply(notice, seen, times, np.zeros(len(seen), dtype=np.int64), np.ones(len(seen)))
+
+
 def reshare_cascade(
     state: State,
     content: Any,
@@ -197,15 +216,14 @@ def reshare_cascade(
 ) -> np.ndarray:
     """Engaged viewers (``seeds``) share a post: the active customers the cascade reaches beyond them.
 
-    Counts the re-shares (each a positive mention and an impression) and marks the customers
-    reached; the caller applies what a re-share does to each of them.
+    Counts the re-shares (an engagement of its own kind, and an impression each) and marks the
+    customers reached; the caller applies what a re-share does to each of them.
     """
     p = reshare_probability(content, quality, promoting)
     active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned)
     active[seeds] = False
     shared = np.flatnonzero(active)
     flows["reshares"] += len(shared)
-    flows["mentions_positive"] += len(shared)
     flows["impressions"] += len(shared)
     reached[shared] = True
     return shared
@@ -214,11 +232,16 @@ def reshare_cascade(
 def negative_cascade(
     step: Step, rng: np.random.Generator, seeds: np.ndarray, transmissibility: float | None = None
 ) -> int:
-    """A negative cascade (gaffe, complaint, crisis) from ``seeds`` over active customers; returns its size."""
+    """A negative cascade (gaffe, complaint, crisis) from ``seeds`` over active customers.
+
+    Returns its weight toward a crisis: the customers it reached, each media outlet among them
+    counting ``media_amplification`` more (media amplify crises).
+    """
     if len(seeds) == 0:
         return 0
     state = step.state
     p = step.config.content.negative_transmissibility if transmissibility is None else transmissibility
     hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned))
     step.apply(hear_negative, hit)
-    return len(hit)
+    media = int((state.kind[hit] == MEDIA).sum())
+    return len(hit) + int(round(step.config.customers.media_amplification * media))

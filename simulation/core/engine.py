@@ -15,6 +15,7 @@ and :func:`simulation.result.result_of` turns its records into a result.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ import pandas as pd
 from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Dispatch, Step, apply_at_once
-from simulation.core.flows import Flows, new_flows
+from simulation.core.flows import Flows, new_flows, voice_shares
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
@@ -34,6 +35,15 @@ from simulation.rng import streams
 
 KEEP_NETWORKX_UP_TO = 100_000
 ScheduledChange = tuple[int, Callable[[Any], None]]
+
+
+def churn_ratio(state: State) -> float:
+    """Churn of customers ever ignored over that of customers answered and never ignored."""
+    ignored, answered = state.was_ignored, state.was_answered & ~state.was_ignored
+    if not ignored.any() or not answered.any():
+        return np.nan
+    base = state.churned[answered].mean()
+    return float(state.churned[ignored].mean() / base) if base > 0 else np.nan
 
 
 def is_staffed(config: Config, t: float) -> bool:
@@ -88,7 +98,9 @@ class VectorEngine:
         self._social_graph: nx.Graph | None = social_graph if keep else None
         self.params: Params
         self.structure: Structure
-        self.params, self.structure = compile_params(config, company)
+        self.params, self.structure = compile_params(config, company, self.n_customers)
+        if config.people.training:
+            self.state.training_until_h = self.state.hours + config.people.training_days * 24.0
         self._adoption: tuple[Params, Params, int, int] | None = None
         self.schedule = sorted(schedule or [], key=lambda item: item[0])
         self.steps_done = 0
@@ -118,10 +130,12 @@ class VectorEngine:
 
     def reconfigure(self, config: Config, lag_steps: int = 0) -> None:
         """Adopt a new config now, or blend into it over ``lag_steps`` (intervention hook)."""
-        new, self.structure = compile_params(config, self.company)
+        new, self.structure = compile_params(config, self.company, self.n_customers)
         self._adoption = (self.params, new, self.steps_done, lag_steps) if lag_steps > 0 else None
         if lag_steps <= 0:
             self.params = new
+        if config.people.training and not self.config.people.training:  # a new programme starts
+            self.state.training_until_h = self.state.hours + config.people.training_days * 24.0
         self.config = config
 
     def inject_crisis(self, size: int) -> None:
@@ -156,12 +170,14 @@ class VectorEngine:
         gaffe_seeds: list[np.ndarray] = []
         diffusion.diffuse(step, rngs["content"], posts, self.reached, gaffe_seeds)
 
-        tech_factor = innovation.technical_factor(config.innovation, state.ideas_implemented)
+        scale = self.n_customers / config.organization.reference_customers
+        tech_factor = innovation.technical_factor(config.innovation, state.ideas_implemented, scale)
         rows = needs.raise_needs(step, rngs["needs"], tech_factor)
         rows = routing.route(rows, step, rngs["routing"])
         self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
         state.inquiries.append_new(rows)
-        waiting = service.serve(step, staffed)
+        posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=len(self.company.departments))
+        waiting = service.serve(step, staffed, posts_by_dept * config.people.hours_per_post)
         waits = response.respond(step, rngs["response"], self._department_skill(), negative)
         if len(state.inquiries):
             innovation.innovate(step, rngs["response"])
@@ -174,17 +190,19 @@ class VectorEngine:
             crisis.start_crisis(step, max(size, len(crisis_seeds)))
         if gaffe_seeds:
             size = diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(gaffe_seeds))
-            if size >= config.content.crisis_threshold:
+            if crisis.is_crisis(step, size):
                 crisis.start_crisis(step, size)
         others = [s for s in negative if s is not crisis_seeds]
         if others:
             diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
         crisis.crisis_step(step, rngs["crisis"])
-        step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(config.competitor.mentions_per_hour * dt))
+        active = int((~state.churned).sum())
+        competitor_rate = config.competitor.mentions_per_customer_per_day * active * dt / 24.0
+        step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
+        step.flows["value_customers"] = config.value.customer_value_per_year * active * dt / (365.0 * 24.0)
         response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
-        people.people_step(
-            step, people.overloaded_departments(config.people, waiting, self.params.servers), self.company.dept
-        )
+        overloaded = people.overloaded_departments(config.people, waiting, self.params.servers)
+        people.people_step(step, overloaded, self.company.dept, adopting=self._adoption is not None)
         costs.account_costs(step, staffed)
 
         record = self._record(step.flows, waits, waiting, t)
@@ -200,10 +218,16 @@ class VectorEngine:
             change(self)
         if self._adoption is not None:
             old, new, start, lag = self._adoption
-            weight = (self.steps_done - start + 1) / lag
-            self.params = blend(old, new, weight)
+            weight = min((self.steps_done - start + 1) / lag, 1.0)
+            params = blend(old, new, weight)
+            # the learning curve: capacity dips half-way through the change, recovers at its end
+            dip = 1.0 - self.config.people.adoption_dip * 4.0 * weight * (1.0 - weight)
+            self.params = dataclasses.replace(params, servers=params.servers * dip, post_rate=params.post_rate * dip)
             if weight >= 1:
                 self._adoption = None
+        until = self.state.training_until_h
+        if self.params.training and until is not None and self.state.hours >= until:  # the programme has ended
+            self.params = dataclasses.replace(self.params, training=0.0, training_cost_per_hour=0.0)
 
     def _department_skill(self) -> np.ndarray:
         """Mean skill of each department's staff."""
@@ -219,14 +243,11 @@ class VectorEngine:
         staff = self.params.social_staff > 0
         company = self.company.dept != self.company.agency_index
         recent = (t - state.last_post_h[company]) < self.config.people.participation_window_hours
-        own = flows["mentions_positive"] + flows["mentions_negative"] + flows["mentions_neutral"]
         return {
             "step": self.steps_done,
             "hours": t,
             **flows,
-            "share_of_voice": own / (own + flows["mentions_competitor"])
-            if own + flows["mentions_competitor"]
-            else np.nan,
+            **voice_shares(flows),
             "first_response_median_min": 60 * float(np.median(waits)) if len(waits) else np.nan,
             "queue_waiting": float(waiting.sum()),
             "sentiment_mean": float(state.sentiment[active].mean()) if active.any() else np.nan,
@@ -268,6 +289,7 @@ class VectorEngine:
             "followers": last["followers"],
             "churn_rate": last["churn_rate"],
             "crisis_containment_h": float(np.mean(durations)) if durations else np.nan,
+            "churn_ignored_over_answered": churn_ratio(self.state),
             "motivation_mean": last["motivation_mean"],
             "skill_mean": last["skill_mean"],
         }

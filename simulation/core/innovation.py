@@ -10,9 +10,13 @@ from simulation.core.effects import Step
 from simulation.core.needs import HOURS_PER_DAY, IDEA
 
 
-def technical_factor(innovation: Any, ideas_implemented: int) -> float:
-    """Share of the technical-problem rate left after ``ideas_implemented`` implemented ideas."""
-    return 1.0 - min(innovation.max_reduction, ideas_implemented * innovation.problem_reduction)
+def technical_factor(innovation: Any, ideas_implemented: int, scale: float) -> float:
+    """Share of the technical-problem rate left after ``ideas_implemented`` implemented ideas.
+
+    Each idea removes ``problem_reduction`` per ``reference_customers`` customers
+    (``scale`` = customers / reference), so the cut is free of the company's size.
+    """
+    return 1.0 - min(innovation.max_reduction, ideas_implemented * innovation.problem_reduction / scale)
 
 
 def innovate(step: Step, rng: np.random.Generator) -> None:

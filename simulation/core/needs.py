@@ -76,4 +76,5 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
         "patience": patience,
         "service_h": service,
         "u_resolve": rng.random(n),
+        "expects_reply": rng.random(n) < cust.expects_reply_share,
     }

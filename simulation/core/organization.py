@@ -128,6 +128,23 @@ def check_names(company: Company, org: OrganizationSection, support: SupportSect
             raise ScenarioError(f"support.owners.{kind}: {name!r} is not a department in {source}")
 
 
+def effective_coordination(org: OrganizationSection) -> float:
+    """Coordination in force: the org model's, plus what a CoE hub adds (guidelines, calendar, steering)."""
+    return min(1.0, org.coordination + (org.hub_coordination if org.hub else 0.0))
+
+
+def hub_groups(company: Company, org: OrganizationSection) -> list[list[int]]:
+    """Company departments grouped under each hub: one group, or ``org.hubs`` round-robin groups.
+
+    The group holding ``hub_department`` comes first; the agency belongs to no group.
+    """
+    departments = [d for d in range(len(company.departments)) if d != company.agency_index]
+    n = max(1, min(org.hubs, len(departments)))
+    first = company.index_of(org.hub_department)
+    ordered = [first, *[d for d in departments if d != first]] if first in departments else departments
+    return [ordered[g::n] for g in range(n)]
+
+
 def employee_roles(company: Company, org: OrganizationSection) -> np.ndarray:
     """Role of each employee under an org model: member, lead, hub (CoE) or manager."""
     roles = np.where(company.is_manager, MANAGER, MEMBER).astype(np.int8)
@@ -138,9 +155,10 @@ def employee_roles(company: Company, org: OrganizationSection) -> np.ndarray:
             candidates = members[~company.is_manager[members]]
             roles[candidates[0] if len(candidates) else members[0]] = LEAD
     if org.hub:
-        members = company.members(company.index_of(org.hub_department))
-        lead = members[roles[members] == LEAD]
-        roles[lead[0] if len(lead) else members[0]] = HUB
+        for group in hub_groups(company, org):
+            members = company.members(group[0])
+            lead = members[roles[members] == LEAD]
+            roles[lead[0] if len(lead) else members[0]] = HUB
     return roles
 
 
@@ -230,11 +248,21 @@ def internal_graph(
     for x, a in enumerate(team):
         for b in team[x + 1 :]:
             graph.add_edge(a, b, kind="team")
-    if org.hub:
-        hub = int(np.flatnonzero(roles == HUB)[0])
-        for c in contacts:
-            if c >= 0 and c != hub and (org.agency or company.dept[c] != agency):
-                graph.add_edge(hub, int(c), kind="hub")
+    if org.hub:  # each hub ties its group's contacts; several hubs tie to each other across units
+        hubs = []
+        for group in hub_groups(company, org):
+            members = company.members(group[0])
+            hub = int(members[roles[members] == HUB][0])
+            hubs.append(hub)
+            for d in group:
+                c = contacts[d]
+                if c >= 0 and c != hub:
+                    graph.add_edge(hub, int(c), kind="hub")
+            if org.agency and contacts[agency] >= 0 and len(hubs) == 1:
+                graph.add_edge(hub, int(contacts[agency]), kind="hub")
+        for x, a in enumerate(hubs):
+            for b in hubs[x + 1 :]:
+                graph.add_edge(a, b, kind="cross")
     if org.internal_channel:
         members = np.flatnonzero(posters | (roles == LEAD) | (roles == HUB))
         graph.add_edges_from(((int(e), CHANNEL) for e in members), kind="channel")

@@ -32,7 +32,8 @@ class Params:
     # 7.1 content (per employee, then company-wide)
     post_rate: np.ndarray  # posts per hour while staffed (0 for non-posters)
     own_account: np.ndarray  # float 0..1: posts also go out on the employee's own account
-    promo_share: float
+    promo_share: np.ndarray  # per employee: share of posts that promote
+    people_per_row: float  # customers / reference_customers: people an employee row stands for
     quality_offset: float  # base + guidelines + coordination - quota terms
     quality_skill_weight: float
     gaffe_factor: float  # gaffe probability x guideline reduction
@@ -41,6 +42,7 @@ class Params:
     # 7.4 listening and routing (per department; hand-off matrices (departments + tool, departments))
     listen_coverage: np.ndarray  # detection probability of each listening unit (0 = not listening)
     tool_coverage: float  # detection probability of the shared tool (0 = none)
+    tool_misrouting: float  # share of the tool's detections sent to a wrong department first (after hub triage)
     listen_latency_hours: float
     owner: np.ndarray  # department index owning each inquiry type
     handoff_hours: np.ndarray  # mean hours of a hand-off between units
@@ -57,24 +59,26 @@ class Params:
     response_capability: float  # multiplies the crisis decay rate
     # 7.10 costs
     fixed_cost_per_hour: float
+    training_cost_per_hour: float  # while the training programme runs
     listening_hours: float  # staff hours per staffed hour spent monitoring and coordinating
     # analysis
     silo_index: float
 
 
-def compile_params(config: Config, company: Company) -> tuple[Params, Structure]:
-    """Derive the step core's numbers (and the org structure) from a config."""
+def compile_params(config: Config, company: Company, n_customers: int) -> tuple[Params, Structure]:
+    """Derive the step core's numbers (and the org structure) from a config, for ``n_customers`` customers."""
     check_names(company, config.organization, config.support)
+    scale = n_customers / config.organization.reference_customers
     structure = build_structure(company, config.organization)
     routing, handoffs = compile_routing(config, company, structure)
     people = compile_people(config, company, structure)
     values = {
-        **compile_content(config, company, structure),
+        **compile_content(config, company, structure, scale),
         **routing,
-        **compile_service(config, company),
+        **compile_service(config, company, scale),
         **people,
         **compile_crisis(config, routing["listen_coverage"], routing["tool_coverage"]),
-        **compile_costs(config, structure, routing["listen_coverage"], float(people["social_staff"].sum())),
+        **compile_costs(config, structure, routing["listen_coverage"], float(people["social_staff"].sum()), scale),
         "silo_index": silo_index(structure.graph),
     }
     return Params(**values), dataclasses.replace(structure, handoffs=handoffs)

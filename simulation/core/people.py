@@ -36,13 +36,14 @@ def skill_after_training(params: Params, people: Any, skill: Any, social_staff: 
 
 
 def motivation_after(
-    params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any, day: float
+    params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any, day: float, adopting: float = 0.0
 ) -> Any:
-    """Motivation after ``day`` days: rewards up, quotas and overload down, recovery to rest."""
+    """Motivation after ``day`` days: rewards up, quotas, overload and resistance to change down, recovery to rest."""
     change = (
         params.rewards * people.rewards_gain_per_day
         - params.quota * people.quota_drain_per_day
         - overloaded * people.overload_drain_per_day
+        - adopting * people.change_resistance_per_day
         + people.recovery_per_day * (people.motivation_mean - motivation)
     )
     return np.clip(motivation + change * day * np.maximum(social_staff, people.non_social_motivation_weight), 0, 1)
@@ -54,16 +55,19 @@ def overloaded_departments(people: Any, waiting: np.ndarray, servers: np.ndarray
 
 
 @effect_on(EMPLOYEES)
-def develop(step: Step, idx: np.ndarray, overloaded: np.ndarray) -> None:
-    """Employees ``idx`` learn and update their motivation; their posting load fades."""
+def develop(step: Step, idx: np.ndarray, overloaded: np.ndarray, adopting: np.ndarray) -> None:
+    """Employees ``idx`` learn and update their motivation; their posting load fades.
+
+    ``adopting`` is 1 while a new org model is being adopted (resistance to change).
+    """
     state, params, people = step.state, step.params, step.config.people
     day = step.dt / HOURS_PER_DAY
     social = params.social_staff[idx]
     state.skill[idx] = skill_after_training(params, people, state.skill[idx], social, day)
-    state.motivation[idx] = motivation_after(params, people, state.motivation[idx], overloaded, social, day)
+    state.motivation[idx] = motivation_after(params, people, state.motivation[idx], overloaded, social, day, adopting)
     state.post_load[idx] *= decay(people.post_load_decay_per_day, step.dt)
 
 
-def people_step(step: Step, overloaded: np.ndarray, dept: np.ndarray) -> None:
-    """Every employee develops, given its department's overload."""
-    step.apply(develop, np.arange(len(dept)), overloaded[dept])
+def people_step(step: Step, overloaded: np.ndarray, dept: np.ndarray, adopting: bool = False) -> None:
+    """Every employee develops, given its department's overload and whether a change is being adopted."""
+    step.apply(develop, np.arange(len(dept)), overloaded[dept], np.full(len(dept), float(adopting)))

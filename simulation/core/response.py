@@ -83,6 +83,7 @@ def take_answer(step: Step, idx: np.ndarray, wait: np.ndarray, resolved: np.ndar
     """
     state, support = step.state, step.config.support
     np.add.at(state.sentiment, idx, np.where(resolved, answer_lift(support, wait), -support.unresolved_drop))
+    state.was_answered[idx] = True
     fast = resolved & (wait <= support.fast_answer_hours) & (u_convert < support.advocate_conversion)
     who = idx[fast]
     floor = step.config.customers.advocate_threshold + support.advocate_margin
@@ -92,12 +93,27 @@ def take_answer(step: Step, idx: np.ndarray, wait: np.ndarray, resolved: np.ndar
 
 
 @effect_on(CUSTOMERS)
+def feel_ignored(step: Step, idx: np.ndarray) -> None:
+    """Inquiries of customers ``idx`` went unanswered past ``ignored_after_hours``: they feel ignored."""
+    np.subtract.at(step.state.sentiment, idx, step.config.support.ignored_drop)
+    step.state.was_ignored[idx] = True
+    step.flows["ignored"] += len(idx)
+
+
+@effect_on(CUSTOMERS)
 def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.ndarray) -> None:
-    """Customers ``idx`` drift toward their neighbours' mean, forget a little, may churn, update advocacy."""
+    """Customers ``idx`` drift toward their neighbours and their own baseline, may churn, update advocacy.
+
+    Anchored opinion dynamics (Friedkin & Johnsen): a share ``sentiment_pull`` of the gap to
+    the neighbours' mean closes (less for stubborn advocates) and ``sentiment_anchor_per_day``
+    of the gap to the customer's own baseline, so under a steady organisation sentiment settles.
+    """
     state, cust, dt = step.state, step.config.customers, step.dt
     sentiment = state.sentiment[idx]
     pull = sentiment_pull(cust, dt) * drift_weight(cust, state.advocate[idx])
-    sentiment = sentiment + np.where(state.degree[idx] > 0, pull * (neighbour_mean - sentiment), 0.0)
+    anchor = 1.0 - decay(cust.sentiment_anchor_per_day, dt)
+    social = np.where(state.degree[idx] > 0, pull * (neighbour_mean - sentiment), 0.0)
+    sentiment = sentiment + social + anchor * (state.baseline[idx] - sentiment)
     sentiment = np.clip(sentiment, -1.0, 1.0)
     state.sentiment[idx] = sentiment
     state.promo_load[idx] *= decay(cust.promo_load_decay_per_day, dt)
@@ -115,13 +131,30 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
 
 
 def run_out_of_patience(table: Any, t1: float, flows: dict[str, float]) -> np.ndarray:
-    """Mark inquiries whose patience ran out unanswered before ``t1`` irate; returns their customers."""
+    """Inquiries whose author expected a reply and whose patience ran out unanswered before ``t1``.
+
+    They are marked irate; returns their customers. (Those who expected no reply are not.)
+    """
     deadline = table["t_raise"] + table["patience"]
-    irate = ~table["done_irate"] & (deadline < t1) & (table["t_start"] > deadline)
+    due = ~table["done_irate"] & (deadline < t1) & (table["t_start"] > deadline)
+    table["done_irate"][due] = True
+    irate = due & table["expects_reply"]
     table["irate"][irate] = True
-    table["done_irate"][irate] = True
     flows["irate"] += int(irate.sum())
     return table["customer"][irate]
+
+
+def overdue_unanswered(table: Any, t1: float, ignored_after: float) -> np.ndarray:
+    """Inquiries still unanswered ``ignored_after`` hours after they were raised; returns their customers.
+
+    Every such inquiry is done waiting; those whose author expected a reply are marked ignored.
+    """
+    deadline = table["t_raise"] + ignored_after
+    due = ~table["done_ignored"] & (deadline < t1) & (table["t_start"] > deadline)
+    table["done_ignored"][due] = True
+    ignored = due & table["expects_reply"]
+    table["ignored"][ignored] = True
+    return table["customer"][ignored]
 
 
 def deliver_answers(
@@ -155,17 +188,24 @@ def respond(
     who = run_out_of_patience(table, t1, step.flows)
     complain = step.apply(lose_patience, who, rng.random(len(who)))
     negative_seeds.append(who[complain] if len(who) else who)
+    step.apply(feel_ignored, overdue_unanswered(table, t1, step.config.customers.ignored_after_hours))
     rows, resolved, wait = deliver_answers(table, step.config.support, t1, dept_skill, step.flows)
     if len(rows):
         step.apply(take_answer, table["customer"][rows], wait, resolved, rng.random(len(rows)))
+        step.flows["value_replies"] += float(reply_value(step.config, wait).sum())
     return wait
 
 
+def reply_value(config: Any, wait: Any) -> Any:
+    """Willingness to pay of customers answered after ``wait`` hours (decays like the answer lift)."""
+    return config.value.reply_value * np.exp(-wait / config.support.lift_decay_hours)
+
+
 def close_inquiries(state: Any) -> None:
-    """Move closed inquiries (answered, or never queued and given up on) from the open table to the log."""
+    """Move closed inquiries (answered, or never queued and past the ignored mark) to the log."""
     table = state.inquiries
     never = ~np.isfinite(table["t_queue"])
-    closed = table["done_answer"] | (never & (table["done_irate"] | np.isinf(table["patience"])))
+    closed = table["done_answer"] | (never & table["done_ignored"])
     if closed.any():
         state.log.append(table.take(~closed))
 

@@ -47,8 +47,26 @@ def hop_weight(kind: str, support: SupportSection, silo_strength: float) -> tupl
     return hours, loss
 
 
-def handoff_matrices(graph: nx.Graph, contacts: np.ndarray, support: SupportSection, silo_strength: float) -> Handoffs:
-    """Shortest-delay routes between department contacts (and from the shared tool)."""
+def receiving_friction(support: SupportSection, silo_strength: float, kinds: set[str], cooperation: float) -> float:
+    """Share of the full receiving-side silo friction a hand-off meets, given the tie kinds of its route.
+
+    Silo friction belongs to the organisation, so every hand-off into another department
+    meets it; a structural tie on the route (team, hub, channel, tool) removes the largest of
+    their ``structural_relief`` shares, and a rewards programme removes ``cooperation``.
+    """
+    relief = max((support.structural_relief.get(kind, 0.0) for kind in kinds), default=0.0)
+    return silo_strength * (1.0 - relief) * (1.0 - cooperation)
+
+
+def handoff_matrices(
+    graph: nx.Graph, contacts: np.ndarray, support: SupportSection, silo_strength: float, cooperation: float = 0.0
+) -> Handoffs:
+    """Shortest-delay routes between department contacts (and from the shared tool), with silo friction.
+
+    A route's delay is the sum of its hops' delays plus, into another department, the
+    receiving friction (``silo_receiving_hours`` x :func:`receiving_friction`); its loss
+    compounds the hops' losses and ``silo_receiving_loss`` x the same share.
+    """
     n_dept = len(contacts)
     hours = np.full((n_dept + 1, n_dept), np.inf)
     loss = np.ones((n_dept + 1, n_dept))
@@ -65,10 +83,13 @@ def handoff_matrices(graph: nx.Graph, contacts: np.ndarray, support: SupportSect
             if target < 0 or int(target) not in dist:
                 continue
             path = route_of[int(target)]
-            hours[row, col] = dist[int(target)]
-            keep = 1.0
-            for u, v in zip(path[:-1], path[1:], strict=True):
-                keep *= 1.0 - graph.edges[u, v]["loss"]
+            edges = [graph.edges[u, v] for u, v in zip(path[:-1], path[1:], strict=True)]
+            kinds = {edge["kind"] for edge in edges}
+            friction = 0.0 if row == col else receiving_friction(support, silo_strength, kinds, cooperation)
+            hours[row, col] = dist[int(target)] + support.silo_receiving_hours * friction
+            keep = 1.0 - support.silo_receiving_loss * friction
+            for edge in edges:
+                keep *= 1.0 - edge["loss"]
             loss[row, col] = 1.0 - keep
             hops[row, col] = len(path) - 1
             paths[(row, col)] = path
@@ -79,13 +100,15 @@ def compile_routing(config: Config, company: Company, structure: Structure) -> t
     """Listening and routing's slice of the compiled parameters, and the hand-off routes."""
     org = config.organization
     departments = company.departments
-    handoffs = handoff_matrices(structure.graph, structure.contacts, config.support, org.silo_strength)
+    cooperation = config.people.rewards_cooperation if config.people.rewards else 0.0
+    handoffs = handoff_matrices(structure.graph, structure.contacts, config.support, org.silo_strength, cooperation)
     listening = set(org.listeners) - ({AGENCY} if not org.agency else set())
     coverage = np.array([org.listening_coverage if name in listening else 0.0 for name in departments])
     owner = np.array([departments.index(config.support.owners[t]) for t in INQUIRY_TYPES])
     params = {
         "listen_coverage": coverage,
         "tool_coverage": org.tool_coverage if org.shared_tool else 0.0,
+        "tool_misrouting": org.tool_misrouting * (1.0 - (org.hub_triage if org.hub else 0.0)),
         "listen_latency_hours": org.listening_latency_hours,
         "owner": owner,
         "handoff_hours": handoffs.hours,
@@ -122,6 +145,13 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         detector[by_owner] = owner[by_owner]
         detector[by_tool] = n_dept
         latency[by_tool] *= config.organization.tool_latency_factor
+        # the tool first sends some detections to a wrong company department (not the agency, last)
+        misrouted = by_tool & (rng.random(n) < params.tool_misrouting)
+        n_company = n_dept - 1
+        if n_company > 1:
+            wrong = np.minimum((rng.random(n) * (n_company - 1)).astype(np.int16), n_company - 2)
+            wrong = wrong + (wrong >= owner)
+            detector[misrouted] = wrong[misrouted]
         cumulative = np.cumsum(others, axis=1)
         pick = rng.random(n)
         for d in np.unique(owner[by_other]):

@@ -15,8 +15,11 @@ if TYPE_CHECKING:
     from simulation.core.organization import Company
 
 
-def compile_service(config: Config, company: Company) -> dict[str, np.ndarray]:
-    """Answering servers of each department while on duty: headcount x its social share.
+def compile_service(config: Config, company: Company, scale: float) -> dict[str, np.ndarray]:
+    """Social roster of each department while on duty: headcount x its social share x ``scale``.
+
+    The roster (staff on social work, paid whether busy or idle) posts and answers: what
+    posting leaves of it in a step answers the department's queue (:func:`serve`).
 
     Departments missing from ``social_share`` (e.g. from an org chart) give
     ``social_share_default``; an engaged agency gives ``agency_social_share`` unless listed;
@@ -26,19 +29,24 @@ def compile_service(config: Config, company: Company) -> dict[str, np.ndarray]:
     departments = company.departments
     share = np.array([org.social_share.get(name, org.social_share_default) for name in departments])
     headcount = np.bincount(company.dept, minlength=len(departments))
-    servers = headcount * share
+    servers = headcount * share * scale
     if not org.agency:
         servers[company.agency_index] = 0.0
     elif AGENCY not in org.social_share:
-        servers[company.agency_index] = headcount[company.agency_index] * org.agency_social_share
+        servers[company.agency_index] = headcount[company.agency_index] * org.agency_social_share * scale
     for t in INQUIRY_TYPES:
         d = departments.index(config.support.owners[t])
         servers[d] = max(servers[d], config.support.min_owner_servers)
     return {"servers": servers}
 
 
-def serve(step: Step, staffed: np.ndarray) -> np.ndarray:
-    """Each owner serves its queue FCFS with its servers; returns waiting counts per department."""
+def answering_servers(servers: np.ndarray, posting_hours: np.ndarray, dt: float) -> np.ndarray:
+    """Servers left to answer in a step: the roster minus the hours it spends posting."""
+    return np.maximum(servers - posting_hours / dt, 0.0)
+
+
+def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndarray:
+    """Each owner serves its queue FCFS with what posting leaves of its roster; returns waiting counts."""
     state, params, flows = step.state, step.params, step.flows
     table = state.inquiries
     t, t1 = step.t, step.t + step.dt
@@ -49,10 +57,11 @@ def serve(step: Step, staffed: np.ndarray) -> np.ndarray:
     if not pending.any():
         return waiting
     owner = table["owner"]
+    servers = answering_servers(params.servers, posting_hours, step.dt)
     for d in np.unique(owner[pending]):
         rows = np.flatnonzero(pending & (owner == d))
         rows = rows[np.argsort(table["t_queue"][rows], kind="stable")]
-        pool = _resize_pool(state.free_at[d], int(round(params.servers[d])), t)
+        pool = _resize_pool(state.free_at[d], int(round(servers[d])), t)
         if not staffed[d] or not pool:
             waiting[d] = len(rows)
             continue
@@ -64,7 +73,7 @@ def serve(step: Step, staffed: np.ndarray) -> np.ndarray:
         table["t_start"][served] = starts[started]
         table["t_end"][served] = starts[started] + table["service_h"][served]
         waiting[d] = int((~started).sum())
-        flows["staff_hours"] += float(table["service_h"][served].sum())
+        flows["busy_hours"] += float(table["service_h"][served].sum())
     return waiting
 
 

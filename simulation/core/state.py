@@ -33,7 +33,10 @@ INQUIRY_COLUMNS: dict[str, type] = {
     "t_start": np.float64,  # inf until service starts
     "t_end": np.float64,
     "resolved": np.bool_,
+    "expects_reply": np.bool_,
     "irate": np.bool_,
+    "ignored": np.bool_,
+    "done_ignored": np.bool_,
     "done_irate": np.bool_,
     "done_answer": np.bool_,
 }
@@ -69,6 +72,8 @@ class InquiryTable:
                 "t_end": np.full(n, np.inf),
                 "resolved": np.zeros(n, bool),
                 "irate": np.zeros(n, bool),
+                "ignored": np.zeros(n, bool),
+                "done_ignored": np.zeros(n, bool),
                 "done_irate": np.zeros(n, bool),
                 "done_answer": np.zeros(n, bool),
             }
@@ -92,10 +97,13 @@ class State:
     follows: np.ndarray
     awareness: np.ndarray
     sentiment: np.ndarray
+    baseline: np.ndarray  # each customer's own resting sentiment (anchoring)
     churned: np.ndarray
     advocate: np.ndarray  # sticky: entered above the threshold, left well below it (hysteresis)
     activity: np.ndarray
     promo_load: np.ndarray  # promotional exposures in the last day (decaying)
+    was_answered: np.ndarray  # has had an inquiry answered
+    was_ignored: np.ndarray  # has had an inquiry ignored (unanswered past ignored_after_hours)
     # employees
     skill: np.ndarray
     motivation: np.ndarray
@@ -111,6 +119,7 @@ class State:
     ideas_implemented: int = 0
     # crisis
     crisis_intensity: float = 0.0
+    training_until_h: float | None = None  # when the training programme in force ends
     crisis_started_h: float = np.nan
     crisis_durations: list[float] = field(default_factory=list)
     crises: int = 0
@@ -147,10 +156,13 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
         follows=follows,
         awareness=awareness,
         sentiment=sentiment,
+        baseline=sentiment.copy(),
         churned=np.zeros(n, dtype=bool),
         advocate=is_advocate(cust, sentiment, awareness),
         activity=activity,
         promo_load=np.zeros(n),
+        was_answered=np.zeros(n, dtype=bool),
+        was_ignored=np.zeros(n, dtype=bool),
         skill=skill,
         motivation=motivation,
         post_load=np.zeros(company.size),

@@ -1,0 +1,75 @@
+"""MODEL.md's validation targets: the reference scenarios land inside every published band.
+
+One row per line of MODEL.md's "Validation targets" table: the scenario, the KPI, the band
+and its source. Each KPI is the mean over ``SEEDS`` full-size runs (a quarter, 10,000
+customers); the churn ratio pools the seeds' customers, since few customers churn in a quarter.
+docs/ODD.md "Validation against published figures" lists the values measured here.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation import load_scenario, run
+from simulation.presets import builtin_presets
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+SEEDS = (1, 2, 3)
+
+TARGETS = [
+    # scenario, KPI, low, high, source
+    ("typical_brand", "response_rate", 0.08, 0.25, "Sprout Social Index 2013 / Q2 2016"),
+    ("typical_brand", "first_response_mean_h", 6.0, 16.0, "Sprout Social Index 2013 / Q2 2016"),
+    ("typical_brand", "promo_posts_per_reply", 10.0, 40.0, "Sprout Social Index (~23 promotional per reply)"),
+    ("dedicated_care_team", "first_response_median_min", 10.0, 45.0, "Twitter 2016 airline study (~22 min)"),
+    ("dedicated_care_team", "complaint_response_rate", 0.30, 0.70, "Gunarathne, Rui & Seidmann 2018 (< half)"),
+    ("centralized", "churn_ignored_over_answered", 1.05, 1.30, "Gartner 2012 (up to 15% more churn)"),
+]
+
+
+@functools.cache
+def summaries(scenario: str) -> tuple[dict[str, float], ...]:
+    config = load_scenario(SCENARIOS / f"{scenario}.toml")
+    return tuple(run(config, seed=seed).summary for seed in SEEDS)
+
+
+@functools.cache
+def pooled_churn_ratio(scenario: str) -> float:
+    config = load_scenario(SCENARIOS / f"{scenario}.toml")
+    churned = {"ignored": [0, 0], "answered": [0, 0]}
+    for seed in SEEDS:
+        from simulation.engines import build_engine
+
+        engine = build_engine(config, seed)
+        for _ in range(config.simulation.steps):
+            engine.step()
+        state = engine.state
+        for group, mask in (("ignored", state.was_ignored), ("answered", state.was_answered & ~state.was_ignored)):
+            churned[group][0] += int(state.churned[mask].sum())
+            churned[group][1] += int(mask.sum())
+    rate = {group: c / max(n, 1) for group, (c, n) in churned.items()}
+    return rate["ignored"] / rate["answered"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "kpi", "low", "high", "source"), TARGETS, ids=[f"{t[0]}-{t[1]}" for t in TARGETS])
+def test_reference_scenario_lands_in_the_published_band(scenario, kpi, low, high, source):
+    if kpi == "churn_ignored_over_answered":
+        value = pooled_churn_ratio(scenario)
+    else:
+        value = float(np.mean([s[kpi] for s in summaries(scenario)]))
+    assert low <= value <= high, f"{scenario} {kpi} = {value:.3g}, outside [{low}, {high}] ({source})"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", sorted(builtin_presets()))
+def test_every_preset_engagement_in_the_rival_iq_band(preset):
+    """Any preset, Facebook-like defaults: engagements per post / followers in 0.03%-0.12% (Rival IQ 2023)."""
+    config = load_scenario(SCENARIOS / "_baseline.toml", [f'organization.model="{preset}"', "customers.count=3000",
+                                                          "simulation.steps=720"])  # fmt: skip
+    value = float(np.mean([run(config, seed=seed).summary["engagement_rate_pct"] for seed in SEEDS]))
+    assert 0.03 <= value <= 0.12, f"{preset}: {value:.3f}% of followers per post (Rival IQ 2023: 0.03-0.12%)"
