@@ -34,15 +34,83 @@ AGENCY = "agency"
 ASSUMPTION = "assumption (no published figure; see docs/ODD.md rationale)"
 
 
-def param(default: Any, description: str, source: str = ASSUMPTION, **constraints: Any) -> Any:
-    """Declare a parameter: default, one-line description, and where its value comes from."""
-    return Field(default, description=description, json_schema_extra={"source": source}, **constraints)
+MAX_MAGNITUDE = 1e12  # a finite float beyond this is a typo or an attack, not a parameter
+MAX_INT = 2**63 - 1  # integers must fit numpy's int64
+
+
+def param(
+    default: Any,
+    description: str,
+    source: str = ASSUMPTION,
+    *,
+    allow_inf: bool = False,
+    probability: bool = False,
+    **constraints: Any,
+) -> Any:
+    """Declare a parameter: default, one-line description, and where its value comes from.
+
+    Every number in a parameter (the values of a table and the items of a list included)
+    is checked by :class:`Section`: finite unless ``allow_inf`` (never NaN), at most
+    :data:`MAX_MAGNITUDE` in size, and in [0, 1] when ``probability`` (shares too).
+    """
+    extra: dict[str, Any] = {"source": source}
+    if allow_inf:
+        extra["allow_inf"] = True
+    if probability:
+        extra["probability"] = True
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+def _check_numbers(value: Any, where: str, allow_inf: bool, probability: bool, depth: int = 0) -> None:
+    """Raise ``ValueError("where: reason")`` for a NaN, an unwanted infinity, an absurd or out-of-[0, 1] number."""
+    if isinstance(value, BaseModel) or isinstance(value, bool) or depth > 8:
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_numbers(item, f"{where}.{key}", allow_inf, probability, depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_numbers(item, f"{where}[{i}]", allow_inf, probability, depth + 1)
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise ValueError(f"{where}: {value} is too large (at most {MAX_INT})")
+        if probability and not 0 <= value <= 1:
+            raise ValueError(f"{where}: {value} must be in [0, 1]")
+    elif isinstance(value, float):
+        if math.isnan(value):
+            raise ValueError(f"{where}: nan is not a number")
+        if math.isinf(value):
+            if not allow_inf:
+                raise ValueError(f"{where}: must be finite")
+        elif abs(value) > MAX_MAGNITUDE:
+            raise ValueError(f"{where}: {value:g} is absurdly large (at most {MAX_MAGNITUDE:g})")
+        if probability and not 0 <= value <= 1:
+            raise ValueError(f"{where}: {value:g} must be in [0, 1]")
 
 
 class Section(BaseModel):
-    """Base of every config section: unknown keys rejected, values frozen after validation."""
+    """Base of every config section: unknown keys rejected, values frozen after validation.
+
+    One validator checks every number of every field from the field's ``param``
+    metadata, so a new parameter is covered without code of its own.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_table(cls, data: Any) -> Any:
+        """A section given as a scalar (``network = 5``) is named, not a traceback."""
+        if not isinstance(data, Mapping | BaseModel):
+            raise ValueError(f"expected a table ([section] or {{...}}), not {type(data).__name__} {data!r:.40}")
+        return data
+
+    @model_validator(mode="after")
+    def _numbers(self) -> Section:
+        for name, field in type(self).model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            _check_numbers(getattr(self, name), name, bool(extra.get("allow_inf")), bool(extra.get("probability")))
+        return self
 
 
 class SimulationSection(Section):
@@ -84,7 +152,7 @@ class CustomersSection(Section):
         "Lithium Technologies 2013 survey: 72% of complainers -> mean = 1/-ln(0.28)",
         gt=0,
     )
-    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0)
+    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0, allow_inf=True)
     churn_per_year: float = param(0.2, "yearly churn probability at neutral sentiment", ge=0, lt=1)
     churn_sentiment_slope: float = param(2.0, "churn hazard x exp(-slope x sentiment)", ge=0)
     sentiment_drift_per_day: float = param(0.05, "daily pull of sentiment toward neighbours' mean", ge=0, le=1)
@@ -177,6 +245,7 @@ class OrganizationSection(Section):
     social_share: dict[str, float] = param(
         {"marketing": 0.3, "customer_service": 0.15, "it": 0.05, "product": 0.05, "sales": 0.05, "pr": 0.1},
         "share of working time a department gives to social work (answer servers = headcount x share)",
+        probability=True,
     )
     leads: bool = param(False, "each posting/listening department has a social lead")
     hub: bool = param(False, "a Center-of-Excellence hub tied to every department lead", "seed 004")
@@ -337,6 +406,7 @@ class SupportSection(Section):
             "agency": 0.06,
         },
         "probability a hand-off is lost on one hop over a tie of each kind",
+        probability=True,
     )
     silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
     resolution_prob: float = param(0.9, "probability an owner with skill 1 resolves an inquiry", ge=0, le=1)
@@ -418,6 +488,7 @@ class PeopleSection(Section):
     skill_by_department: dict[str, float] = param(
         {"marketing": 0.7, "pr": 0.6, "agency": 0.75},
         "initial mean skill of departments whose job is communication (others: skill_mean)",
+        probability=True,
     )
 
 
@@ -459,7 +530,7 @@ class Intervention(Section):
     adoption_lag_steps: int = param(168, "change_org_model: steps over which the change is adopted", ge=0)
     department: str | None = param(None, "pilot: the department that pilots")
     key: str | None = param(None, "set: dotted config key")
-    value: Any = param(None, "set: new value")
+    value: Any = param(None, "set: new value", allow_inf=True)
     enabled: bool = param(True, "training/guidelines/rewards/quota/shared_tool: switch on or off")
     size: int = param(20, "crisis: number of nodes seeding the negative cascade", ge=1)
     stage_steps: int = param(504, "maturity_roadmap: steps per stage (default 3 weeks)", ge=1)
@@ -557,6 +628,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ScenarioError(f"--set {text[:40]}...: nested too deeply") from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, Any]]) -> dict[str, Any]:
@@ -565,21 +638,24 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, An
     for item in overrides:
         if isinstance(item, tuple):
             dotted, value = item
+            if not isinstance(dotted, str):
+                raise ScenarioError(f"{dotted!r}: a key is a dotted name such as section.key")
         elif "=" not in item:
             raise ScenarioError(f"--set {item}: expected key=value")
         else:
             dotted, text = item.split("=", 1)
             value = parse_value(text.strip())
         keys = dotted.strip().split(".")
-        if not all(keys):
-            raise ScenarioError(f"--set {item}: empty key")
+        if not all(key.strip() for key in keys):
+            raise ScenarioError(f"--set {dotted}: empty key")
+        keys = [key.strip() for key in keys]
         node = out
-        for key in keys[:-1]:
+        for depth, key in enumerate(keys[:-1]):
             child = node.get(key)
             if child is None:
                 child = node[key] = {}
             elif not isinstance(child, dict):
-                raise ScenarioError(f"{dotted}: {key!r} is not a table")
+                raise ScenarioError(f"{'.'.join(keys[: depth + 1])}: {key!r} is not a table")
             else:
                 child = node[key] = dict(child)
             node = child
@@ -587,31 +663,40 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, An
     return out
 
 
+MAX_EXTENDS = 16  # a longer chain of ``extends`` is a mistake, not a baseline
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
     path = Path(path)
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files")
     if not path.is_file():
         raise ScenarioError(f"{path}: scenario file not found")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML (nested too deeply)") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read ({err.strerror or err})") from None
     resolved = path.resolve()
     if resolved in _seen:
         raise ScenarioError(f"{path}: extends itself in a cycle")
     parent = raw.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str):
+        if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends: expected a file name")
         base = read_toml(path.parent / parent, (*_seen, resolved))
         raw = deep_merge(base, raw)
-    for section in ("network", "organization"):
-        for key in ("path", "org_chart"):
-            value = raw.get(section, {}).get(key)
-            if isinstance(value, str) and not Path(value).is_absolute():
-                raw[section][key] = str((path.parent / value).resolve())
+    for section, key in (("network", "path"), ("organization", "org_chart")):
+        table = raw.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            raw[section] = {**table, key: str((path.parent / value).resolve())}
     return raw
 
 
@@ -634,15 +719,19 @@ def _format_error(err: ValidationError) -> str:
         loc = f"{loc}.{sub}" if loc and not sub.startswith(loc) else sub
     more = len(err.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{loc or 'scenario'}: {msg}{suffix}"
+    return " ".join(f"{loc or 'scenario'}: {msg}{suffix}".split())[:500]
 
 
 def build_config(raw: Mapping[str, Any]) -> Config:
     """Validate a raw scenario dict into a :class:`Config` (its preset merged under it)."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(f"scenario: expected a table of sections, not {type(raw).__name__}")
     try:
         config = Config.model_validate(raw)
     except ValidationError as err:
         raise ScenarioError(_format_error(err)) from None
+    except RecursionError:
+        raise ScenarioError("scenario: nested too deeply") from None
     config._layers = deep_merge({}, raw)
     return config
 
