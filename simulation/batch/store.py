@@ -390,7 +390,17 @@ def load_summary(root: Path) -> pd.DataFrame:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return parse_summary(out.getvalue())
+    frame = parse_summary(out.getvalue())
+    columns = list(frame.columns)
+    kpis = columns[columns.index("error") + 1 :] if "error" in columns else []
+    for kpi in kpis:
+        if not pd.api.types.is_numeric_dtype(frame[kpi]):
+            bad = pd.to_numeric(frame[kpi], errors="coerce").isna() & frame[kpi].notna()
+            line = int(bad.to_numpy().argmax()) + 2
+            raise ScenarioError(
+                f"{Path(root) / SUMMARY}: KPI column {kpi}: {frame[kpi][bad].iloc[0]!r} on line {line} is not a number"
+            )
+    return frame
 
 
 def load_manifest(root: Path) -> dict[str, Any]:
