@@ -26,6 +26,9 @@ def serve(host: str, port: int) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from solara.__main__ import cli
 
+    from simulation.app.assets import protect_cache
+
+    protect_cache()
     cli.main(
         ["run", APP_MODULE, "--host", host, "--port", str(port), "--production", "--no-open", "--no-check-version"],
         standalone_mode=False,
