@@ -10,9 +10,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # Typer >= 0.23 vendors its own copy of Click; its exceptions are those Typer raises
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older Typer runs on Click itself
+    import click
 
 from simulation.errors import ScenarioError
 
@@ -50,7 +54,7 @@ class OneLineErrors(TyperGroup):
                 raise
             click.echo(f"silosim: error: {one_line(err.format_message())}", err=True)
             code = err.exit_code
-        except click.exceptions.Abort:
+        except typer.Abort:
             click.echo("silosim: interrupted", err=True)
             code = 130
         if not standalone_mode:
