@@ -709,7 +709,10 @@ def _format_error(err: ValidationError) -> str:
     loc = ".".join(str(part) for part in first["loc"])
     loc = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", loc)
     msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+    given = first.get("input")
+    if isinstance(given, float) and math.isnan(given):
+        msg = "nan is not a number"
+    elif first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "missing":
         msg = "required key missing"

@@ -407,3 +407,12 @@ def test_pool_workers_exit_when_their_parent_is_killed(tmp_path):
         for worker in workers:  # only this test's own processes
             if worker.is_running():
                 worker.kill()
+
+
+def test_a_sweep_that_cannot_fit_is_refused_before_it_starts(two, tmp_path):
+    out = tmp_path / "b"
+    with pytest.raises(ScenarioError, match=r"customers.count: 4 runs, 2 at a time, would need ~.* of memory"):
+        batch.sweep(two[:1], {"customers.count": [1000, 10**9]}, 2, seed=1, out=out, workers=2)
+    with pytest.raises(ScenarioError, match="the grid has 1000000 points; at most 100000"):
+        batch.sweep(two[:1], {"organization.silo_strength": [0.1] * 1000, "content.promo_share": [0.5] * 1000}, 1)
+    assert not out.exists()

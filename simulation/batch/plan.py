@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,7 @@ from simulation.limits import Estimate, estimate
 from simulation.rng import replicate_seeds
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
+MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,8 @@ def parse_grid_param(text: str) -> tuple[str, list[Any]]:
         num = parse_value(parts[2].strip())
         if not isinstance(num, int) or isinstance(num, bool) or num < 1:
             raise ScenarioError(f"--param {text}: num must be a whole number >= 1")
+        if num > MAX_POINTS:
+            raise ScenarioError(f"--param {text}: {num} values; at most {MAX_POINTS} points in a batch")
         values = [float(v) for v in np.linspace(start, stop, num)]
         if all(isinstance(x, int) for x in (start, stop)) and all(v.is_integer() for v in values):
             return key, [int(v) for v in values]
@@ -241,6 +245,9 @@ def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
 def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """The product of every parameter's values (first parameter varies slowest)."""
     keys = list(params)
+    size = math.prod(len(params[k]) for k in keys)
+    if size > MAX_POINTS:
+        raise ScenarioError(f"--param: the grid has {size} points; at most {MAX_POINTS} in a batch")
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
 
 
