@@ -390,13 +390,18 @@ def test_pool_workers_exit_when_their_parent_is_killed(tmp_path):
     import time
 
     psutil = pytest.importorskip("psutil")
-    proc = _compare_in_subprocess(tmp_path, replicates=6, steps=2000)
+    proc = _compare_in_subprocess(tmp_path, replicates=6, steps=1500)
     workers = []
     try:
         workers = _workers(proc, 2)
+        log = tmp_path / "b" / RUNS_LOG
+        deadline = time.monotonic() + 120
+        while not (log.is_file() and log.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.2)  # a run has finished: the workers are up and working
+        assert proc.poll() is None, "the batch finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + 10.0
         alive = workers
         while alive and time.monotonic() < deadline:
             alive = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
