@@ -60,7 +60,13 @@ def check_inputs(config: Config) -> None:
     if EDGELIST_KEY in input_files(config):
         read_edgelist(Path(config.network.path))
     if ORG_CHART_KEY in input_files(config):
-        read_org_chart(Path(config.organization.org_chart))
+        from types import SimpleNamespace
+
+        from simulation.graphs import check_names
+
+        _, depts, _ = read_org_chart(Path(config.organization.org_chart))
+        chart = SimpleNamespace(departments=(*dict.fromkeys(depts), RESERVED_DEPARTMENT))
+        check_names(chart, config.organization, config.support)  # the names a config uses exist in the chart
 
 
 def _text(path: Path, key: str) -> str:

@@ -73,3 +73,11 @@ def test_digests_follow_the_contents(tmp_path):
     edges.write_text(EDGES + "n0,n5\n")
     assert input_digests(config) != first
     assert input_digests(build_config({})) == {}
+
+
+def test_check_inputs_names_a_department_missing_from_the_chart(tmp_path):
+    chart = tmp_path / "org.csv"
+    chart.write_text(CHART)
+    config = build_config({"organization": {"org_chart": str(chart), "posters": ["marketing"]}})
+    with pytest.raises(ScenarioError, match="support.owners.product_question: 'sales' is not a department in the org"):
+        check_inputs(config)
