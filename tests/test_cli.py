@@ -229,3 +229,16 @@ def test_report_refuses_a_text_kpi_column(tmp_path, scenario_dir):
     one_error_line(
         runner.invoke(app, ["report", str(out)]), "KPI column resolution_rate: 'high' on line 2 is not a number"
     )
+
+
+def test_commands_do_not_depend_on_import_order():
+    import subprocess
+    import sys
+
+    code = (
+        "import simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
+        "import typer.main\nfrom simulation.cli import app\n"
+        "print(' '.join(sorted(typer.main.get_command(app).commands)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["app", "compare", "presets", "report", "run", "sensitivity", "sweep", "validate"]
