@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint notebooks bench app clean chromium app-assets
+.PHONY: demo test lint notebooks notebooks-sync bench app clean chromium app-assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ chromium:
 app-assets: $(VENV)/.installed-dev
 	$(PY) -m simulation.app.assets
 
-LINTED := simulation tests benchmarks notebooks/build_notebooks.py
+LINTED := simulation tests benchmarks notebooks
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check $(LINTED)
@@ -40,6 +40,12 @@ lint: $(VENV)/.installed-dev
 
 notebooks: $(VENV)/.installed-dev
 	SILOSIM_NOTEBOOK_SCALE=full $(PY) -m pytest -q tests/test_notebooks.py
+
+# After editing notebooks/NAME.py or NAME.ipynb outside a jupytext-enabled Jupyter: pair the
+# newer into the older, then strip outputs from the .ipynb (the .py never holds any).
+notebooks-sync: $(VENV)/.installed-dev
+	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.ipynb
+	$(VENV)/bin/nbstripout notebooks/[0-9]*.ipynb
 
 bench: $(VENV)/.installed
 	$(PIP) install --quiet -e ".[bench]"

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,15 @@ EDGELIST_KEY = "network.path"
 ORG_CHART_KEY = "organization.org_chart"
 MAX_FIELD_CHARS = 1000  # a node, employee or department name longer than this is not a name
 RESERVED_DEPARTMENT = "agency"  # the outside agency (simulation.config.AGENCY)
+
+
+@dataclass(frozen=True)
+class OrgChart:
+    """An org chart as read from a file: employee names, their departments and managers."""
+
+    employees: list[str]
+    departments: list[str]
+    managers: dict[str, str]
 
 
 def input_files(config: Config) -> dict[str, Path]:
@@ -62,9 +72,9 @@ def check_inputs(config: Config) -> None:
     if ORG_CHART_KEY in input_files(config):
         from types import SimpleNamespace
 
-        from simulation.graphs import check_names
+        from simulation.core.organization import check_names
 
-        _, depts, _ = read_org_chart(Path(config.organization.org_chart))
+        depts = read_org_chart(Path(config.organization.org_chart)).departments
         chart = SimpleNamespace(departments=(*dict.fromkeys(depts), RESERVED_DEPARTMENT))
         check_names(chart, config.organization, config.support)  # the names a config uses exist in the chart
 
@@ -132,7 +142,7 @@ def read_edgelist(path: Path) -> nx.Graph:
 ORG_CHART_COLUMNS = ("employee", "department", "manager")
 
 
-def read_org_chart(path: Path) -> tuple[list[str], list[str], dict[str, str]]:
+def read_org_chart(path: Path) -> OrgChart:
     """Read an org chart CSV (``employee,department,manager``): employees, their depts, managers.
 
     Refused with the line named: a missing column, a short row, an empty employee or
@@ -181,7 +191,7 @@ def read_org_chart(path: Path) -> tuple[list[str], list[str], dict[str, str]]:
         if boss not in lines:
             raise ScenarioError(f"{key}: line {lines[name]}: unknown manager {boss!r}")
     _check_no_cycle(managers, lines, key)
-    return names, depts, managers
+    return OrgChart(names, depts, managers)
 
 
 def _check_no_cycle(managers: dict[str, str], lines: dict[str, int], key: str) -> None:

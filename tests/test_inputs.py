@@ -56,8 +56,9 @@ def test_bad_org_charts_name_the_key_and_line(tmp_path, case):
 def test_a_utf8_bom_is_read_like_excel_writes_it(tmp_path):
     chart = tmp_path / "org.csv"
     chart.write_bytes(b"\xef\xbb\xbf" + CHART.encode())
-    names, depts, managers = read_org_chart(chart)
-    assert names == ["ana", "bo", "cy", "di"] and depts[0] == "marketing" and managers == {"bo": "ana", "di": "cy"}
+    read = read_org_chart(chart)
+    assert read.employees == ["ana", "bo", "cy", "di"] and read.departments[0] == "marketing"
+    assert read.managers == {"bo": "ana", "di": "cy"}
     edges = tmp_path / "g.csv"
     edges.write_bytes(b"\xef\xbb\xbf" + EDGES.encode())
     assert read_edgelist(edges).number_of_nodes() == 12
