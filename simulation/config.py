@@ -8,6 +8,7 @@ Every field carries its description and its source (``json_schema_extra["source"
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -69,29 +70,34 @@ def param(
 
 def _check_numbers(value: Any, where: str, allow_inf: bool, probability: bool, depth: int = 0) -> None:
     """Raise ``ValueError("where: reason")`` for a NaN, an unwanted infinity, an absurd or out-of-[0, 1] number."""
-    if isinstance(value, BaseModel) or isinstance(value, bool) or depth > 8:
+    kind = type(value)
+    if kind is float or (isinstance(value, float) and kind is not bool):
+        _check_float(value, where, allow_inf, probability)
+    elif kind is int or (isinstance(value, int) and kind is not bool):
+        if abs(value) > MAX_INT:
+            raise ValueError(f"{where}: {value} is too large (at most {MAX_INT})")
+        if probability and not 0 <= value <= 1:
+            raise ValueError(f"{where}: {value} must be in [0, 1]")
+    elif kind is bool or kind is str or value is None or depth > 8 or isinstance(value, BaseModel):
         return
-    if isinstance(value, Mapping):
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             _check_numbers(item, f"{where}.{key}", allow_inf, probability, depth + 1)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             _check_numbers(item, f"{where}[{i}]", allow_inf, probability, depth + 1)
-    elif isinstance(value, int):
-        if abs(value) > MAX_INT:
-            raise ValueError(f"{where}: {value} is too large (at most {MAX_INT})")
-        if probability and not 0 <= value <= 1:
-            raise ValueError(f"{where}: {value} must be in [0, 1]")
-    elif isinstance(value, float):
-        if math.isnan(value):
-            raise ValueError(f"{where}: nan is not a number")
-        if math.isinf(value):
-            if not allow_inf:
-                raise ValueError(f"{where}: must be finite")
-        elif abs(value) > MAX_MAGNITUDE:
-            raise ValueError(f"{where}: {value:g} is absurdly large (at most {MAX_MAGNITUDE:g})")
-        if probability and not 0 <= value <= 1:
-            raise ValueError(f"{where}: {value:g} must be in [0, 1]")
+
+
+def _check_float(value: float, where: str, allow_inf: bool, probability: bool) -> None:
+    if value != value:  # NaN
+        raise ValueError(f"{where}: nan is not a number")
+    if value in (math.inf, -math.inf):
+        if not allow_inf:
+            raise ValueError(f"{where}: must be finite")
+    elif abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"{where}: {value:g} is absurdly large (at most {MAX_MAGNITUDE:g})")
+    if probability and not 0 <= value <= 1:
+        raise ValueError(f"{where}: {value:g} must be in [0, 1]")
 
 
 class FrozenDict(dict):
@@ -133,6 +139,16 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _number_rules(section: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...]:
+    """Each field of a section with its ``allow_inf`` and ``probability`` metadata (read once per class)."""
+    rules = []
+    for name, field in section.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        rules.append((name, bool(extra.get("allow_inf")), bool(extra.get("probability"))))
+    return tuple(rules)
+
+
 class Section(BaseModel):
     """Base of every config section: unknown keys rejected, values (tables and lists too) frozen.
 
@@ -152,9 +168,8 @@ class Section(BaseModel):
 
     @model_validator(mode="after")
     def _numbers(self) -> Section:
-        for name, field in type(self).model_fields.items():
-            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-            _check_numbers(getattr(self, name), name, bool(extra.get("allow_inf")), bool(extra.get("probability")))
+        for name, allow_inf, probability in _number_rules(type(self)):
+            _check_numbers(getattr(self, name), name, allow_inf, probability)
         return self
 
     @model_validator(mode="after")
