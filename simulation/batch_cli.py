@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli import SeedOpt, SetOpt, fail, load
+from simulation.cli_shared import SeedOpt, SetOpt, fail, load
 from simulation.errors import ScenarioError
 
 ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
@@ -53,12 +53,18 @@ def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # 
     from simulation.report import ci_text, write_report
 
     path = write_report(out, kpis)
-    if quiet:
-        return
-    if result.kind != "sensitivity" and not result.params:
+    if not quiet and result.kind != "sensitivity" and not result.params:
         typer.echo(ci_text(result.ci(kpis or HEADLINE), kpis or HEADLINE))
     failed = len(result.failures)
-    typer.echo(f"{len(result.summary) - failed} runs ok, {failed} failed; wrote {out}/summary.csv and {path}")
+    if not quiet:
+        typer.echo(f"{len(result.summary) - failed} runs ok, {failed} failed; wrote {out}/summary.csv and {path}")
+    if failed:
+        typer.echo(
+            f"silosim: {failed} of {len(result.summary)} runs failed (errors in {out}/summary.csv; "
+            "--retry-failed runs them again)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _guard(action):  # noqa: ANN001, ANN202
@@ -177,9 +183,3 @@ def report(
     kpis = _guard(lambda: batch.check_kpis(kpi))
     path = _guard(lambda: write_report(directory, kpis))
     typer.echo(f"wrote {path}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the batch commands to the ``silosim`` app."""
-    for command in (compare, sweep, sensitivity, report):
-        app.command()(command)

@@ -7,48 +7,26 @@ written is lost or left half-written.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from simulation import app_cli, batch_cli
+from simulation.cli_shared import OneLineErrors, ScenarioArg, SeedOpt, SetOpt, fail, load
 from simulation.errors import ScenarioError
 
 app = typer.Typer(
     name="silosim",
     help="Simulate how a company organises its social media work, and what customers get back.",
+    cls=OneLineErrors,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (TOML)", show_default=False)]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", "-s", help="override a key, e.g. --set organization.silo_strength=0.8 (repeatable)"),
-]
-SeedOpt = Annotated[int | None, typer.Option(help="root seed (default: the scenario's simulation.seed)")]
-
-
-def fail(message: str) -> None:
-    """Print one line to stderr and exit with code 2 (bad input)."""
-    typer.echo(f"silosim: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def load(scenario: Path, overrides: list[str] | None, engine: str | None = None):  # noqa: ANN201
-    """Load a scenario with overrides, turning every input problem into a one-line exit 2."""
-    from simulation.config import load_scenario
-
-    extra = list(overrides or [])
-    if engine is not None:
-        extra.append(f"simulation.engine={engine}")
-    try:
-        return load_scenario(scenario, extra)
-    except ScenarioError as err:
-        fail(str(err))
+RUN_OUTPUTS = ("timeseries.csv", "inquiries.csv", "summary.json")
 
 
 def kpi_lines(summaries: dict[str, dict[str, float]], names: tuple[str, ...]) -> str:
@@ -64,55 +42,91 @@ def kpi_lines(summaries: dict[str, dict[str, float]], names: tuple[str, ...]) ->
     return "\n".join(lines)
 
 
+def _run_out(out: str | None, overwrite: bool) -> Path | None:
+    """Check ``silosim run --out`` before the run: a writable place that holds no earlier results."""
+    from simulation.batch.store import MANIFEST, check_writable
+
+    if out is None:
+        return None
+    if not out.strip():
+        fail("--out: empty path (give a directory, e.g. --out out/run1)")
+    path = Path(out)
+    try:
+        check_writable(path)
+    except ScenarioError as err:
+        fail(str(err))
+    held = [name for name in (*RUN_OUTPUTS, MANIFEST) if (path / name).exists()]
+    if held and not overwrite:
+        fail(f"--out {out}: holds earlier results ({', '.join(held)}); choose another --out or pass --overwrite")
+    return path
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="write timeseries.csv, summary.json, inquiries.csv here")] = None,
+    out: Annotated[str | None, typer.Option(help="write timeseries.csv, summary.json, inquiries.csv here")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an earlier run's files in --out")] = False,
     engine: Annotated[str | None, typer.Option(help="vectorized or agents")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
 ) -> None:
     """Run one scenario and print its key KPIs."""
     from simulation.api import run as run_scenario
-    from simulation.batch.store import write_text_atomic
+    from simulation.batch.store import dumps_strict, probe_writable, write_files_atomic
     from simulation.kpis import HEADLINE
+    from simulation.limits import check_fits
 
     config = load(scenario, set_, engine)
-    if out is not None and out.exists() and not out.is_dir():
-        fail(f"--out {out}: exists and is not a directory")
+    path = _run_out(out, overwrite)
     try:
+        check_fits(config)
+        if path is not None:
+            probe_writable(path)
         result = run_scenario(config, seed, progress=not quiet and sys.stderr.isatty())
-    except ScenarioError as err:  # input files (edge lists, org charts) are read when the run starts
+    except ScenarioError as err:  # too big for this machine, or an unwritable --out
         fail(str(err))
-    if out is not None:
-        write_text_atomic(out / "timeseries.csv", result.timeseries.to_csv(index=False))
-        write_text_atomic(out / "inquiries.csv", result.inquiries.to_csv(index=False))
+    if path is not None:
         payload = {
             "scenario": str(scenario),
             "seed": result.seed,
             "summary": result.summary,
-            "config": json.loads(result.config.model_dump_json()),
+            "config": result.config.model_dump(mode="json"),
             "meta": result.meta,
         }
-        write_text_atomic(out / "summary.json", json.dumps(payload, indent=2, default=str))
+        files = {
+            path / "timeseries.csv": result.timeseries.to_csv(index=False),
+            path / "inquiries.csv": result.inquiries.to_csv(index=False),
+            path / "summary.json": dumps_strict(payload, indent=2),
+        }
+        try:
+            write_files_atomic(files)
+        except OSError as err:
+            fail(f"--out {out}: cannot write ({err.strerror or err}); no file in it was changed")
     if not quiet:
         typer.echo(
             f"{config.name} ({config.organization.model}), seed {result.seed}, "
             f"{len(result.timeseries)} steps, {result.meta['wall_seconds']:.1f} s"
         )
         typer.echo(kpi_lines({config.name: result.summary}, HEADLINE))
-        if out is not None:
+        if path is not None:
             typer.echo(f"wrote {out}/timeseries.csv, inquiries.csv, summary.json")
 
 
 @app.command()
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
-    """Check a scenario file without running it."""
+    """Check a scenario file (and its input files) without running it; print the run's estimated cost."""
+    from simulation.limits import check_fits
+
     config = load(scenario, set_)
+    try:
+        cost = check_fits(config)
+    except ScenarioError as err:
+        fail(str(err))
     typer.echo(
         f"{scenario}: ok — {config.name}: {config.organization.model}, {config.customers.count} customers, "
-        f"{config.simulation.steps} steps, {len(config.interventions)} intervention(s)"
+        f"{config.simulation.steps} steps, {len(config.interventions)} intervention(s); "
+        f"estimate {cost.text()} ({config.simulation.engine} engine)"
     )
 
 
@@ -126,18 +140,10 @@ def presets() -> None:
         typer.echo(f"{'':22s} source: {preset.source}")
 
 
-# Command groups living next to the layers they drive; each module has ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ("simulation.app_cli", "simulation.batch_cli")
-
-
-def _register_commands() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
-
-
-_register_commands()
+# The other commands live next to the layers they drive; all are registered here, on one app.
+for _command in (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.report):
+    app.command()(_command)
+app.command("app")(app_cli.app_command)
 
 
 def main() -> None:

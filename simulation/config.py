@@ -8,6 +8,8 @@ Every field carries its description and its source (``json_schema_extra["source"
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -35,14 +37,67 @@ AGENCY = "agency"
 ASSUMPTION = "assumption (no published figure; see docs/ODD.md rationale)"
 
 
-def param(default: Any, description: str, source: str = ASSUMPTION, *, reason: str = "", **constraints: Any) -> Any:
+MAX_MAGNITUDE = 1e12  # a finite float beyond this is a typo or an attack, not a parameter
+MAX_INT = 2**63 - 1  # integers must fit numpy's int64
+
+
+def param(
+    default: Any,
+    description: str,
+    source: str = ASSUMPTION,
+    *,
+    reason: str = "",
+    allow_inf: bool = False,
+    probability: bool = False,
+    **constraints: Any,
+) -> Any:
     """Declare a parameter: default, one-line description, and where its value comes from.
 
     ``reason`` explains an assumed value (no published figure): it is shown with the source.
+    Every number in a parameter (the values of a table and the items of a list included)
+    is checked by :class:`Section`: finite unless ``allow_inf`` (never NaN), at most
+    :data:`MAX_MAGNITUDE` in size, and in [0, 1] when ``probability`` (shares too).
     """
     if reason:
         source = f"assumption: {reason}" if source == ASSUMPTION else f"{source}; {reason}"
-    return Field(default, description=description, json_schema_extra={"source": source}, **constraints)
+    extra: dict[str, Any] = {"source": source}
+    if allow_inf:
+        extra["allow_inf"] = True
+    if probability:
+        extra["probability"] = True
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+def _check_numbers(value: Any, where: str, allow_inf: bool, probability: bool, depth: int = 0) -> None:
+    """Raise ``ValueError("where: reason")`` for a NaN, an unwanted infinity, an absurd or out-of-[0, 1] number."""
+    kind = type(value)
+    if kind is float or (isinstance(value, float) and kind is not bool):
+        _check_float(value, where, allow_inf, probability)
+    elif kind is int or (isinstance(value, int) and kind is not bool):
+        if abs(value) > MAX_INT:
+            raise ValueError(f"{where}: {value} is too large (at most {MAX_INT})")
+        if probability and not 0 <= value <= 1:
+            raise ValueError(f"{where}: {value} must be in [0, 1]")
+    elif kind is bool or kind is str or value is None or depth > 8 or isinstance(value, BaseModel):
+        return
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_numbers(item, f"{where}.{key}", allow_inf, probability, depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_numbers(item, f"{where}[{i}]", allow_inf, probability, depth + 1)
+
+
+def _check_float(value: float, where: str, allow_inf: bool, probability: bool) -> None:
+    if value != value:  # NaN
+        raise ValueError(f"{where}: nan is not a number")
+    if value in (math.inf, -math.inf):
+        if not allow_inf:
+            raise ValueError(f"{where}: must be finite")
+    elif abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"{where}: {value:g} is absurdly large (at most {MAX_MAGNITUDE:g})")
+    if probability and not 0 <= value <= 1:
+        raise ValueError(f"{where}: {value:g} must be in [0, 1]")
 
 
 class FrozenDict(dict):
@@ -84,10 +139,38 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _number_rules(section: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...]:
+    """Each field of a section with its ``allow_inf`` and ``probability`` metadata (read once per class)."""
+    rules = []
+    for name, field in section.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        rules.append((name, bool(extra.get("allow_inf")), bool(extra.get("probability"))))
+    return tuple(rules)
+
+
 class Section(BaseModel):
-    """Base of every config section: unknown keys rejected, values (tables and lists too) frozen."""
+    """Base of every config section: unknown keys rejected, values (tables and lists too) frozen.
+
+    One validator checks every number of every field from the field's ``param``
+    metadata, so a new parameter is covered without code of its own.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_table(cls, data: Any) -> Any:
+        """A section given as a scalar (``network = 5``) is named, not a traceback."""
+        if not isinstance(data, Mapping | BaseModel):
+            raise ValueError(f"expected a table ([section] or {{...}}), not {type(data).__name__} {data!r:.40}")
+        return data
+
+    @model_validator(mode="after")
+    def _numbers(self) -> Section:
+        for name, allow_inf, probability in _number_rules(type(self)):
+            _check_numbers(getattr(self, name), name, allow_inf, probability)
+        return self
 
     @model_validator(mode="after")
     def _deep_freeze(self) -> Section:
@@ -138,7 +221,7 @@ class CustomersSection(Section):
         "Lithium Technologies 2013 survey: 72% of complainers -> mean = 1/-ln(0.28)",
         gt=0,
     )
-    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0)
+    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0, allow_inf=True)
     churn_per_year: float = param(0.2, "yearly churn probability at neutral sentiment", ge=0, lt=1)
     churn_sentiment_slope: float = param(2.0, "churn hazard x exp(-slope x sentiment)", ge=0)
     sentiment_drift_per_day: float = param(0.05, "daily pull of sentiment toward neighbours' mean", ge=0, le=1)
@@ -281,6 +364,7 @@ class OrganizationSection(Section):
     social_share: dict[str, float] = param(
         {"marketing": 0.3, "customer_service": 0.15, "it": 0.05, "product": 0.05, "sales": 0.05, "pr": 0.1},
         "share of working time a department gives to social work (answer servers = headcount x share)",
+        probability=True,
     )
     leads: bool = param(False, "each posting/listening department has a social lead")
     hub: bool = param(False, "a Center-of-Excellence hub tied to every department lead", "seed 004")
@@ -570,6 +654,7 @@ class SupportSection(Section):
             "agency": 0.06,
         },
         "probability a hand-off is lost on one hop over a tie of each kind",
+        probability=True,
     )
     silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
     silo_receiving_hours: float = param(
@@ -700,6 +785,7 @@ class PeopleSection(Section):
     skill_by_department: dict[str, float] = param(
         {"marketing": 0.7, "pr": 0.6, "agency": 0.75},
         "initial mean skill of departments whose job is communication (others: skill_mean)",
+        probability=True,
     )
     reference_motivation: float = param(
         0.6,
@@ -798,7 +884,7 @@ class Intervention(Section):
     adoption_lag_steps: int = param(168, "change_org_model: steps over which the change is adopted", ge=0)
     department: str | None = param(None, "pilot: the department that pilots")
     key: str | None = param(None, "set: dotted config key")
-    value: Any = param(None, "set: new value")
+    value: Any = param(None, "set: new value", allow_inf=True)
     enabled: bool = param(True, "training/guidelines/rewards/quota/shared_tool: switch on or off")
     size: int = param(20, "crisis: number of nodes seeding the negative cascade", ge=1)
     stage_steps: int = param(504, "maturity_roadmap: steps per stage (default 3 weeks)", ge=1)
@@ -893,6 +979,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ScenarioError(f"--set {text[:40]}...: nested too deeply") from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, Any]]) -> dict[str, Any]:
@@ -901,21 +989,24 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, An
     for item in overrides:
         if isinstance(item, tuple):
             dotted, value = item
+            if not isinstance(dotted, str):
+                raise ScenarioError(f"{dotted!r}: a key is a dotted name such as section.key")
         elif "=" not in item:
             raise ScenarioError(f"--set {item}: expected key=value")
         else:
             dotted, text = item.split("=", 1)
             value = parse_value(text.strip())
         keys = dotted.strip().split(".")
-        if not all(keys):
-            raise ScenarioError(f"--set {item}: empty key")
+        if not all(key.strip() for key in keys):
+            raise ScenarioError(f"--set {dotted}: empty key")
+        keys = [key.strip() for key in keys]
         node = out
-        for key in keys[:-1]:
+        for depth, key in enumerate(keys[:-1]):
             child = node.get(key)
             if child is None:
                 child = node[key] = {}
             elif not isinstance(child, dict):
-                raise ScenarioError(f"{dotted}: {key!r} is not a table")
+                raise ScenarioError(f"{'.'.join(keys[: depth + 1])}: {key!r} is not a table")
             else:
                 child = node[key] = dict(child)
             node = child
@@ -923,31 +1014,40 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, An
     return out
 
 
+MAX_EXTENDS = 16  # a longer chain of ``extends`` is a mistake, not a baseline
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
     path = Path(path)
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files")
     if not path.is_file():
         raise ScenarioError(f"{path}: scenario file not found")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML (nested too deeply)") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read ({err.strerror or err})") from None
     resolved = path.resolve()
     if resolved in _seen:
         raise ScenarioError(f"{path}: extends itself in a cycle")
     parent = raw.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str):
+        if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends: expected a file name")
         base = read_toml(path.parent / parent, (*_seen, resolved))
         raw = deep_merge(base, raw)
-    for section in ("network", "organization"):
-        for key in ("path", "org_chart"):
-            value = raw.get(section, {}).get(key)
-            if isinstance(value, str) and not Path(value).is_absolute():
-                raw[section][key] = str((path.parent / value).resolve())
+    for section, key in (("network", "path"), ("organization", "org_chart")):
+        table = raw.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            raw[section] = {**table, key: str((path.parent / value).resolve())}
     return raw
 
 
@@ -960,7 +1060,10 @@ def _format_error(err: ValidationError) -> str:
     loc = ".".join(str(part) for part in first["loc"])
     loc = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", loc)
     msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+    given = first.get("input")
+    if isinstance(given, float) and math.isnan(given):
+        msg = "nan is not a number"
+    elif first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "missing":
         msg = "required key missing"
@@ -970,15 +1073,19 @@ def _format_error(err: ValidationError) -> str:
         loc = f"{loc}.{sub}" if loc and not sub.startswith(loc) else sub
     more = len(err.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{loc or 'scenario'}: {msg}{suffix}"
+    return " ".join(f"{loc or 'scenario'}: {msg}{suffix}".split())[:500]
 
 
 def build_config(raw: Mapping[str, Any]) -> Config:
     """Validate a raw scenario dict into a :class:`Config` (its preset merged under it)."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(f"scenario: expected a table of sections, not {type(raw).__name__}")
     try:
         config = Config.model_validate(raw)
     except ValidationError as err:
         raise ScenarioError(_format_error(err)) from None
+    except RecursionError:
+        raise ScenarioError("scenario: nested too deeply") from None
     config._layers = deep_merge({}, raw)
     return config
 

@@ -1,5 +1,7 @@
 """Inputs of a run's graphs: the customers' social graph (generated or read) and a user's org chart.
 
+The files are read and checked in :mod:`simulation.inputs` (re-exported here).
+
 Built and analysed with networkx; converted once to ``scipy.sparse`` CSR for the hot path.
 The company and its internal collaboration graph are built in
 :mod:`simulation.core.organization` from what is read here.
@@ -7,9 +9,7 @@ The company and its internal collaboration graph are built in
 
 from __future__ import annotations
 
-import csv
 import itertools
-from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -18,15 +18,9 @@ import scipy.sparse as sp
 
 from simulation.config import NetworkSection
 from simulation.errors import ScenarioError
+from simulation.inputs import OrgChart, read_edgelist, read_org_chart
 
-
-@dataclass(frozen=True)
-class OrgChart:
-    """An org chart as read from a file: employee names, their departments and managers."""
-
-    employees: list[str]
-    departments: list[str]
-    managers: dict[str, str]
+__all__ = ["OrgChart", "build_social_graph", "read_edgelist", "read_org_chart", "to_csr"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,33 +46,6 @@ def build_social_graph(network: NetworkSection, count: int, rng: np.random.Gener
     return graph
 
 
-def read_edgelist(path: Path) -> nx.Graph:
-    """Read a user's social graph: CSV (``source,target`` header optional) or GraphML."""
-    if not path.is_file():
-        raise ScenarioError(f"network.path: file not found: {path}")
-    if path.suffix.lower() == ".graphml":
-        try:
-            graph = nx.read_graphml(path)
-        except Exception as err:  # networkx raises several parser errors
-            raise ScenarioError(f"network.path: not a readable GraphML file ({err})") from None
-    else:
-        graph = nx.Graph()
-        with path.open(newline="", encoding="utf-8") as handle:
-            for number, row in enumerate(csv.reader(handle), start=1):
-                if not row or row[0].startswith("#"):
-                    continue
-                if len(row) < 2:
-                    raise ScenarioError(f"network.path: line {number}: expected source,target")
-                if number == 1 and row[0].strip().lower() in {"source", "from", "u"}:
-                    continue
-                graph.add_edge(row[0].strip(), row[1].strip())
-    graph = nx.Graph(graph)  # undirected, no multi-edges
-    graph.remove_edges_from(nx.selfloop_edges(graph))
-    if graph.number_of_nodes() < 10:
-        raise ScenarioError(f"network.path: {path} has {graph.number_of_nodes()} nodes; at least 10 needed")
-    return nx.convert_node_labels_to_integers(graph, label_attribute="label")
-
-
 def to_csr(graph: nx.Graph) -> sp.csr_matrix:
     """Adjacency of an undirected graph on nodes 0..n-1 as a symmetric 0/1 CSR matrix, sorted indices.
 
@@ -97,26 +64,3 @@ def to_csr(graph: nx.Graph) -> sp.csr_matrix:
 
 # --------------------------------------------------------------------------------------------
 # Org chart (read before the core is built)
-
-
-def read_org_chart(path: Path) -> OrgChart:
-    """Read an org chart CSV (``employee,department,manager``): employees, their depts, managers."""
-    if not path.is_file():
-        raise ScenarioError(f"organization.org_chart: file not found: {path}")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"employee", "department", "manager"} - set(reader.fieldnames or [])
-        if missing:
-            raise ScenarioError(f"organization.org_chart: missing column(s) {', '.join(sorted(missing))}")
-        rows = list(reader)
-    if not rows:
-        raise ScenarioError("organization.org_chart: no employees")
-    names = [row["employee"].strip() for row in rows]
-    if len(set(names)) != len(names):
-        raise ScenarioError("organization.org_chart: employee names must be unique")
-    depts = [row["department"].strip() for row in rows]
-    managers = {row["employee"].strip(): row["manager"].strip() for row in rows if row["manager"].strip()}
-    unknown = sorted(set(managers.values()) - set(names))
-    if unknown:
-        raise ScenarioError(f"organization.org_chart: unknown manager {unknown[0]!r}")
-    return OrgChart(names, depts, managers)

@@ -137,6 +137,12 @@ def _roadmap_stage(engine: Engine, iv: Intervention) -> None:
     engine.reconfigure(engine.config.with_values(_resolve(engine.config, changes)), iv.stage_steps // 2)
 
 
+def _check_stage(iv: Intervention, config: Config) -> None:
+    value = iv.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(MATURITY_ROADMAP):
+        raise ValueError(f"value: the roadmap stage is a whole number 0..{len(MATURITY_ROADMAP) - 1}, not {value!r}")
+
+
 def _needs(*fields: str) -> Callable[[Intervention, Config], None]:
     def check(iv: Intervention, config: Config) -> None:
         for field in fields:
@@ -158,11 +164,33 @@ def _check_department(iv: Intervention, config: Config) -> None:
         raise ValueError(f"department: {iv.department!r} is not a department")
 
 
+# Keys fixed when a run starts (its length, seed, engine, customers, graph and company): a
+# ``set`` on them would have no effect while the config echo recorded the new value.
+FIXED_KEYS = (
+    "name",
+    "description",
+    "interventions",
+    "simulation",
+    "customers.count",
+    "network",
+    "organization.departments",
+    "organization.headcount",
+    "organization.org_chart",
+    "organization.agency_headcount",
+    "organization.intra_tie_prob",
+    "organization.cross_tie_prob",
+)
+
+
 def _check_set(iv: Intervention, config: Config) -> None:
     from simulation.config import apply_overrides, build_config
     from simulation.errors import ScenarioError
 
     _needs("key", "value")(iv, config)
+    key = iv.key.strip()
+    fixed = next((f for f in FIXED_KEYS if key == f or key.startswith(f"{f}.")), None)
+    if fixed is not None:
+        raise ValueError(f"key: {key!r} is fixed when the run starts; set it in the scenario instead")
     layers = config.layers()
     layers.pop("interventions", None)  # the schedule is being validated: leave it out
     try:
@@ -184,7 +212,7 @@ def builtin_actions() -> dict[str, Action]:
         Action("set", "set any config key to a value", _set, _check_set),
         Action("crisis", "seed a negative cascade from `size` customers", _crisis),
         Action("maturity_roadmap", "seed 004's four stages, stage_steps apart", _roadmap_stage),
-        Action("roadmap_stage", "one stage (value = 0..3) of the maturity roadmap", _roadmap_stage),
+        Action("roadmap_stage", "one stage (value = 0..3) of the maturity roadmap", _roadmap_stage, _check_stage),
     ]
     actions += [Action(name, f"switch {key} on (enabled = true) or off", _switch) for name, key in SWITCHES.items()]
     return {a.name: a for a in actions}

@@ -162,6 +162,7 @@ def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str)
         key: key[0] + "".join(f" {p.split('.')[-1]}={values.loc[key, p]}" for p in result.params)
         for key in values.index
     }
+    bands = result._ordered(bands)  # command-line order: each scenario keeps its colour and marker in every figure
     bands["label"] = [labels[(s, p)] for s, p in zip(bands["scenario"], bands["point"], strict=True)]
     fig = plots.timeseries_bands(bands, BAND_COLUMNS, title)
     return [f"![time series]({_save(fig, figures / 'timeseries.png')})", ""]

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -117,5 +118,39 @@ def test_change_model_and_silo_then_step_changes_kpis(server: str, tmp_path: Pat
             if keep:
                 for name in ("app.png", "app-kpis.png"):
                     shutil.copy(tmp_path / name, Path(keep) / name)
+        finally:
+            browser.close()
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[int, float]]:
+    return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime) for p in directory.rglob("*")}
+
+
+def test_no_request_can_change_the_offline_asset_cache(server: str) -> None:
+    """Solara's CDN proxy deletes a cached directory that a GET names; the app's server must not."""
+    from simulation.app.assets import FONT_AWESOME, cache_dir
+
+    package = cache_dir() / FONT_AWESOME
+    subdirs = sorted(p for p in package.iterdir() if p.is_dir())
+    assert subdirs, f"{package} has no subdirectory to attack"
+    before = _snapshot(cache_dir())
+    for target in (subdirs[0], package):
+        url = f"{server}_solara/cdn/{target.relative_to(cache_dir()).as_posix()}"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)
+        assert refused.value.code == 404
+    assert _snapshot(cache_dir()) == before, "a request changed the asset cache"
+    css = next(subdirs[0].rglob("*.css"), None) or next(p for p in subdirs[0].rglob("*") if p.is_file())
+    with urllib.request.urlopen(f"{server}_solara/cdn/{css.relative_to(cache_dir()).as_posix()}", timeout=10) as ok:
+        assert ok.status == 200 and ok.read() == css.read_bytes()
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(server)
+            page.locator(".silosim-kpis").get_by_text("Press Step").wait_for()  # the page still loads offline
         finally:
             browser.close()

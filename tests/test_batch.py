@@ -287,3 +287,137 @@ def test_lhs_sweep_and_sobol(two, tmp_path):
         batch.sensitivity([short], ranges, n=6)
     with pytest.raises(ScenarioError, match="unknown KPI"):
         batch.sensitivity([short], ranges, n=4, kpis=["happiness"])
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing lost or mixed: changed inputs, locks, dead workers, orphans
+
+
+def test_resume_after_an_input_file_changed_is_refused(two, tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\n" + "\n".join(f"n{i},n{(i * 7 + 3) % 40}" for i in range(40)) + "\n")
+    graph = two[0].with_values({"name": "graph", "network.kind": "edgelist", "network.path": str(edges)})
+    out = tmp_path / "b"
+    batch.compare([graph], 2, seed=1, out=out)
+    before = summary_bytes(out)
+    batch.compare([graph], 2, seed=1, out=out)  # unchanged input: resumes, nothing to do
+    assert summary_bytes(out) == before
+    edges.write_text(edges.read_text() + "n1,n2\n")
+    with pytest.raises(ScenarioError, match=r"network.path .*edges.csv changed since this batch started"):
+        batch.compare([graph], 3, seed=1, out=out)
+    assert summary_bytes(out) == before
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["graph"]["network.path"]["sha256"]
+
+
+def test_a_second_batch_into_the_same_directory_is_refused(two, tmp_path):
+    from simulation.batch.store import locked
+
+    out = tmp_path / "b"
+    out.mkdir()
+    with locked(out), pytest.raises(ScenarioError, match="another silosim batch is writing there"):
+        batch.compare(two, 1, seed=1, out=out)
+    assert not (out / SUMMARY).exists()
+    batch.compare(two, 1, seed=1, out=out)  # the lock is released with its holder
+    assert (out / SUMMARY).exists()
+
+
+def test_a_batch_with_failed_runs_exits_non_zero_saying_so_last(two, tmp_path, scenario_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    import simulation.api
+    from simulation.cli import app
+
+    def explode(config, seed=None, progress=False):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(simulation.api, "run", explode)
+    args = ["compare", str(scenario_dir / "centralized.toml"), "-r", "2", "-w", "1", "-q", "--out", str(tmp_path / "b")]
+    result = CliRunner().invoke(app, [*args, "--set", "customers.count=500", "--set", "simulation.steps=48"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("silosim: 2 of 2 runs failed")
+
+
+def _compare_in_subprocess(tmp_path, replicates: int, steps: int):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "simulation.cli", "compare", "scenarios/centralized.toml"]
+    command += ["scenarios/democratized.toml", "-r", str(replicates), "-w", "2", "-q", "--out", str(tmp_path / "b")]
+    command += ["--set", "customers.count=2000", "--set", f"simulation.steps={steps}"]
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _workers(proc, count: int, timeout: float = 60.0) -> list:
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [
+            child
+            for child in psutil.Process(proc.pid).children(recursive=True)
+            if "resource_tracker" not in " ".join(child.cmdline())
+        ]
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"{count} pool workers did not start")
+
+
+def test_a_dead_worker_is_replaced_and_its_runs_redone(tmp_path):
+    import os
+    import signal
+    import time
+
+    proc = _compare_in_subprocess(tmp_path, replicates=3, steps=400)
+    try:
+        victim = _workers(proc, 2)[0]
+        time.sleep(1.0)  # into a run
+        os.kill(victim.pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=240)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr.decode()
+    summary = pd.read_csv(tmp_path / "b" / SUMMARY)
+    assert len(summary) == 6 and (summary.status == "ok").all() and summary.run_id.is_unique
+
+
+def test_pool_workers_exit_when_their_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    proc = _compare_in_subprocess(tmp_path, replicates=6, steps=1500)
+    workers = []
+    try:
+        workers = _workers(proc, 2)
+        log = tmp_path / "b" / RUNS_LOG
+        deadline = time.monotonic() + 120
+        while not (log.is_file() and log.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.2)  # a run has finished: the workers are up and working
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10.0
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+            time.sleep(0.2)
+        assert not alive, f"orphaned workers still running: {[w.pid for w in alive]}"
+    finally:
+        proc.kill()
+        for worker in workers:  # only this test's own processes
+            if worker.is_running():
+                worker.kill()
+
+
+def test_a_sweep_that_cannot_fit_is_refused_before_it_starts(two, tmp_path):
+    out = tmp_path / "b"
+    with pytest.raises(ScenarioError, match=r"customers.count: 4 runs, 2 at a time, would need ~.* of memory"):
+        batch.sweep(two[:1], {"customers.count": [1000, 10**9]}, 2, seed=1, out=out, workers=2)
+    with pytest.raises(ScenarioError, match="the grid has 1000000 points; at most 100000"):
+        batch.sweep(two[:1], {"organization.silo_strength": [0.1] * 1000, "content.promo_share": [0.5] * 1000}, 1)
+    assert not out.exists()

@@ -94,3 +94,151 @@ def test_console_script_installed():
     done = subprocess.run([str(exe), "validate", "nowhere.toml"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip() == "silosim: error: nowhere.toml: scenario file not found"
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input through the command line: exit 2, one line naming the key, nothing written
+
+S = ["--set", "customers.count=500", "--set", "simulation.steps=48"]
+
+
+def one_error_line(result, expected):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("silosim: error: "), result.output
+    assert expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "support.hop_loss.cross=5.0"], "support.hop_loss.cross: 5 must be in [0, 1]"),
+        (["--set", "competitor.mentions_per_hour=inf"], "competitor.mentions_per_hour: must be finite"),
+        (["--set", "network=5"], "network: expected a table"),
+        (["--seed", "-1"], "--seed"),
+        (["--frobnicate"], "No such option: --frobnicate"),
+        (["--out", ""], "--out: empty path"),
+    ],
+)
+def test_run_refuses_bad_input_in_one_line(scenario_dir, args, expected):
+    one_error_line(runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, *args]), expected)
+
+
+def test_validate_prints_the_estimate_and_refuses_what_cannot_fit(scenario_dir):
+    ok = runner.invoke(app, ["validate", str(scenario_dir / "centralized.toml")])
+    assert ok.exit_code == 0 and "estimate ~" in ok.output
+    for key, value in (("customers.count", "1000000000"), ("simulation.steps", "1e9")):
+        result = runner.invoke(app, ["validate", str(scenario_dir / "centralized.toml"), "--set", f"{key}={value}"])
+        one_error_line(result, f"silosim: error: {key}: the run would ")
+        assert "estimate per run: ~" in result.output
+    result = runner.invoke(
+        app, ["validate", str(scenario_dir / "centralized.toml"), "--set", "organization.headcount.marketing=200000"]
+    )
+    one_error_line(result, "organization.headcount: the run would need")
+
+
+def test_run_out_never_loses_or_mixes_earlier_results(tmp_path, scenario_dir):
+    out = tmp_path / "run"
+    first = runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, "--out", str(out), "-q"])
+    assert first.exit_code == 0, first.output
+    before = (out / "summary.json").read_bytes()
+    again = runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, "--seed", "9", "--out", str(out)])
+    one_error_line(again, "holds earlier results (timeseries.csv, inquiries.csv, summary.json)")
+    assert (out / "summary.json").read_bytes() == before
+    replaced = runner.invoke(
+        app, ["run", str(scenario_dir / "centralized.toml"), *S, "--seed", "9", "--out", str(out), "--overwrite", "-q"]
+    )
+    assert replaced.exit_code == 0 and json.loads((out / "summary.json").read_text())["seed"] == 9
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, "--out", str(blocker / "sub")])
+    one_error_line(result, "cannot be created")
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path, scenario_dir, monkeypatch):
+    import simulation.batch.store as store
+
+    out = tmp_path / "run"
+    real = store.os.replace
+    calls = []
+
+    def full_disk(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", full_disk)
+    result = runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, "--out", str(out)])
+    assert result.exit_code == 2 and "cannot write (No space left on device)" in result.output
+    assert not list(out.glob(".*.tmp"))  # temporaries cleaned up
+
+
+def test_scheduler_that_does_not_answer_fails_fast_and_writes_nothing(tmp_path, scenario_dir):
+    import time
+
+    out = tmp_path / "b"
+    start = time.monotonic()
+    result = runner.invoke(
+        app,
+        ["compare", str(scenario_dir / "centralized.toml"), *S, "-r", "1", "--scheduler", "tcp://127.0.0.1:1",
+         "--out", str(out)],
+    )  # fmt: skip
+    one_error_line(result, "--scheduler tcp://127.0.0.1:1: cannot connect")
+    assert time.monotonic() - start < 15 and not out.exists()
+
+
+def test_set_intervention_on_a_fixed_key_is_refused(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[[interventions]]\nstep = 3\naction = "set"\nkey = "simulation.steps"\nvalue = 10\n')
+    one_error_line(runner.invoke(app, ["validate", str(path)]), "interventions[0].key: 'simulation.steps' is fixed")
+
+
+def test_every_json_file_a_run_and_a_batch_write_is_strict(tmp_path, scenario_dir):
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    run_out, batch_out = tmp_path / "run", tmp_path / "batch"
+    done = runner.invoke(app, ["run", str(scenario_dir / "centralized.toml"), *S, "--out", str(run_out), "-q"])
+    assert done.exit_code == 0, done.output
+    patient = ["--set", "customers.patience_scale=inf"]  # an infinite parameter in every config echo
+    done = runner.invoke(
+        app, ["compare", str(scenario_dir / "centralized.toml"), *S, *patient, "-r", "2", "-q", "--out", str(batch_out)]
+    )
+    assert done.exit_code == 0, done.output
+    files = [*run_out.rglob("*.json"), *batch_out.rglob("*.json"), *batch_out.rglob("*.jsonl")]
+    assert {p.name for p in files} >= {"summary.json", "manifest.json", "runs.jsonl"}
+    for path in files:
+        for text in [path.read_text()] if path.suffix == ".json" else path.read_text().splitlines():
+            json.loads(text, parse_constant=refuse)
+    summary = json.loads((run_out / "summary.json").read_text())
+    assert summary["config"]["customers"]["count"] == 500
+    assert summary["summary"]["crisis_containment_h"] is None  # NaN (no crisis) written as null
+
+
+def test_report_refuses_a_text_kpi_column(tmp_path, scenario_dir):
+    out = tmp_path / "b"
+    done = runner.invoke(
+        app, ["compare", str(scenario_dir / "centralized.toml"), *S, "-r", "2", "-q", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    frame = pd.read_csv(out / "summary.csv")
+    frame["resolution_rate"] = frame["resolution_rate"].astype(object)
+    frame.loc[0, "resolution_rate"] = "high"
+    frame.to_csv(out / "summary.csv", index=False)
+    one_error_line(
+        runner.invoke(app, ["report", str(out)]), "KPI column resolution_rate: 'high' on line 2 is not a number"
+    )
+
+
+def test_commands_do_not_depend_on_import_order():
+    import subprocess
+    import sys
+
+    code = (
+        "import simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
+        "import typer.main\nfrom simulation.cli import app\n"
+        "print(' '.join(sorted(typer.main.get_command(app).commands)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["app", "compare", "presets", "report", "run", "sensitivity", "sweep", "validate"]

@@ -1,10 +1,13 @@
 import math
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from simulation import Config, ScenarioError, build_config, load_scenario
 from simulation.presets import all_presets, builtin_presets, get_preset, register_preset
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def test_defaults_are_the_centralized_preset():
@@ -152,3 +155,125 @@ def test_config_is_deep_frozen():
     again = pickle.loads(pickle.dumps(cfg))
     assert again == cfg and again.organization.headcount == cfg.organization.headcount
     assert cfg.with_values({"organization.coordination": 0.9}).organization.coordination == 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input: one generic number check, and nothing but a one-line ScenarioError
+
+NUMBER_CASES = {
+    "competitor.mentions_per_hour=inf": "competitor.mentions_per_hour: must be finite",
+    "customers.inquiry_rate_per_day=inf": "customers.inquiry_rate_per_day: must be finite",
+    "content.posts_per_poster_per_day=1e300": "content.posts_per_poster_per_day: 1e+300 is absurdly large",
+    "customers.inquiry_mix.idea=nan": "customers.inquiry_mix.idea: nan is not a number",
+    "support.hop_hours.cross=nan": "support.hop_hours.cross: nan is not a number",
+    "support.hop_loss.cross=5.0": "support.hop_loss.cross: 5 must be in [0, 1]",
+    "people.skill_by_department.marketing=nan": "people.skill_by_department.marketing: nan is not a number",
+    "people.skill_by_department.marketing=1e308": "people.skill_by_department.marketing: 1e+308 is absurdly large",
+    "people.skill_by_department.pr=1.5": "people.skill_by_department.pr: 1.5 must be in [0, 1]",
+    "content.sentiment_lift=inf": "content.sentiment_lift: must be finite",
+    "support.handling_minutes=inf": "support.handling_minutes: must be finite",
+    "network=5": "network: expected a table",
+    'organization="x"': "organization: expected a table",
+    "customers.count=100000000000000000000": "customers.count: 100000000000000000000 is too large",
+}
+
+
+@pytest.mark.parametrize("override", sorted(NUMBER_CASES))
+def test_non_finite_absurd_and_scalar_sections_are_named(override):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "centralized.toml", [override])
+    assert str(err.value).startswith(NUMBER_CASES[override])
+
+
+def test_a_new_parameter_is_checked_without_code_of_its_own():
+    from simulation.config import Section, param
+
+    class NewSection(Section):
+        rate: float = param(1.0, "a rate")
+        shares: dict[str, float] = param({"a": 0.5}, "shares", probability=True)
+        patience: float = param(1.0, "may be infinite", allow_inf=True)
+
+    assert NewSection(patience=float("inf")).patience == float("inf")
+    for bad, where in (({"rate": float("inf")}, "rate"), ({"shares": {"a": 2.0}}, "shares.a")):
+        with pytest.raises(ValueError, match=where):
+            NewSection(**bad)
+
+
+def test_extends_chains_and_deep_nesting_are_clear(tmp_path):
+    for i in range(40):
+        (tmp_path / f"s{i}.toml").write_text(f'extends = "s{i + 1}.toml"\n')
+    (tmp_path / "s40.toml").write_text("")
+    with pytest.raises(ScenarioError, match="extends: a chain of more than 16 files"):
+        load_scenario(tmp_path / "s0.toml")
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError, match="deep.toml: "):
+        load_scenario(deep)
+    with pytest.raises(ScenarioError, match="nested too deeply|unknown key"):
+        load_scenario(SCENARIOS / "centralized.toml", ["customers.x=" + "[" * 5000 + "]" * 5000])
+
+
+def test_set_interventions_on_fixed_keys_and_bad_roadmap_stages_are_refused():
+    base = {"simulation": {"steps": 48}}
+    for key in ("simulation.steps", "customers.count", "network.mean_degree"):
+        iv = {"step": 1, "action": "set", "key": key, "value": 100}
+        with pytest.raises(ScenarioError, match=f"interventions\\[0\\].key: '{key}' is fixed when the run starts"):
+            build_config({**base, "interventions": [iv]})
+    for value in (9, -1, 1.5, "two", None):
+        iv = {"step": 1, "action": "roadmap_stage", "value": value}
+        with pytest.raises(ScenarioError, match="interventions\\[0\\].value: the roadmap stage is a whole number 0..3"):
+            build_config({**base, "interventions": [iv]})
+    build_config({**base, "interventions": [{"step": 1, "action": "roadmap_stage", "value": 2}]})
+
+
+def _toml_documents():
+    from hypothesis import strategies as st
+
+    sections = ["simulation", "customers", "network", "organization", "content", "support", "people", "x"]
+    keys = ["steps", "count", "kind", "path", "model", "headcount", "hop_loss", "inquiry_mix", "extends", "y"]
+    scalars = st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=12),
+        st.booleans(),
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+        max_leaves=8,
+    )
+    return st.dictionaries(
+        st.sampled_from(sections),
+        st.one_of(values, st.dictionaries(st.sampled_from(keys), values, max_size=4)),
+        max_size=4,
+    )
+
+
+def test_no_toml_document_or_set_value_raises_anything_but_scenario_error(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from simulation.config import apply_overrides, build_config
+
+    folder = tmp_path_factory.mktemp("hypothesis")
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(document=_toml_documents(), text=st.text(max_size=40), raw_toml=st.text(max_size=60))
+    def check(document, text, raw_toml):
+        for attempt in (
+            lambda: build_config(document),
+            lambda: build_config(apply_overrides(document, [f"customers.count={text}", text])),
+            lambda: build_config(apply_overrides({}, [(text or "k", document)])),
+        ):
+            try:
+                attempt()
+            except ScenarioError as err:
+                assert "\n" not in str(err)
+        path = folder / "s.toml"
+        path.write_text(raw_toml, encoding="utf-8", errors="surrogatepass")
+        try:
+            load_scenario(path, [f"organization.silo_strength={text}"])
+        except ScenarioError as err:
+            assert "\n" not in str(err)
+
+    check()

@@ -205,3 +205,27 @@ def test_sweep_axes_stop_at_zero_only_for_non_negative_kpis():
     share, sentiment = fig.axes[:2]
     assert share.get_ylim()[0] == 0 and sentiment.get_ylim()[0] < 0
     assert share.get_ylabel() == "share (0-1)" and sentiment.get_ylabel() == "sentiment (-1 to 1)"
+
+
+def test_each_scenario_keeps_its_style_in_every_figure(two, tmp_path, monkeypatch):
+    """Scenarios given out of alphabetical order: bars, radar and time series all use the given order."""
+    from simulation import plots
+
+    seen = {}
+    order = {
+        "kpi_bars": lambda frame: frame["scenario"],
+        "timeseries_bands": lambda frame: frame["label"],
+        "overview_radar": lambda frame: frame.index,  # one row per scenario
+    }
+    for name, groups in order.items():
+        original = getattr(plots, name)
+
+        def spy(frame, *args, _original=original, _name=name, _groups=groups, **kwargs):
+            seen[_name] = list(dict.fromkeys(_groups(frame)))
+            return _original(frame, *args, **kwargs)
+
+        monkeypatch.setattr(plots, name, spy)
+    out = tmp_path / "cmp"
+    batch.compare({"zeta": two[0], "alpha": two[1]}, 2, seed=4, out=out)
+    write_report(out)
+    assert seen == dict.fromkeys(order, ["zeta", "alpha"])

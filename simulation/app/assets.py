@@ -4,6 +4,11 @@ Solara's server fetches its JavaScript and CSS from a public CDN on first use an
 them. Where only package registries are reachable (CI), ``python -m simulation.app.assets``
 (``make app-assets``) fills that cache with ``npm pack`` of the same package versions the
 installed Solara asks for (the CDN serves npm packages under ``/npm/<name>@<version>/``).
+
+:func:`protect_cache` makes the running server serve that cache read-only: Solara's CDN
+proxy deletes a cached *directory* when a request names it (``GET /_solara/cdn/<package>/
+<subdir>`` removes ``<subdir>`` and fetches it from the public CDN), so one request could
+break the offline app for everyone.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +61,44 @@ def fetch(name: str, target: Path) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tmp) / "package"
         shutil.move(str(staging), str(destination))
+
+
+def safe_path(original: Callable[[Path, str], Path], base: Path, path: str) -> Path:
+    """Solara's ``get_path`` without its destructive branch.
+
+    A cached file is served as it is; a directory (or anything outside the cache) is
+    refused; only a file not yet cached is fetched, which adds to the cache and changes nothing.
+    """
+    parts = path.replace("\\", "/").split("/")
+    relative = Path(path) / "__main.js" if len(parts) == 1 else Path(path)
+    candidate = (Path(base) / relative).resolve()
+    root = Path(base).resolve()
+    if root not in candidate.parents:
+        raise PermissionError("outside of the asset cache")
+    if candidate.is_file():
+        return candidate
+    if candidate.exists() or any(parent.is_file() for parent in candidate.parents if root in parent.parents):
+        raise FileNotFoundError(path)  # a directory: never removed, never replaced
+    return original(base, path)
+
+
+def protect_cache() -> None:
+    """Route Solara's CDN proxy through :func:`safe_path`; call before the server module is imported.
+
+    ``solara.server.starlette`` binds ``cdn_helper.get_path`` when imported (and must be
+    imported only once Solara's command line has chosen the app), so the helper is patched.
+    """
+    import functools
+    import sys
+
+    from solara.server import cdn_helper
+
+    original = getattr(cdn_helper.get_path, "__wrapped__", cdn_helper.get_path)
+    guarded = functools.wraps(original)(functools.partial(safe_path, original))
+    cdn_helper.get_path = guarded
+    server = sys.modules.get("solara.server.starlette")
+    if server is not None:
+        server.get_path = guarded
 
 
 def main() -> int:

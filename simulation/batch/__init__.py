@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.batch.plan import (
+    MAX_POINTS,
     Plan,
     RunSpec,
     expand,
@@ -123,6 +124,8 @@ def sweep(
     else:
         if not ranges or not n or n < 2:
             raise ScenarioError("--n: LHS needs --n of at least 2 and one --param key=low:high")
+        if n > MAX_POINTS:
+            raise ScenarioError(f"--n {n}: at most {MAX_POINTS} points in a batch")
         points = lhs_points(ranges, n, seed)
         design = {"sampler": "lhs", "ranges": {k: list(v) for k, v in ranges.items()}, "n": n}
     design["baseline"] = next(iter(named))
@@ -156,6 +159,8 @@ def sensitivity(
         raise ScenarioError("--param: at least one key=low:high")
     if n < 2 or n & (n - 1):
         raise ScenarioError(f"--n {n}: Sobol sampling needs a power of 2 (e.g. 64, 128, 256)")
+    if n * (len(ranges) + 2) > MAX_POINTS:
+        raise ScenarioError(f"--n {n}: {n * (len(ranges) + 2)} points; at most {MAX_POINTS} in a batch")
     points = sobol_points(ranges, n, seed)
     design = {
         "sampler": "sobol",

@@ -14,6 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from simulation.errors import ScenarioError
+
 EXECUTORS = ("local", "dask")
 
 
@@ -83,14 +85,53 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+PARENT_POLL_SECONDS = 0.5
+MAX_POOL_BREAKS = 3  # a run in flight when the pool broke this often is recorded failed
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool-worker initializer: a daemon thread ends this worker as soon as its parent is gone.
+
+    A SIGKILLed parent cannot stop its workers; without this they live on (re-parented to
+    init) holding the parent's stdout, so ``silosim compare ... | tee log`` never returns.
+    Polling ``os.getppid()`` works on every POSIX system and costs nothing measurable.
+    """
+    import os
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="silosim-parent-watch", daemon=True).start()
+
+
 class LocalExecutor:
-    """A pool of ``workers`` spawned processes, fed at most ``2 x workers`` runs ahead."""
+    """A pool of ``workers`` spawned processes, fed at most ``2 x workers`` runs ahead.
+
+    A worker that dies (killed by the OS or a user) breaks the whole pool: the pool is
+    rebuilt and every run that was in flight is submitted again; a run in flight in
+    :data:`MAX_POOL_BREAKS` broken pools is recorded as failed (it is probably the one
+    killing its worker, e.g. out of memory).
+    """
 
     def __init__(self, workers: int) -> None:
-        import multiprocessing
-
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = self._new_pool()
+        self.breaks: dict[str, int] = {}
+        self.rebuilds = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+        import os
+
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
         """Submit lazily (bounded memory) and yield as runs finish."""
@@ -102,12 +143,36 @@ class LocalExecutor:
                 break
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = [f for f in done if not f.cancelled() and isinstance(f.exception(), BrokenProcessPool)]
+            if broken:
+                yield from self._rebuild(fn, pending)
+                continue
             for future in done:
                 payload = pending.pop(future)
                 following = next(queue, None)
                 if following is not None:
                     pending[self._submit(fn, following)] = following
                 yield _result_or_failure(future, payload)
+
+    def _rebuild(self, fn: Callable[[dict], dict], pending: dict[Future, dict]) -> Iterator[dict]:
+        """Replace a broken pool and resubmit its unfinished runs (finished ones are kept)."""
+        finished = {f: p for f, p in pending.items() if f.done() and f.exception() is None}
+        lost = [p for f, p in pending.items() if f not in finished]
+        pending.clear()
+        for future in finished:
+            yield future.result()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._new_pool()
+        self.rebuilds += 1
+        for payload in lost:
+            run_id = payload["run_id"]
+            self.breaks[run_id] = self.breaks.get(run_id, 0) + 1
+            if self.breaks[run_id] >= MAX_POOL_BREAKS:
+                future: Future = Future()
+                future.set_exception(BrokenProcessPool(f"its worker died {MAX_POOL_BREAKS} times"))
+                yield _result_or_failure(future, payload)
+            else:
+                pending[self._submit(fn, payload)] = payload
 
     def _submit(self, fn: Callable[[dict], dict], payload: dict) -> Future:
         """Submit, or a future holding the error when the pool is broken (a worker died)."""
@@ -121,6 +186,25 @@ class LocalExecutor:
     def close(self) -> None:
         """Cancel queued runs and stop the workers."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_scheduler(address: str, timeout: float = 3.0) -> None:
+    """Refuse a Dask scheduler address nobody answers on, in seconds rather than after a long timeout."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise ScenarioError(f"--scheduler {address}: expected tcp://host:port (or tls://host:port)")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as err:
+        raise ScenarioError(f"--scheduler {address}: cannot connect ({err.strerror or err})") from None
 
 
 class DaskExecutor:
@@ -142,7 +226,11 @@ class DaskExecutor:
             )
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler, timeout="20s")
+            check_scheduler(scheduler)
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as err:
+                raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({err})") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
 
     def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -23,9 +24,11 @@ import numpy as np
 
 from simulation.config import Config, build_config, parse_value
 from simulation.errors import ScenarioError
+from simulation.limits import Estimate, estimate
 from simulation.rng import replicate_seeds
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
+MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Plan:
     replicates: int = 1
     design: dict[str, Any] = field(default_factory=dict)  # sampler, ranges, n (for the manifest)
     base_configs: dict[str, str] = field(default_factory=dict)  # scenario -> config JSON before the points
+    inputs: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # scenario -> key -> path, sha256
+    estimates: tuple[Estimate, ...] = ()  # each spec's estimated memory and time (simulation.limits)
 
 
 def config_json(config: Config) -> str:
@@ -65,10 +70,25 @@ def config_json(config: Config) -> str:
     return json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
 
 
-def config_hash(config: Config | str) -> str:
-    """A short, stable fingerprint of a validated config or its :func:`config_json` (what ran, not how written)."""
-    text = config if isinstance(config, str) else config_json(config)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def config_hash(config: Config, text: str | None = None) -> str:
+    """A short, stable fingerprint of what a run computes: config, input files' contents, silosim version.
+
+    ``text`` is the config's :func:`config_json` if already made. An edited edge list or org
+    chart, or another silosim version, changes the fingerprint.
+    """
+    from simulation import __version__
+    from simulation.inputs import input_digests
+
+    text = text if text is not None else config_json(config)
+    extra = json.dumps({"inputs": input_digests(config), "silosim": __version__}, sort_keys=True)
+    return hashlib.sha256(f"{text}\n{extra}".encode()).hexdigest()[:16]
+
+
+def scenario_inputs(config: Config) -> dict[str, dict[str, str]]:
+    """The input files a scenario reads: key -> ``{"path", "sha256"}`` (recorded in the manifest)."""
+    from simulation.inputs import file_digest, input_files
+
+    return {key: {"path": str(path), "sha256": file_digest(path, key)} for key, path in input_files(config).items()}
 
 
 def layers_json(config: Config) -> str:
@@ -90,8 +110,9 @@ def rebuild_config(layers: str, expected_hash: str) -> Config:
     config = build_config(json.loads(layers))
     if config_hash(config) != expected_hash:
         raise ScenarioError(
-            "config: differs from the planned config when rebuilt in this process "
-            "(a preset registered only in the parent process? run with workers=1)"
+            "config: differs from the planned config when rebuilt in this process (an input file "
+            "changed since the batch started, or a preset registered only in the parent process? "
+            "run with workers=1)"
         )
     return config
 
@@ -142,20 +163,26 @@ def expand(
     params = tuple(dict.fromkeys(key for point in points for key in point))
     specs = []
     bases = {}
+    inputs = {}
+    costs: dict[str, Estimate] = {}
     for scenario, base in named.items():
         if base.name != scenario:
             base = base.with_values({"name": scenario})
         bases[scenario] = config_json(base)
+        inputs[scenario] = scenario_inputs(base)
         for p, values in enumerate(points):
             config = base.with_values(values) if values else base
             text, layers = config_json(config), layers_json(config)
-            digest = config_hash(text)
+            digest = config_hash(config, text)
+            cost = estimate(config)
             for r, s in enumerate(seeds):
                 run_id = f"{scenario}-p{p:04d}-r{r:03d}"
                 specs.append(RunSpec(run_id, scenario, p, dict(values), r, s, digest, text, layers))
+                costs[run_id] = cost
     specs.sort(key=lambda s: s.run_id)
     design = {**(design or {}), "scenarios": list(named)}
-    return Plan(kind, tuple(specs), params, seed, replicates, design, bases)
+    estimates = tuple(costs[spec.run_id] for spec in specs)
+    return Plan(kind, tuple(specs), params, seed, replicates, design, bases, inputs, estimates)
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,6 +218,8 @@ def parse_grid_param(text: str) -> tuple[str, list[Any]]:
         num = parse_value(parts[2].strip())
         if not isinstance(num, int) or isinstance(num, bool) or num < 1:
             raise ScenarioError(f"--param {text}: num must be a whole number >= 1")
+        if num > MAX_POINTS:
+            raise ScenarioError(f"--param {text}: {num} values; at most {MAX_POINTS} points in a batch")
         values = [float(v) for v in np.linspace(start, stop, num)]
         if all(isinstance(x, int) for x in (start, stop)) and all(v.is_integer() for v in values):
             return key, [int(v) for v in values]
@@ -216,6 +245,9 @@ def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
 def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """The product of every parameter's values (first parameter varies slowest)."""
     keys = list(params)
+    size = math.prod(len(params[k]) for k in keys)
+    if size > MAX_POINTS:
+        raise ScenarioError(f"--param: the grid has {size} points; at most {MAX_POINTS} in a batch")
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
 
 

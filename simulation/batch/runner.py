@@ -9,10 +9,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulation.batch.executors import EXECUTORS, make_executor, run_payload
+from simulation.batch.executors import EXECUTORS, Executor, make_executor, run_payload
 from simulation.batch.plan import Plan, RunSpec
 from simulation.batch.results import BatchResult
-from simulation.batch.store import Store
+from simulation.batch.store import Store, check_writable, locked, probe_writable
+from simulation.errors import ScenarioError
+from simulation.limits import check_batch
 
 
 @dataclass(frozen=True)
@@ -65,28 +67,58 @@ def _terminate_as_interrupt() -> Iterator[None]:
 def run_plan(plan: Plan, out: str | Path | None = None, options: RunOptions | None = None) -> BatchResult:
     """Execute every unfinished run of ``plan``; with ``out``, save and resume there.
 
+    Everything that can be checked is checked before anything is written: ``out`` (another
+    batch, changed input files, not creatable or writable), the executor (a Dask scheduler
+    that cannot be reached). While the batch runs it holds ``out/.lock``, so a second batch
+    into the same directory is refused.
+
     Raises:
-        ScenarioError: ``out`` holds another batch or is not a directory (nothing is written).
+        ScenarioError: bad ``out`` or executor (nothing is written), or a write error while
+            running (finished runs are kept; run again to resume).
     """
     from simulation.kpis import all_kpis
 
     options = options or RunOptions()
     store = Store(Path(out) if out is not None else None, plan, all_kpis())
     store.check(options.overwrite)
-    done = store.start(list(options.command), options.overwrite, options.retry_failed)
-    todo = {spec.run_id: spec for spec in plan.specs if spec.run_id not in done}
-    with _terminate_as_interrupt():
-        try:
-            if todo:
-                _execute(todo, store, options, initial=len(done))
-        finally:
-            store.write_summary()
-            store.write_manifest(list(options.command), finished=len(store.rows) == len(plan.specs))
+    if store.root is not None:
+        check_writable(store.root)
+    check_batch(list(plan.estimates), options.workers, check_memory=options.scheduler is None)
+    executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
+    try:
+        with contextlib.ExitStack() as stack:
+            if store.root is not None:
+                probe_writable(store.root)
+                stack.enter_context(locked(store.root))
+                store.check(options.overwrite)  # again, now that no other batch can write here
+            _run_locked(plan, store, options, executor)
+    finally:
+        executor.close()
     return BatchResult(store.frame(), store.root, plan.kind, list(plan.params), dict(plan.design))
 
 
-def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, initial: int) -> None:
-    """Run ``todo`` on the chosen executor, recording each run as it finishes, with a progress bar."""
+def _run_locked(plan: Plan, store: Store, options: RunOptions, executor: Executor) -> None:
+    """Start (or resume) the store and run what is left; a write error becomes one clear line."""
+    try:
+        done = store.start(list(options.command), options.overwrite, options.retry_failed)
+        todo = {spec.run_id: spec for spec in plan.specs if spec.run_id not in done}
+        with _terminate_as_interrupt():
+            try:
+                if todo:
+                    _execute(todo, store, options, executor, initial=len(done))
+            finally:
+                with contextlib.suppress(OSError):  # the disk may be the problem; the error below says so
+                    store.write_summary()
+                    store.write_manifest(list(options.command), finished=len(store.rows) == len(plan.specs))
+    except OSError as err:
+        raise ScenarioError(
+            f"--out {store.root}: cannot write ({err.strerror or err}); finished runs are saved, "
+            "fix it and run the same command again to resume"
+        ) from None
+
+
+def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, executor: Executor, initial: int) -> None:
+    """Run ``todo`` on the executor, recording each run as it finishes, with a progress bar."""
     from tqdm.auto import tqdm
 
     keep = store.root is not None
@@ -101,22 +133,18 @@ def _execute(todo: dict[str, RunSpec], store: Store, options: RunOptions, initia
         for s in todo.values()
     )
     failed = sum(1 for cells in store.rows.values() if cells[store.columns.index("status")] == "failed")
-    executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
-    try:
-        with tqdm(
-            total=initial + len(todo),
-            initial=initial,
-            desc=store.plan.kind,
-            unit="run",
-            disable=not options.progress,
-            dynamic_ncols=True,
-            smoothing=0.1,
-        ) as bar:
-            bar.set_postfix(failed=failed)
-            for result in executor.imap_unordered(run_payload, payloads):
-                store.record(todo[result["run_id"]], result)
-                failed += result["status"] != "ok"
-                bar.set_postfix(failed=failed, refresh=False)
-                bar.update()
-    finally:
-        executor.close()
+    with tqdm(
+        total=initial + len(todo),
+        initial=initial,
+        desc=store.plan.kind,
+        unit="run",
+        disable=not options.progress,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    ) as bar:
+        bar.set_postfix(failed=failed)
+        for result in executor.imap_unordered(run_payload, payloads):
+            store.record(todo[result["run_id"]], result)
+            failed += result["status"] != "ok"
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update()

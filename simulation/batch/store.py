@@ -16,6 +16,7 @@ Parquet file reads back with one row per step; anything else is run again.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -24,7 +25,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,104 @@ def write_text_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
+def strict(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (strict JSON writes ``null``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return strict(value.item())
+    return value
+
+
+def dumps_strict(value: Any, **kwargs: Any) -> str:
+    """JSON any parser accepts: ``null`` for NaN and infinities (``JSON.parse`` rejects ``NaN``)."""
+    return json.dumps(strict(value), allow_nan=False, default=str, **kwargs)
+
+
+def write_files_atomic(files: dict[Path, str | bytes]) -> None:
+    """Write several files all or nothing: every one to a temporary sibling, then all renamed.
+
+    A failure while writing (a full disk) removes the temporaries and leaves every
+    existing file as it was.
+    """
+    tmps: dict[Path, Path] = {}
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmps[path] = tmp
+            if isinstance(text, bytes):
+                tmp.write_bytes(text)
+            else:
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(text)
+        for path, tmp in tmps.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def check_writable(root: Path, option: str = "--out") -> None:
+    """Refuse an output directory that cannot be created or written (before anything runs)."""
+    root = Path(root)
+    if str(root) == "":
+        raise ScenarioError(f"{option}: empty path")
+    if root.exists():
+        if not root.is_dir():
+            raise ScenarioError(f"{option} {root}: exists and is not a directory")
+        if not os.access(root, os.W_OK | os.X_OK):
+            raise ScenarioError(f"{option} {root}: directory is not writable")
+        return
+    ancestor = root.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ScenarioError(f"{option} {root}: cannot be created, {ancestor} is a file")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ScenarioError(f"{option} {root}: cannot be created, {ancestor} is not writable")
+
+
+def probe_writable(root: Path, option: str = "--out") -> None:
+    """Create ``root`` and write (then remove) a small file in it: full or read-only disks fail here."""
+    probe = Path(root) / f".probe.{os.getpid()}.tmp"
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"0" * 4096)
+    except OSError as err:
+        raise ScenarioError(f"{option} {root}: cannot write ({err.strerror or err})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def locked(root: Path, option: str = "--out") -> Iterator[None]:
+    """Hold ``DIR/.lock`` while a batch writes there; a second batch into ``DIR`` is refused."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(Path(root) / LOCK), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ScenarioError(
+            f"{option} {root}: another silosim batch is writing there; wait for it to finish or choose another --out"
+        ) from None
+    except OSError as err:
+        raise ScenarioError(f"{option} {root}: cannot lock ({err.strerror or err})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class Store:
     """Where a batch's results go: a directory, or memory when ``root`` is None."""
 
@@ -95,15 +194,17 @@ class Store:
             raise ScenarioError(f"--out {self.root}: exists and is not a directory")
         manifest = self.root / MANIFEST
         if not manifest.is_file():
-            if any(self.root.iterdir()):
+            if any(p.name != LOCK and not p.name.endswith(".tmp") for p in self.root.iterdir()):
                 raise ScenarioError(
                     f"--out {self.root}: not empty and not a silosim batch; choose another --out or pass --overwrite"
                 )
             return
         try:
-            runs = json.loads(manifest.read_text(encoding="utf-8"))["runs"]
-        except (ValueError, KeyError, OSError):
+            saved = json.loads(manifest.read_text(encoding="utf-8"))
+            runs = saved["runs"]
+        except (ValueError, KeyError, TypeError, OSError):
             raise ScenarioError(f"--out {self.root}: unreadable {MANIFEST}; pass --overwrite to start afresh") from None
+        self._check_same_inputs(saved)
         planned = {s.run_id: s for s in self.plan.specs}
         for run_id, run in runs.items():
             spec = planned.get(run_id)
@@ -112,6 +213,25 @@ class Store:
                     f"--out {self.root}: holds another batch (run {run_id} differs); "
                     "choose another --out or pass --overwrite"
                 )
+
+    def _check_same_inputs(self, saved: dict[str, Any]) -> None:
+        """Refuse to resume when an input file changed or another silosim version made the batch."""
+        for scenario, files in self.plan.inputs.items():
+            before = (saved.get("inputs") or {}).get(scenario, {})
+            for key, now in files.items():
+                if key in before and before[key].get("sha256") != now["sha256"]:
+                    raise ScenarioError(
+                        f"--out {self.root}: {key} {now['path']} changed since this batch started "
+                        f"(scenario {scenario}); restore it, or pass --overwrite to start afresh"
+                    )
+        from simulation import __version__
+
+        made_by = (saved.get("versions") or {}).get("silosim")
+        if made_by not in (None, __version__):
+            raise ScenarioError(
+                f"--out {self.root}: made by silosim {made_by}, this is {__version__}; "
+                "choose another --out or pass --overwrite"
+            )
 
     def start(self, command: list[str], overwrite: bool = False, retry_failed: bool = False) -> set[str]:
         """Prepare the directory, keep the finished runs and return their ids (to skip)."""
@@ -181,7 +301,7 @@ class Store:
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         with open(self.root / RUNS_LOG, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(log) + "\n")
+            handle.write(dumps_strict(log) + "\n")
 
     # ---------------------------------------------------------------------------------------
     # Whole files
@@ -223,6 +343,7 @@ class Store:
             "kpis": self.kpis,
             "counts": {"planned": len(plan.specs), "ok": statuses.count("ok"), "failed": statuses.count("failed")},
             "scenarios": {name: json.loads(text) for name, text in plan.base_configs.items()},
+            "inputs": plan.inputs,
             "runs": {
                 s.run_id: {
                     "scenario": s.scenario,
@@ -235,7 +356,7 @@ class Store:
                 for s in plan.specs
             },
         }
-        write_text_atomic(self.root / MANIFEST, json.dumps(manifest, indent=1, default=str))
+        write_text_atomic(self.root / MANIFEST, dumps_strict(manifest, indent=1))
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -269,7 +390,17 @@ def load_summary(root: Path) -> pd.DataFrame:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return parse_summary(out.getvalue())
+    frame = parse_summary(out.getvalue())
+    columns = list(frame.columns)
+    kpis = columns[columns.index("error") + 1 :] if "error" in columns else []
+    for kpi in kpis:
+        if not pd.api.types.is_numeric_dtype(frame[kpi]):
+            bad = pd.to_numeric(frame[kpi], errors="coerce").isna() & frame[kpi].notna()
+            line = int(bad.to_numpy().argmax()) + 2
+            raise ScenarioError(
+                f"{Path(root) / SUMMARY}: KPI column {kpi}: {frame[kpi][bad].iloc[0]!r} on line {line} is not a number"
+            )
+    return frame
 
 
 def load_manifest(root: Path) -> dict[str, Any]:
