@@ -44,32 +44,39 @@ def _index_dtype(count: int) -> type:
 # Compiled kernels: plain Python functions here, compiled by numba on first use (_kernels).
 
 
-def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repeated, src, dst, head, nxt, nbr):  # noqa: D417
+def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repeated, src, dst):  # noqa: D417
     """Grow a graph by preferential attachment with triad formation (networkx's Holme–Kim loop).
 
-    From an initial graph on nodes ``0..n0-1`` (edges ``initial_*``; ``repeated[:r_len]``
-    holds its nodes once per incident edge, or once each if it has none), each new node
-    ``source`` draws ``m`` distinct targets uniformly from ``repeated`` (so by degree) and
-    makes ``m`` links: the first to a target; each later one, with probability ``p``, to a
-    random neighbour of the last target used that is not yet linked to ``source`` (a
-    triangle), else to the next target. Every link, even one repeating an edge, appends its
-    end to ``repeated``; then ``source`` is appended ``m`` times. With ``p = 0`` and a star
-    as the initial graph this is ``networkx.barabasi_albert_graph``.
+    From an initial graph on nodes ``0..n0-1`` (edges ``initial_*``, only with ``p = 0``;
+    ``repeated[:r_len]`` holds its nodes once per incident edge, or once each if it has none),
+    each new node ``source`` draws ``m`` distinct targets uniformly from ``repeated`` (so by
+    degree) and makes ``m`` links: the first to a target; each later one, with probability
+    ``p``, to a random neighbour of the last target used that is not yet linked to
+    ``source`` (a triangle), else to the next target. Every link, even one repeating an edge,
+    appends its end to ``repeated``; then ``source`` is appended ``m`` times. With ``p = 0``
+    and a star as the initial graph this is ``networkx.barabasi_albert_graph``.
 
     The targets are used in the order networkx's ``set.pop()`` returns them, which is
     CPython's hash-table order for small ints (emulated below, resizes included) and is not
     random: the oldest nodes (ids 0..m-1, the largest hubs) sit in the first slots and are
-    used first, which shapes the hubs' degrees. Neighbour lists are singly linked lists of
-    half-edges (``head``, ``nxt``, ``nbr``). Returns the number of edges in ``src``/``dst``.
+    used first, which shapes the hubs' degrees.
+
+    For triad formation each node keeps its neighbours in a block of a shared pool that
+    doubles when full, so a random neighbour of a hub is one draw (redrawn if not eligible)
+    rather than a walk over its list. Returns the number of edges in ``src``/``dst``.
     """
     np.random.seed(seed)
     edges = 0
     for i in range(len(initial_src)):
-        a, b = initial_src[i], initial_dst[i]
-        src[edges], dst[edges] = a, b
-        nbr[2 * edges], nxt[2 * edges], head[a] = b, head[a], 2 * edges
-        nbr[2 * edges + 1], nxt[2 * edges + 1], head[b] = a, head[b], 2 * edges + 1
+        src[edges], dst[edges] = initial_src[i], initial_dst[i]
         edges += 1
+    triads = p > 0.0
+    blocks = n if triads else 0
+    start = np.zeros(blocks, dtype=np.int64)  # node x's neighbours: pool[start[x] : start[x] + deg[x]]
+    cap = np.zeros(blocks, dtype=np.int64)
+    deg = np.zeros(blocks, dtype=np.int64)
+    pool = np.empty(4 * len(src) + 4 * m if triads else 0, dtype=src.dtype)
+    top = 0
     drawn = np.empty(m, dtype=np.int64)
     targets = np.empty(m, dtype=np.int64)  # in reverse pop order: the next target is targets[t_len - 1]
     room = 8
@@ -148,34 +155,33 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
         count = 0
         while count < m:
             end = np.int64(-1)  # this link's other end: a triangle's third node, else the next target
-            if count > 0 and p > 0.0 and np.random.random() < p:
-                eligible = 0  # neighbours of target, not source and not yet linked to source
-                h = head[target]
-                while h != -1:
-                    w = nbr[h]
-                    linked = w == source
-                    for e in range(first, edges):
-                        if dst[e] == w:
-                            linked = True
-                            break
-                    if not linked:
-                        eligible += 1
-                    h = nxt[h]
-                if eligible > 0:
-                    pick = np.random.randint(0, eligible)
-                    h = head[target]
+            if count > 0 and triads and np.random.random() < p:
+                # a neighbour of target, not source and not yet linked to source; at most
+                # 1 + (edges - first) of target's neighbours are not eligible
+                d, base = deg[target], start[target]
+                if d > 1 + edges - first:
                     while end < 0:
-                        w = nbr[h]
+                        w = pool[base + np.random.randint(0, d)]
                         linked = w == source
                         for e in range(first, edges):
                             if dst[e] == w:
                                 linked = True
                                 break
                         if not linked:
-                            if pick == 0:
-                                end = np.int64(w)
-                            pick -= 1
-                        h = nxt[h]
+                            end = w
+                else:
+                    eligible = 0
+                    for q in range(base, base + d):
+                        linked = pool[q] == source
+                        for e in range(first, edges):
+                            if dst[e] == pool[q]:
+                                linked = True
+                                break
+                        if not linked:
+                            spare[eligible] = pool[q]
+                            eligible += 1
+                    if eligible > 0:
+                        end = spare[np.random.randint(0, eligible)]
             if end < 0:  # preferential attachment to the next target
                 t_len -= 1
                 target = targets[t_len]
@@ -187,9 +193,20 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
                     break
             if not exists:
                 src[edges], dst[edges] = source, end
-                nbr[2 * edges], nxt[2 * edges], head[source] = end, head[source], 2 * edges
-                nbr[2 * edges + 1], nxt[2 * edges + 1], head[end] = source, head[end], 2 * edges + 1
                 edges += 1
+                for side in range(2 if triads else 0):  # append each end to the other's block
+                    a, b = (source, end) if side == 0 else (end, source)
+                    if deg[a] == cap[a]:  # move a's block to the top of the pool, twice as large
+                        grown = max(2 * m, 2 * cap[a])
+                        if top + grown > len(pool):
+                            bigger = np.empty(2 * (top + grown), dtype=pool.dtype)
+                            bigger[:top] = pool[:top]
+                            pool = bigger
+                        pool[top : top + deg[a]] = pool[start[a] : start[a] + deg[a]]
+                        start[a], cap[a] = top, grown
+                        top += grown
+                    pool[start[a] + deg[a]] = b
+                    deg[a] += 1
             repeated[r_len] = end
             r_len += 1
             count += 1
@@ -307,17 +324,14 @@ def _preferential_edges(
     n: int, m: int, p: float, seed: int, initial_src: np.ndarray, initial_dst: np.ndarray, repeated0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the preferential-attachment kernel from an initial graph; return its edge arrays."""
+    if p > 0 and len(initial_src):
+        raise ValueError("triad formation starts from isolated nodes (the initial graph's ties are not tracked)")
     n0 = int(max(repeated0.max(initial=-1), initial_src.max(initial=-1), initial_dst.max(initial=-1))) + 1
     node = _index_dtype(n)
-    half_edges = 2 * (len(initial_src) + m * (n - n0))
-    link = _index_dtype(half_edges)
     repeated = np.empty(len(repeated0) + 2 * m * (n - n0), dtype=node)
     repeated[: len(repeated0)] = repeated0
-    src = np.empty(half_edges // 2, dtype=node)
-    dst = np.empty(half_edges // 2, dtype=node)
-    head = np.full(n, -1, dtype=link)
-    nxt = np.empty(half_edges, dtype=link)
-    nbr = np.empty(half_edges, dtype=node)
+    src = np.empty(len(initial_src) + m * (n - n0), dtype=node)
+    dst = np.empty(len(src), dtype=node)
     edges = _kernels().grow_preferential(
         n,
         m,
@@ -330,9 +344,6 @@ def _preferential_edges(
         repeated,
         src,
         dst,
-        head,
-        nxt,
-        nbr,
     )
     return src[:edges], dst[:edges]
 
