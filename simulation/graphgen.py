@@ -44,7 +44,7 @@ def _index_dtype(count: int) -> type:
 # Compiled kernels: plain Python functions here, compiled by numba on first use (_kernels).
 
 
-def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repeated, src, dst):  # noqa: D417
+def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repeated, src, dst):
     """Grow a graph by preferential attachment with triad formation (networkx's Holme–Kim loop).
 
     From an initial graph on nodes ``0..n0-1`` (edges ``initial_*``, only with ``p = 0``;
@@ -216,7 +216,7 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
     return edges
 
 
-def _rewire_ring(n, k, p, seed, head, nxt, prv, nbr, deg):  # noqa: D417
+def _rewire_ring(n, k, p, seed, head, nxt, prv, nbr, deg):
     """Watts–Strogatz: a ring lattice of ``k // 2`` neighbours a side, each edge rewired with ``p``.
 
     networkx's order and rules: lattice distance in the outer loop, nodes in order in the
