@@ -1,11 +1,15 @@
-"""The vectorized engine at scale: seconds per step, peak memory and the ratio to a floor.
+"""The vectorized engine at scale: set-up split, seconds per step, peak memory, ratio to a floor.
 
 The floor is measured in the same run, on the same graph: one sparse matrix-vector product
 over the social graph plus one uniform draw per stored edge — the least a step that lets
-every customer look at every tie once can cost. Graph build (networkx) and state set-up
-are timed separately.
+every customer look at every tie once can cost. The engine's set-up is timed by part.
 
-    python benchmarks/scale.py --customers 1000000 --steps 168      # one week
+Then the social-graph generator the engine uses at this size (``simulation.graphgen``,
+compiled) is timed against networkx's generator of the same model, in the same run, split
+into graph (edge generation) and CSR (assembly), plus the customer state built on it;
+networkx's generator runs once (about 45 s for Holme–Kim at 1M nodes).
+
+    python benchmarks/scale.py --customers 1000000 --steps 48       # set-up, graphs, a few steps
     python benchmarks/scale.py --customers 1000000 --steps 2184     # the full quarter
 """
 
@@ -18,9 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from simulation import graphgen, graphs
 from simulation.config import load_scenario
 from simulation.core import engine as engine_module
 from simulation.core.engine import VectorEngine
+from simulation.core.state import init_state
+from simulation.rng import stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,18 +66,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "centralized.toml")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument HTML profile of the steps")
+    parser.add_argument("--no-networkx", action="store_true", help="skip networkx's generator (the slow reference)")
     args = parser.parse_args()
 
     config = load_scenario(args.scenario, [f"customers.count={args.customers}", f"simulation.steps={args.steps}"])
+    loading = load_compiled_generators(config)  # before the engine, so a cold start is what is timed
     timings: dict[str, float] = {}
     for name, label in (
-        ("build_social_graph", "graph build (networkx)"),
-        ("to_csr", "to CSR"),
+        ("build_social_csr", "social graph -> CSR"),
+        ("build_social_graph", "social graph (build_social_graph)"),
+        ("to_csr", "networkx -> CSR (to_csr)"),
         ("build_company", "company"),
         ("init_state", "customer state"),
         ("compile_params", "compile params"),
     ):
-        setattr(engine_module, name, timed(getattr(engine_module, name), label, timings))
+        if hasattr(engine_module, name):  # whichever set-up functions the engine calls
+            setattr(engine_module, name, timed(getattr(engine_module, name), label, timings))
     start = time.perf_counter()
     engine = VectorEngine(config, args.seed)
     timings["engine set-up, total"] = time.perf_counter() - start
@@ -114,6 +125,58 @@ def main() -> None:
     print(f"{'quarter (2184 steps), projected':34s}{per_step * 2184:12.1f}")
     print(f"peak memory after set-up: {memory_build:.2f} GB; peak for the whole run: {peak_rss_gb():.2f} GB")
     print(f"ratio_to_floor={per_step / floor:.2f}")
+    del engine, adjacency
+    graph_generators(config, args, per_step, loading)
+
+
+def load_compiled_generators(config) -> dict[str, float]:
+    """Seconds to import numba and to load (or compile) the generator's machine code: a 100-node call."""
+    start = time.perf_counter()
+    graphgen._kernels()
+    loaded = time.perf_counter()
+    graphs.compiled_social_edges(config.network, max(int(config.network.mean_degree) + 2, 100), 0)
+    return {
+        "numba import": loaded - start,
+        "machine code, first call (cache/compile)": time.perf_counter() - loaded,
+    }
+
+
+def graph_generators(config, args, per_step: float, loading: dict[str, float]) -> None:
+    """The compiled social-graph generator against networkx's, same model and size, same run."""
+    network, count = config.network, config.customers.count
+    seed = int(stream(args.seed, "social_graph").integers(2**31 - 1))  # the engine's draw
+    seconds = dict(loading)
+
+    def clock(label: str, function, *call_args):
+        start = time.perf_counter()
+        value = function(*call_args)
+        seconds[label] = time.perf_counter() - start
+        return value
+
+    edges = clock("graph: compiled", graphs.compiled_social_edges, network, count, seed)
+    adjacency = clock("CSR: csr_from_edges", graphgen.csr_from_edges, count, *edges)
+    del edges
+    company = graphs.build_company(config.organization, stream(args.seed, "company"))
+    clock("state: init_state", init_state, config, company, adjacency, stream(args.seed, "customers"))
+    if not args.no_networkx:
+        graph = clock(f"graph: networkx {network.kind}", graphs.networkx_social_graph, network, count, seed)
+        clock("CSR: to_csr (of the networkx graph)", graphs.to_csr, graph)
+        del graph
+    compiled_setup = seconds["graph: compiled"] + seconds["CSR: csr_from_edges"] + seconds["state: init_state"]
+    share = compiled_setup / (per_step * 2184)
+
+    print()
+    print(f"social graph: {network.kind}, {count:,} nodes, {adjacency.nnz // 2:,} ties, seed {seed}")
+    print(f"{'part':40s}{'seconds':>12s}")
+    for label, value in seconds.items():
+        print(f"{label:40s}{value:12.2f}")
+    print(f"{'set-up, compiled (graph + CSR + state)':40s}{compiled_setup:12.2f}  ({share:.1%} of a quarter's steps)")
+    print(f"peak memory for the whole run: {peak_rss_gb():.2f} GB (the networkx graph included)")
+    if not args.no_networkx:
+        networkx_both = seconds[f"graph: networkx {network.kind}"] + seconds["CSR: to_csr (of the networkx graph)"]
+        compiled_both = seconds["graph: compiled"] + seconds["CSR: csr_from_edges"]
+        print(f"graph+CSR speedup={networkx_both / compiled_both:.1f}")
+        print(f"graph_speedup={seconds[f'graph: networkx {network.kind}'] / seconds['graph: compiled']:.1f}")
 
 
 if __name__ == "__main__":

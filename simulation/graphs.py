@@ -16,50 +16,116 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from simulation import graphgen
 from simulation.config import NetworkSection
 from simulation.errors import ScenarioError
 from simulation.inputs import OrgChart, read_edgelist, read_org_chart
 
-__all__ = ["OrgChart", "build_social_graph", "read_edgelist", "read_org_chart", "to_csr"]
+__all__ = [
+    "OrgChart",
+    "build_social_csr",
+    "build_social_graph",
+    "graph_from_csr",
+    "read_edgelist",
+    "read_org_chart",
+    "to_csr",
+]
 
 
 # --------------------------------------------------------------------------------------------
 # Social graph
 
 
-def build_social_graph(network: NetworkSection, count: int, rng: np.random.Generator) -> nx.Graph:
-    """Build the customers' social graph (nodes 0..n-1) from a generator or an edge list."""
+COMPILED_GRAPHS_FROM = 50_000
+"""Generated social graphs with at least this many nodes come from :mod:`simulation.graphgen`.
+
+Below it networkx's generators build them, as they always have (so small runs and the
+seeded baseline are unchanged); from it numba-compiled generators of the same models go
+straight to CSR (networkx's Holme–Kim takes ~45 s at a million nodes, pure Python). At
+50,000 nodes networkx takes about a second; compiling the kernels on a machine's first
+use takes a few seconds, and later processes load them from numba's cache.
+"""
+
+
+def build_social_csr(
+    network: NetworkSection, count: int, rng: np.random.Generator, *, keep_graph_up_to: int | None = None
+) -> tuple[sp.csr_matrix, nx.Graph | None]:
+    """The customers' social graph as CSR adjacency, plus the networkx graph if one was built.
+
+    Draws one integer seed from ``rng`` whichever way the graph is made. An edge list, or a
+    generated graph below :data:`COMPILED_GRAPHS_FROM` nodes, is built with networkx and
+    converted (:func:`to_csr`); a larger generated graph comes from the compiled generators
+    with no networkx graph. The networkx graph is returned only if it has at most
+    ``keep_graph_up_to`` nodes (``None``: always), else ``None``.
+    """
     seed = int(rng.integers(2**31 - 1))
     k = network.mean_degree
     if network.kind == "edgelist":
-        return read_edgelist(Path(network.path))
-    if k >= count:
-        raise ScenarioError(f"network.mean_degree: {k} is not below customers.count = {count}")
-    if network.kind == "holme_kim":
-        graph = nx.powerlaw_cluster_graph(count, max(1, round(k / 2)), network.triangle_prob, seed=seed)
-    elif network.kind == "barabasi_albert":
-        graph = nx.barabasi_albert_graph(count, max(1, round(k / 2)), seed=seed)
-    elif network.kind == "watts_strogatz":
-        graph = nx.watts_strogatz_graph(count, max(2, round(k)), network.rewire_prob, seed=seed)
-    else:  # erdos_renyi
-        graph = nx.fast_gnp_random_graph(count, k / (count - 1), seed=seed)
+        graph = read_edgelist(Path(network.path))
+    else:
+        if k >= count:
+            raise ScenarioError(f"network.mean_degree: {k} is not below customers.count = {count}")
+        if count >= COMPILED_GRAPHS_FROM:
+            return graphgen.csr_from_edges(count, *compiled_social_edges(network, count, seed)), None
+        graph = networkx_social_graph(network, count, seed)
+    keep = keep_graph_up_to is None or graph.number_of_nodes() <= keep_graph_up_to
+    return to_csr(graph), graph if keep else None
+
+
+def build_social_graph(network: NetworkSection, count: int, rng: np.random.Generator) -> nx.Graph:
+    """The customers' social graph (nodes 0..n-1) as networkx: the graph :func:`build_social_csr` draws."""
+    adjacency, graph = build_social_csr(network, count, rng)
+    return graph if graph is not None else graph_from_csr(adjacency)
+
+
+def graph_from_csr(adjacency: sp.csr_matrix) -> nx.Graph:
+    """The networkx graph of a symmetric CSR adjacency, nodes 0..n-1 (twice as fast as networkx's converter)."""
+    upper = sp.triu(adjacency, k=1).tocoo()
+    graph = nx.empty_graph(adjacency.shape[0])
+    graph.add_edges_from(zip(upper.row.tolist(), upper.col.tolist(), strict=True))
     return graph
+
+
+def _attachments(network: NetworkSection) -> int:
+    """Links per new node of the growth models (Holme–Kim, Barabási–Albert): half the mean degree."""
+    return max(1, round(network.mean_degree / 2))
+
+
+def _ring_neighbours(network: NetworkSection) -> int:
+    """Lattice neighbours per node of Watts–Strogatz: the mean degree, at least 2."""
+    return max(2, round(network.mean_degree))
+
+
+def networkx_social_graph(network: NetworkSection, count: int, seed: int) -> nx.Graph:
+    """A generated social graph from networkx's generators."""
+    if network.kind == "holme_kim":
+        return nx.powerlaw_cluster_graph(count, _attachments(network), network.triangle_prob, seed=seed)
+    if network.kind == "barabasi_albert":
+        return nx.barabasi_albert_graph(count, _attachments(network), seed=seed)
+    if network.kind == "watts_strogatz":
+        return nx.watts_strogatz_graph(count, _ring_neighbours(network), network.rewire_prob, seed=seed)
+    return nx.fast_gnp_random_graph(count, network.mean_degree / (count - 1), seed=seed)  # erdos_renyi
+
+
+def compiled_social_edges(network: NetworkSection, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ends of a generated social graph from the compiled generators (numba loads here)."""
+    if network.kind == "holme_kim":
+        return graphgen.holme_kim_edges(count, _attachments(network), network.triangle_prob, seed)
+    if network.kind == "barabasi_albert":
+        return graphgen.barabasi_albert_edges(count, _attachments(network), seed)
+    if network.kind == "watts_strogatz":
+        return graphgen.watts_strogatz_edges(count, _ring_neighbours(network), network.rewire_prob, seed)
+    return graphgen.erdos_renyi_edges(count, network.mean_degree / (count - 1), seed)  # erdos_renyi
 
 
 def to_csr(graph: nx.Graph) -> sp.csr_matrix:
     """Adjacency of an undirected graph on nodes 0..n-1 as a symmetric 0/1 CSR matrix, sorted indices.
 
-    Built from an edge array (networkx's own converter takes about a minute at a million nodes).
+    Built from an edge array (networkx's own converter takes about a minute at a million nodes)
+    by :func:`simulation.graphgen.csr_from_edges`, the one definition of the format.
     """
-    n = graph.number_of_nodes()
     flat = np.fromiter(itertools.chain.from_iterable(graph.edges()), dtype=np.int64, count=2 * graph.number_of_edges())
-    u, v = flat[0::2], flat[1::2]
-    rows, cols = np.concatenate([u, v]), np.concatenate([v, u])
-    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    matrix.sort_indices()
-    return matrix
+    return graphgen.csr_from_edges(graph.number_of_nodes(), flat[0::2], flat[1::2])
 
 
 # --------------------------------------------------------------------------------------------

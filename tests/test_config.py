@@ -161,7 +161,7 @@ def test_config_is_deep_frozen():
 # Hostile input: one generic number check, and nothing but a one-line ScenarioError
 
 NUMBER_CASES = {
-    "competitor.mentions_per_hour=inf": "competitor.mentions_per_hour: must be finite",
+    "competitor.mentions_per_customer_per_day=inf": "competitor.mentions_per_customer_per_day: must be finite",
     "customers.inquiry_rate_per_day=inf": "customers.inquiry_rate_per_day: must be finite",
     "content.posts_per_poster_per_day=1e300": "content.posts_per_poster_per_day: 1e+300 is absurdly large",
     "customers.inquiry_mix.idea=nan": "customers.inquiry_mix.idea: nan is not a number",

@@ -30,7 +30,7 @@ from simulation.core.flows import Flows, new_flows, voice_shares
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
-from simulation.graphs import build_social_graph, to_csr
+from simulation.graphs import build_social_csr, graph_from_csr, to_csr
 from simulation.rng import streams
 
 KEEP_NETWORKX_UP_TO = 100_000
@@ -86,16 +86,20 @@ class VectorEngine:
             if config.organization.org_chart is not None:
                 raise ValueError("organization.org_chart: read it first (simulation.build_engine does)")
             company = build_company(config.organization, self.rngs["company"])
+        # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
         if social_graph is None:
             if config.network.kind == "edgelist":
                 raise ValueError("network.path: read the edge list first (simulation.build_engine does)")
-            social_graph = build_social_graph(config.network, config.customers.count, self.rngs["social_graph"])
+            adjacency, social_graph = build_social_csr(
+                config.network, config.customers.count, self.rngs["social_graph"], keep_graph_up_to=KEEP_NETWORKX_UP_TO
+            )
+        else:
+            adjacency = to_csr(social_graph)
+            social_graph = social_graph if social_graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO else None
         self.company: Company = company
-        self.state: State = init_state(config, company, to_csr(social_graph), self.rngs["customers"])
+        self.state: State = init_state(config, company, adjacency, self.rngs["customers"])
         self.state.hours = float(config.simulation.start_hour)
-        # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
-        keep = social_graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO
-        self._social_graph: nx.Graph | None = social_graph if keep else None
+        self._social_graph: nx.Graph | None = social_graph
         self.params: Params
         self.structure: Structure
         self.params, self.structure = compile_params(config, company, self.n_customers)
@@ -115,7 +119,7 @@ class VectorEngine:
     def social_graph(self) -> nx.Graph:
         """The customers' social graph as networkx (rebuilt from the CSR matrix for large runs)."""
         if self._social_graph is None:
-            self._social_graph = nx.from_scipy_sparse_array(self.state.adjacency)
+            self._social_graph = graph_from_csr(self.state.adjacency)
         return self._social_graph
 
     @property
