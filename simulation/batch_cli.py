@@ -172,6 +172,48 @@ def sensitivity(
         typer.echo(f"wrote {out}/sobol.csv")
 
 
+def ladder(
+    start: Annotated[Path, typer.Argument(help="the design one starts from (TOML)", show_default=False)],
+    end: Annotated[Path, typer.Argument(help="the design one considers moving to (TOML)", show_default=False)],
+    replicates: ReplicatesOpt = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this ladder)")] = Path("out/ladder"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Change one lever at a time from START toward END; write what each lever contributes to every KPI gap."""
+    from simulation import batch
+    from simulation.ladder import WATERFALL_KPIS
+    from simulation.ladder import ladder as run_ladder
+
+    first, second = (load(path, set_) for path in (start, end))
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(lambda: run_ladder(first, second, replicates, seed, kpis=kpis, out=out, options=options))
+    if not quiet:
+        from simulation.kpis import format_value
+
+        shown = [k for k in (kpis or WATERFALL_KPIS) if k in set(result.table.kpi)]
+        typer.echo(f"{'lever':42s}" + "".join(f"{k[:18]:>20s}" for k in shown))
+        for step in dict.fromkeys(result.table.step):
+            rows = result.table[result.table.step == step].set_index("kpi")
+            column = "value" if step in ("start", "end") else "contribution"
+            typer.echo(f"{step[:42]:42s}" + "".join(f"{format_value(rows.loc[k, column]):>20s}" for k in shown))
+        typer.echo(f"wrote {out}/ladder.csv and {out}/report.md")
+    failed = len(result.batch.failures)
+    if failed:
+        typer.echo(
+            f"silosim: {failed} of {len(result.batch.summary)} runs failed (errors in {out}/summary.csv)", err=True
+        )
+        raise typer.Exit(1)
+
+
 def report(
     directory: Annotated[Path, typer.Argument(help="a batch directory (compare, sweep or sensitivity --out)")],
     kpi: KpiOpt = None,

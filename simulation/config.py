@@ -266,6 +266,18 @@ class CustomersSection(Section):
         "Sprout Social 2015: 7 in 8 messages to brands go unanswered within 72 hours",
         gt=0,
     )
+    replace_churned: bool = param(
+        True,
+        "a customer who churns is replaced by a newcomer with the same disposition (a stationary market)",
+        reason="under a steady organisation the customer base, followers and churn settle to a level",
+    )
+    discovery_per_day: float = param(
+        1e-4,
+        "daily probability an active non-follower starts following on their own (word of mouth, search)",
+        reason="balances followers' churn at the default follower share: 0.15 x 0.2/yr / 0.85 / 365 ~ 1e-4",
+        ge=0,
+        le=1,
+    )
     influencer_reach: float = param(
         0.2,
         "share of an engaged influencer's ties who see the post through them",

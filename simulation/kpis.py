@@ -102,7 +102,7 @@ SUMMARY: dict[str, KPI] = {
         _k("retention_rate", "1 - churn_rate", "customers"),
         _k(
             "churn_ignored_over_answered",
-            "churn of customers ever ignored / churn of answered, never ignored ones",
+            "churn hazard of customers ignored / of customers answered and never ignored",
             "customers",
             None,
         ),
@@ -212,7 +212,10 @@ def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) 
         "followers": end["followers"],
         "churn_rate": end["churn_rate"],
         "retention_rate": 1.0 - end["churn_rate"],
-        "churn_ignored_over_answered": end["churn_ignored_over_answered"],
+        "churn_ignored_over_answered": _ratio(
+            _ratio(tot.churned_ignored, tot.ignored_customer_hours),
+            _ratio(tot.churned_answered, tot.answered_customer_hours),
+        ),
         "posts": tot.posts,
         "promo_share_actual": _ratio(tot.posts_promoting, tot.posts),
         "gaffes": tot.gaffes,

@@ -31,7 +31,7 @@ LABELS = {
     "churn_rate": "customers churned (share, 0-1)",
 }
 
-SIGNED = ("sentiment_mean", "silo_index")  # the metrics that can be below zero
+SIGNED = ("sentiment_mean", "silo_index", "net_value", "net_share_of_voice")  # the metrics that can be below zero
 
 
 def non_negative(name: str) -> bool:
@@ -59,8 +59,8 @@ def kpi_unit(name: str) -> str:
         return "hours"
     if name.endswith("_pct"):
         return "%"
-    if name.startswith("cost"):
-        return "cost units"
+    if name.startswith("cost") or name in ("net_value", "value_total", "reply_value"):
+        return "money"
     if name.endswith(("_share", "_rate", "share_of_voice", "consistency", "participation")):
         return "share (0-1)"
     if name == "sentiment_mean":
@@ -278,10 +278,14 @@ def sobol_bars(indices: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure
 def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
     """One panel per KPI: the start, each lever's contribution, the interaction, the end.
 
-    ``table`` is a lever ladder's tidy table (:mod:`simulation.ladder`). Gains are plain
-    bars, losses hatched; the start and end bars are grey with their 95% intervals, each
-    contribution has its paired 95% interval.
+    ``table`` is a lever ladder's tidy table (:mod:`simulation.ladder`). A contribution that
+    improves the KPI (by its better direction) is a plain green bar, one that worsens it a
+    hatched orange bar (blue dotted where the KPI has no better direction); the start and end
+    bars are grey with their 95% intervals, each contribution has its paired 95% interval.
     """
+    from simulation.kpis import all_kpis
+
+    known = all_kpis()
     fig, axes = _grid(len(kpis), ncols=2, size=(6.0, 3.6))
     for ax, kpi in zip(axes, kpis, strict=False):
         rows = table[table.kpi == kpi].reset_index(drop=True)
@@ -294,9 +298,11 @@ def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
                             color="black", capsize=3, linewidth=0.8)  # fmt: skip
                 level = row.value
             else:
-                gain = row.contribution >= 0
-                ax.bar(i, row.contribution, bottom=level, color=COLOURS[2] if gain else COLOURS[1],
-                       hatch="" if gain else "//", edgecolor="black", linewidth=0.6)  # fmt: skip
+                better = known[kpi].higher_is_better if kpi in known else None
+                colour, hatch = (COLOURS[5], "..") if better is None else (
+                    (COLOURS[2], "") if (row.contribution >= 0) == better else (COLOURS[1], "//")
+                )  # fmt: skip
+                ax.bar(i, row.contribution, bottom=level, color=colour, hatch=hatch, edgecolor="black", linewidth=0.6)
                 top = level + row.contribution
                 ax.errorbar(i, top, yerr=[[row.contribution - row.contribution_low],
                                           [row.contribution_high - row.contribution]],

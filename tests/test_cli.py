@@ -113,7 +113,10 @@ def one_error_line(result, expected):
     ("args", "expected"),
     [
         (["--set", "support.hop_loss.cross=5.0"], "support.hop_loss.cross: 5 must be in [0, 1]"),
-        (["--set", "competitor.mentions_per_customer_per_day=inf"], "competitor.mentions_per_customer_per_day: must be finite"),
+        (
+            ["--set", "competitor.mentions_per_customer_per_day=inf"],
+            "competitor.mentions_per_customer_per_day: must be finite",
+        ),
         (["--set", "network=5"], "network: expected a table"),
         (["--seed", "-1"], "--seed"),
         (["--frobnicate"], "No such option: --frobnicate"),
@@ -241,4 +244,33 @@ def test_commands_do_not_depend_on_import_order():
         "print(' '.join(sorted(typer.main.get_command(app).commands)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["app", "compare", "presets", "report", "run", "sensitivity", "sweep", "validate"]
+    assert done.stdout.split() == [
+        "app",
+        "compare",
+        "ladder",
+        "presets",
+        "report",
+        "run",
+        "sensitivity",
+        "sweep",
+        "validate",
+    ]
+
+
+def test_ladder_command_writes_its_table_and_waterfall(tmp_path):
+    from typer.testing import CliRunner
+
+    from simulation.cli import app
+
+    out = tmp_path / "ladder"
+    args = ["ladder", "scenarios/centralized.toml", "scenarios/center_of_excellence.toml", "--replicates", "2",
+            "--workers", "1", "--set", "customers.count=400", "--set", "simulation.steps=96", "--out", str(out),
+            "--quiet"]  # fmt: skip
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    table = pd.read_csv(out / "ladder.csv")
+    assert {"start", "organization.hub", "interaction", "end"} <= set(table.step)
+    assert (out / "figures" / "waterfall.png").exists() and "interaction" in (out / "report.md").read_text()
+    bad = CliRunner().invoke(app, ["ladder", "scenarios/centralized.toml", "scenarios/centralized.toml", "--quiet",
+                                   "--out", str(tmp_path / "same")])  # fmt: skip
+    assert bad.exit_code == 2 and "does not differ" in bad.output

@@ -57,13 +57,17 @@ def test_removing_the_coe_hub_changes_outcomes():
 
 
 @pytest.mark.slow
-def test_sentiment_settles_in_a_year_of_a_steady_organisation():
+def test_sentiment_followers_and_churn_settle_in_a_year_of_a_steady_organisation():
     result = run(build_config({"customers": {"count": 1500}, "simulation": {"steps": 8760}}), seed=4)
-    daily = result.timeseries.groupby(result.timeseries.hours // 24)[["sentiment_mean"]].mean()
-    q3, q4 = daily.iloc[182:273].mean(), daily.iloc[273:].mean()
-    assert abs(q4.sentiment_mean - q3.sentiment_mean) < 0.01
+    ts = result.timeseries
+    daily = ts.groupby(ts.hours // 24).agg({"sentiment_mean": "mean", "followers": "mean", "churned": "sum"})
+    q3, q4 = daily.iloc[182:273], daily.iloc[273:]
+    assert abs(q4.sentiment_mean.mean() - q3.sentiment_mean.mean()) < 0.01
     slope = np.polyfit(np.arange(len(daily) - 182), daily.sentiment_mean.iloc[182:], 1)[0] * 365
     assert abs(slope) < 0.03  # per year, over the second half
+    assert abs(q4.followers.mean() - q3.followers.mean()) / q3.followers.mean() < 0.05
+    churn_q3, churn_q4 = q3.churned.sum(), q4.churned.sum()  # churn events per quarter: a level, within noise
+    assert abs(churn_q4 - churn_q3) < 4 * np.sqrt(churn_q3 + churn_q4)
 
 
 @pytest.mark.slow

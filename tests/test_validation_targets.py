@@ -39,20 +39,12 @@ def summaries(scenario: str) -> tuple[dict[str, float], ...]:
 
 @functools.cache
 def pooled_churn_ratio(scenario: str) -> float:
+    """Churn hazard of ignored customers over that of answered ones, events and exposure pooled over seeds."""
     config = load_scenario(SCENARIOS / f"{scenario}.toml")
-    churned = {"ignored": [0, 0], "answered": [0, 0]}
-    for seed in SEEDS:
-        from simulation.engines import build_engine
-
-        engine = build_engine(config, seed)
-        for _ in range(config.simulation.steps):
-            engine.step()
-        state = engine.state
-        for group, mask in (("ignored", state.was_ignored), ("answered", state.was_answered & ~state.was_ignored)):
-            churned[group][0] += int(state.churned[mask].sum())
-            churned[group][1] += int(mask.sum())
-    rate = {group: c / max(n, 1) for group, (c, n) in churned.items()}
-    return rate["ignored"] / rate["answered"]
+    names = ["churned_ignored", "ignored_customer_hours", "churned_answered", "answered_customer_hours"]
+    totals = sum(run(config, seed=seed).timeseries[names].sum() for seed in SEEDS)
+    ignored = totals.churned_ignored / totals.ignored_customer_hours
+    return float(ignored / (totals.churned_answered / totals.answered_customer_hours))
 
 
 @pytest.mark.slow

@@ -37,15 +37,6 @@ KEEP_NETWORKX_UP_TO = 100_000
 ScheduledChange = tuple[int, Callable[[Any], None]]
 
 
-def churn_ratio(state: State) -> float:
-    """Churn of customers ever ignored over that of customers answered and never ignored."""
-    ignored, answered = state.was_ignored, state.was_answered & ~state.was_ignored
-    if not ignored.any() or not answered.any():
-        return np.nan
-    base = state.churned[answered].mean()
-    return float(state.churned[ignored].mean() / base) if base > 0 else np.nan
-
-
 def is_staffed(config: Config, t: float) -> bool:
     """Whether staff work social during the step starting at hour ``t``."""
     start, end = config.support.staffed_hours
@@ -259,7 +250,7 @@ class VectorEngine:
             "advocate_share": advocates / n_active,
             "followers": float((state.follows & active).sum()),
             "awareness_mean": float(state.awareness.mean()),
-            "churn_rate": 1.0 - n_active / len(active),
+            "churn_rate": state.churned_total / len(active),
             "ideas_implemented_total": float(state.ideas_implemented),
             "participation": float(recent.mean()),
             "motivation_mean": float(state.motivation[staff].mean()) if staff.any() else np.nan,
@@ -293,7 +284,6 @@ class VectorEngine:
             "followers": last["followers"],
             "churn_rate": last["churn_rate"],
             "crisis_containment_h": float(np.mean(durations)) if durations else np.nan,
-            "churn_ignored_over_answered": churn_ratio(self.state),
             "motivation_mean": last["motivation_mean"],
             "skill_mean": last["skill_mean"],
         }

@@ -118,12 +118,32 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     state.sentiment[idx] = sentiment
     state.promo_load[idx] *= decay(cust.promo_load_decay_per_day, dt)
     state.awareness[idx] *= decay(cust.awareness_decay_per_day, dt)
-    leave = ~state.churned[idx] & (u_churn < churn_probability(cust, sentiment, dt))
-    state.churned[idx[leave]] = True
-    state.follows[idx[leave]] = False
-    step.flows["churned"] += int(leave.sum())
+    p_churn = churn_probability(cust, sentiment, dt)
+    leave = ~state.churned[idx] & (u_churn < p_churn)
+    # the same uniform, from its other end: a non-follower who stays may discover the brand
+    discover = ~state.churned[idx] & ~leave & ~state.follows[idx] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
+    state.follows[idx[discover]] = True
+    step.flows["new_followers"] += int(discover.sum())
+    flows, ignored, answered = step.flows, state.was_ignored[idx], state.was_answered[idx]
+    flows["churned"] += int(leave.sum())
+    flows["churned_ignored"] += int((leave & ignored).sum())
+    flows["churned_answered"] += int((leave & answered & ~ignored).sum())
+    flows["ignored_customer_hours"] += float((~state.churned[idx] & ignored).sum()) * dt
+    flows["answered_customer_hours"] += float((~state.churned[idx] & answered & ~ignored).sum()) * dt
+    state.churned_total += int(leave.sum())
+    gone = idx[leave]
+    state.follows[gone] = False
+    state.advocate[gone] = False
+    if cust.replace_churned:  # a newcomer with the same disposition takes the customer's place
+        state.sentiment[gone] = state.baseline[gone]
+        state.awareness[gone] = cust.non_follower_awareness_max / 2
+        state.promo_load[gone] = 0.0
+        state.was_ignored[gone] = False
+        state.was_answered[gone] = False
+    else:
+        state.churned[gone] = True
     state.advocate[idx] = advocate_after(
-        cust, state.advocate[idx], sentiment, state.awareness[idx], ~state.churned[idx]
+        cust, state.advocate[idx], state.sentiment[idx], state.awareness[idx], ~state.churned[idx]
     )
 
 

@@ -1,0 +1,170 @@
+"""Every lever in the config reference changes at least one KPI (MODEL.md: a parameter that changes nothing is a bug).
+
+Table-driven over every parameter of every section: each is moved away from its default
+(a boolean flipped, a number halved or doubled within its bounds, or a value from
+``CHANGED``), in a context where its mechanism is in force (``CONTEXT``: an agency for the
+agency's levers, a quota for the quota's, ...), and the run's summary must differ from the
+same context's at the default, on the same seed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import pytest
+
+from simulation import build_config, run
+from simulation.config import Config
+
+BASE = {
+    "customers": {"count": 600, "inquiry_rate_per_day": 0.05, "follower_share": 0.3},
+    "simulation": {"steps": 336},
+    "organization": {"model": "center_of_excellence", "employee_accounts": True, "reference_customers": 600},
+    "interventions": [{"step": 60, "action": "crisis", "size": 15}],
+}
+NOT_LEVERS = {
+    "name", "description", "interventions", "simulation.seed", "simulation.engine",  # identity, not behaviour
+    "organization.model",  # a bundle of levers, each tested on its own
+    "network.path", "organization.org_chart",  # input files, tested in test_inputs.py
+}  # fmt: skip
+GAFFES = {  # untrained posters without guidelines, and cascades that spread
+    "content": {"guidelines": False, "gaffe_prob": 0.3, "negative_transmissibility": 0.1},
+    "people": {"training": False},
+}
+CONTEXT = {  # the mechanism a lever belongs to, switched on
+    "organization.agency_headcount": {"organization": {"agency": True, "posters": ["agency"]}},
+    "organization.agency_social_share": {"organization": {"agency": True, "listeners": ["agency"]},
+                                         "support": {"owners": {"product_question": "agency"}}},
+    "cost.agency_fee_per_hour": {"organization": {"agency": True}},
+    "content.quota_multiplier": {"content": {"quota": True}},
+    "content.quota_quality_penalty": {"content": {"quota": True}},
+    "people.quota_drain_per_day": {"content": {"quota": True}},
+    "organization.task_force_size": {"organization": {"model": "task_force"}},
+    "organization.hubs": {"organization": {"model": "hub_and_spoke_multi"}},
+    "support.handling_cv": {"support": {"handling_distribution": "lognormal"}},
+    "network.triangle_prob": {"network": {"kind": "holme_kim"}},
+    "network.rewire_prob": {"network": {"kind": "watts_strogatz"}},
+    "people.rewards_gain_per_day": {"people": {"rewards": True}},
+    "people.rewards_cooperation": {"people": {"rewards": True}},
+    "people.adoption_dip": {"interventions": [
+        {"step": 40, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 200}]},
+    "people.change_resistance_per_day": {"interventions": [
+        {"step": 40, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 200}]},
+    "organization.social_share_default": {"organization": {"departments": ["marketing", "customer_service", "it",
+                                                                          "product", "sales", "pr", "legal"],
+                                                          "headcount": {"marketing": 12, "customer_service": 20,
+                                                                        "it": 10, "product": 8, "sales": 10,
+                                                                        "pr": 4, "legal": 3},
+                                                          "listeners": ["legal"]},
+                                          "support": {"owners": {"product_question": "legal"}}},
+    "innovation.max_reduction": {"innovation": {"problem_reduction": 0.5, "implement_days": 1.0}},
+    "customers.unfollow_prob": {"customers": {"promo_tolerance_per_day": 0.1}, "content": {"promo_share": 0.9}},
+    "customers.influencer_share": {"content": {"engagement_rate": 0.02}},
+    "customers.influencer_reach": {"content": {"engagement_rate": 0.02}},
+    "content.engagement_sentiment_weight": {"content": {"engagement_rate": 0.02}},
+    "customers.media_amplification": {"customers": {"media_share": 0.1}},
+    "content.gaffe_prob": GAFFES,
+    "content.guidelines_gaffe_reduction": {**GAFFES, "content": {**GAFFES["content"], "guidelines": True}},
+    "content.gaffe_seed_share": GAFFES,
+    "content.gaffe_seed_min_audience": GAFFES,
+    "content.crisis_threshold_share": GAFFES,
+    "organization.agency_contact": {"organization": {"model": "centralized", "agency": True, "listeners": ["agency"]},
+                                    "support": {"owners": {"product_question": "pr", "service_complaint": "pr"}}},
+    "support.silo_friction": {"organization": {"model": "centralized"}},
+    "support.silo_loss_friction": {"organization": {"model": "centralized"}},
+    "people.non_social_motivation_weight": {"people": {"rewards": True}, "interventions": [
+        {"step": 200, "action": "change_org_model", "model": "democratized", "adoption_lag_steps": 0}]},
+}  # fmt: skip
+CHANGED = {  # levers whose changed value cannot be derived from the default
+    "network.kind": "erdos_renyi",
+    "organization.hub_department": "customer_service",
+    "organization.agency_contact": "pr",
+    "organization.departments": ["customer_service", "marketing", "it", "product", "sales", "pr"],
+    "organization.headcount": {"marketing": 12, "customer_service": 40, "it": 10, "product": 8, "sales": 10, "pr": 4},
+    "organization.posters": ["marketing", "customer_service"],
+    "organization.listeners": ["customer_service"],
+    "organization.task_force": ["marketing", "customer_service"],
+    "organization.social_share": {"customer_service": 0.5},
+    "support.owners": {"product_question": "customer_service"},
+    "support.handling_distribution": "lognormal",
+    "support.staffed_hours": [0, 24],
+    "support.hop_hours": {"cross": 6.0, "hierarchy": 6.0, "tool": 2.0, "hub": 2.0},
+    "support.hop_loss": {"cross": 0.3, "hierarchy": 0.3, "tool": 0.2, "hub": 0.2},
+    "support.structural_relief": {"tool": 0.9, "hub": 0.9},
+    "customers.inquiry_mix": {"idea": 0.6},
+    "people.skill_by_department": {"marketing": 0.1, "customer_service": 0.9},
+    "content.promo_share_by_department": {"marketing": 0.0},
+    "content.posts_per_day_by_department": {"marketing": 6.0},
+    "customers.influencer_share": 0.3,
+    "customers.media_share": 0.1,
+    "customers.discovery_per_day": 0.01,
+    "content.engagement_sentiment_weight": 1.0,
+    "content.gaffe_seed_min_audience": 2,
+    "content.crisis_threshold_share": 0.5,
+    "organization.social_share_default": 0.9,
+    "people.training_days": 5.0,
+    "people.participation_window_hours": 6.0,
+}
+
+
+def levers() -> list[str]:
+    out = []
+    for section, model in Config.model_fields.items():
+        annotation = model.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            out += [f"{section}.{field}" for field in annotation.model_fields]
+        else:
+            out.append(section)
+    return [key for key in out if key not in NOT_LEVERS]
+
+
+def changed_value(key: str, default: object, field: object) -> object:
+    if key in CHANGED:
+        return CHANGED[key]
+    if isinstance(default, bool):
+        return not default
+    bounds = {type(m).__name__: m for m in getattr(field, "metadata", [])}
+    upper = next((getattr(m, "le", getattr(m, "lt", None)) for m in bounds.values()
+                  if getattr(m, "le", getattr(m, "lt", None)) is not None), math.inf)  # fmt: skip
+    if isinstance(default, int):
+        return default * 2 if default else 1
+    if isinstance(default, float):
+        if default == 0:
+            return min(0.5, upper)
+        doubled = default * 2
+        return doubled if doubled <= upper and not (upper == 1 and doubled == 1) else default / 2
+    raise AssertionError(f"{key}: no rule to change a {type(default).__name__}; add it to CHANGED")
+
+
+def deep_update(base: dict, top: dict) -> dict:
+    out = json.loads(json.dumps(base))
+    for k, v in top.items():
+        out[k] = deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+@functools.cache
+def _summary(raw_json: str) -> dict[str, float]:
+    return run(build_config(json.loads(raw_json)), seed=7).summary
+
+
+def summary(raw: dict) -> dict[str, float]:
+    return _summary(json.dumps(raw, sort_keys=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", levers())
+def test_every_lever_changes_at_least_one_kpi(key):
+    context = deep_update(BASE, CONTEXT.get(key, {}))
+    config = build_config(context)
+    section, field = key.split(".")
+    default = getattr(getattr(config, section), field)
+    default = json.loads(json.dumps(default))
+    field_info = type(getattr(config, section)).model_fields[field]
+    value = changed_value(key, default, field_info)
+    moved = deep_update(context, {section: {field: value}})
+    before, after = summary(context), summary(moved)
+    differs = [k for k in before if not (before[k] == after[k] or (math.isnan(before[k]) and math.isnan(after[k])))]
+    assert differs, f"{key}: {default!r} -> {value!r} changes no KPI"
