@@ -156,7 +156,8 @@ class SocialMediaOrgModel(mesa.Model):
         config: a validated scenario (default: the built-in defaults, centralized).
         seed: root seed (default ``config.simulation.seed``).
         agent_views: create customer/employee agents (``"auto"``: when customers <= VIEW_LIMIT).
-        collect: record Mesa ``DataCollector`` tables each step (the engine's own per-step
+        collect: record Mesa ``DataCollector`` tables each step: the ``COLLECTED`` KPIs of the
+            run so far (``model.so_far``) and each department's state (the engine's own per-step
             records, ``model.result().timeseries``, are kept either way).
     """
 
