@@ -6,12 +6,13 @@ import math
 import warnings
 
 import mesa
+import numpy as np
 import pytest
 
 from simulation import SocialMediaOrgModel, build_config
 from simulation.kpis import HEADLINE
 from simulation.mesa_compat import batch_run, batch_run_takes_rng, mesa_version, model_rng
-from simulation.model import COLLECTED
+from simulation.model import COLLECTED, _sorted_median
 
 
 def tiny(engine: str = "vectorized", steps: int = 96, **extra) -> object:
@@ -113,6 +114,14 @@ def test_datacollector_last_row_is_the_summary(engine):
     raised = frame["inquiries"] > 0
     assert (frame["resolution_rate"][raised] <= frame["response_rate"][raised]).all()
     assert frame["resolution_rate"][~raised].isna().all()  # a rate of no inquiries is undefined, as in the summary
+
+
+def test_sorted_median_is_numpys_median():
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 4, 11, 1000, 1001):
+        values = np.sort(rng.exponential(3.0, n))
+        assert _sorted_median(values) == float(np.quantile(values, 0.5))
+    assert math.isnan(_sorted_median(np.empty(0)))
 
 
 def test_running_values_mid_run_are_the_summary_so_far():
