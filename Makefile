@@ -12,7 +12,7 @@ PYTHON312 ?= $(or $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/nul
 VENV312   := .venv312
 PY312     := $(VENV312)/bin/python
 
-.PHONY: demo test test-311 test-312 lint notebooks bench app clean chromium app-assets
+.PHONY: demo test test-311 test-312 lint notebooks notebooks-sync bench app clean chromium app-assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ chromium:
 app-assets: $(VENV)/.installed-dev
 	$(PY) -m simulation.app.assets
 
-LINTED := simulation tests benchmarks notebooks/build_notebooks.py
+LINTED := simulation tests benchmarks notebooks
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check $(LINTED)
@@ -69,6 +69,12 @@ lint: $(VENV)/.installed-dev
 
 notebooks: $(VENV)/.installed-dev
 	SILOSIM_NOTEBOOK_SCALE=full $(PY) -m pytest -q tests/test_notebooks.py
+
+# After editing notebooks/NAME.py or NAME.ipynb outside a jupytext-enabled Jupyter: pair the
+# newer into the older, then strip outputs from the .ipynb (the .py never holds any).
+notebooks-sync: $(VENV)/.installed-dev
+	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.ipynb
+	$(VENV)/bin/nbstripout notebooks/[0-9]*.ipynb
 
 bench: $(VENV)/.installed
 	$(PIP) install --quiet -e ".[bench]"

@@ -1,24 +1,19 @@
-"""The agent engine: the same model with one Mesa agent per customer and per employee.
+"""The agents engine: the same model with one Mesa agent per customer and per employee.
 
-This is the reference engine, written to be read. It runs the very same step as
-:class:`~simulation.core.engine.VectorEngine`, which it subclasses, so everything that is
-not about one person is shared: the company, both graphs, compiled params, interventions,
-department plans, listening and routing, the department queues, cascades over the social
-graph, the KPI records and the run's result. What changes is who does the work:
-
-* an :class:`Employee` posts (its own Poisson number of posts, each with a quality, a type,
-  a gaffe check and a brand check), then learns and gains or loses motivation;
-* a :class:`Customer` sees posts and may engage or follow, raises its own inquiries, loses
-  patience or takes an answer, hears re-shares and negative cascades, drifts toward its
-  neighbours' sentiment (read through its cell of a ``mesa.discrete_space.Network``), may
-  churn, and speaks up when it is an advocate or a detractor.
-
-Every rule an agent applies is one of the per-agent formulas of
-:mod:`simulation.core.processes` — the functions the vectorized engine applies to whole
-arrays — so each formula is written once. An agent's attributes are its row of the
-engine's state arrays (:class:`Row`), so both engines are measured by the same KPI code.
-Agents draw from the run's ``agents`` random stream: runs differ from the vectorized
-engine draw by draw but agree in distribution (checked by ``tests/test_engines.py``).
+This is the reference engine, written to be read. It runs the very step of
+:class:`~simulation.core.engine.VectorEngine`, which it subclasses; what changes is who
+applies each rule. Every state change of a customer or an employee is an *effect* of a
+submodel module (:mod:`simulation.core.effects`), and this engine's dispatch hands each
+effect to the agents it concerns: a :class:`Customer` notices posts, engages, follows,
+hears re-shares and negative cascades, loses patience or takes an answer, is hit by a
+crisis and settles (drifting toward its neighbours, read through its cell of a
+``mesa.discrete_space.Network``); an :class:`Employee` records its posts and develops.
+Each agent method calls the submodel's effect with the agent's own index, so no rule is
+written twice, and the random numbers are drawn by the shared processes: given the same
+seed both engines give the same run (``tests/test_effects.py`` checks each submodel
+exactly, ``tests/test_engines.py`` whole runs in distribution). Agents are visited in a
+random order each time (Mesa's ``random``), which cannot change a result because an
+effect treats distinct agents independently.
 """
 
 from __future__ import annotations
@@ -29,12 +24,10 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from simulation.config import INQUIRY_TYPES, Config
-from simulation.core import processes as proc
+from simulation.core import content, crisis, diffusion, people, response
+from simulation.core.effects import CUSTOMERS, Effect, Step, group_rows
 from simulation.core.engine import VectorEngine
 from simulation.mesa_compat import network
-
-Flows = dict[str, float]
 
 
 class Row:
@@ -46,14 +39,18 @@ class Row:
     def __get__(self, agent: Any, owner: type | None = None) -> Any:
         if agent is None:
             return self
-        return getattr(agent.state, self.name)[agent.index]
+        return getattr(agent.model.engine.state, self.name)[agent.index]
 
     def __set__(self, agent: Any, value: Any) -> None:
-        getattr(agent.state, self.name)[agent.index] = value
+        getattr(agent.model.engine.state, self.name)[agent.index] = value
 
 
 class Customer(FixedAgent):
-    """A customer (or influencer, or media outlet): one node of the social graph."""
+    """A customer (or influencer, or media outlet): one node of the social graph.
+
+    Each method applies one rule to me; ``mine`` is my index once per row of input
+    (a customer may see several posts or get several answers in a step).
+    """
 
     sentiment = Row()
     awareness = Row()
@@ -66,119 +63,52 @@ class Customer(FixedAgent):
     def __init__(self, model: Population, index: int) -> None:
         super().__init__(model)
         self.index = index
-        self.state = model.engine.state
         self.cell = model.social_network[index]
         self.neighbour_mean = 0.0
 
-    @property
-    def config(self) -> Config:
-        """The config in force."""
-        return self.model.engine.config
+    # 7.2 exposure and diffusion
+    def notice(self, step: Step, mine: np.ndarray, times: np.ndarray, promo: np.ndarray, u: np.ndarray) -> None:
+        """I saw brand posts this step: awareness, and promotion overload past my tolerance."""
+        diffusion.notice(step, mine, times, promo, u)
 
-    # 2. exposure ------------------------------------------------------------------------
-    def see(self, post: Post, follow_prob: float, flows: Flows) -> bool:
-        """See a brand post: awareness, promotion overload, maybe engage, maybe follow; True if engaged."""
-        cust, content = self.config.customers, self.config.content
-        self.awareness = proc.awareness_after_exposure(self.awareness, cust.awareness_gain)
-        if post.promoting:
-            self.promo_load += 1.0
-            if self.promo_load > cust.promo_tolerance_per_day:
-                self.sentiment -= cust.overload_penalty
-                if self.random.random() < cust.unfollow_prob and self.follows:
-                    self.follows = False
-                    flows["unfollows"] += 1
-        engaged = self.random.random() < proc.engagement_probability(
-            content, post.quality, post.promoting, self.sentiment
-        )
-        if engaged:
-            self.sentiment += proc.engagement_lift(content, post.quality, post.promoting)
-            flows["engagements"] += 1
-            flows["mentions_positive"] += 1
-        if not self.follows and self.random.random() < follow_prob:
-            self.follows = True
-            flows["new_followers"] += 1
-        return bool(engaged)
+    def engage(self, step: Step, mine: np.ndarray, lift: np.ndarray) -> None:
+        """I engaged with posts: my sentiment rises."""
+        diffusion.engage(step, mine, lift)
 
-    def hear_share(self, quality: float) -> None:
+    def follow(self, step: Step, mine: np.ndarray) -> None:
+        """I start following the brand."""
+        diffusion.follow(step, mine)
+
+    def hear_share(self, step: Step, mine: np.ndarray, lift: np.ndarray) -> None:
         """A re-share of a brand post reached me."""
-        self.awareness = proc.awareness_after_exposure(self.awareness, self.config.customers.awareness_gain)
-        self.sentiment += proc.share_lift(self.config.content, quality)
+        diffusion.hear_share(step, mine, lift)
 
-    def hear_negative(self) -> None:
-        """A negative cascade (gaffe, complaint, crisis) reached me."""
-        self.sentiment -= self.config.content.negative_hit
-        self.awareness = proc.awareness_after_exposure(self.awareness, self.config.customers.awareness_gain)
+    def hear_negative(self, step: Step, mine: np.ndarray) -> None:
+        """A negative cascade reached me."""
+        diffusion.hear_negative(step, mine)
 
-    # 3. needs, 6. response --------------------------------------------------------------
-    def raise_needs(self, t: float, dt: float, rate: float, kind_p: np.ndarray, raised: list) -> None:
-        """Post my inquiries of this step (Poisson in my activity), each with a type, a time and my patience."""
-        if self.churned:
-            return
-        n = self.rng.poisson(self.activity * rate)
-        if n:
-            kind = self.rng.choice(len(INQUIRY_TYPES), size=n, p=kind_p).astype(np.int8)
-            when = t + self.rng.random(n) * dt
-            patience = proc.draw_patience(self.config.customers, kind, self.rng)
-            raised.append((np.full(n, self.index), kind, when, patience))
+    # 7.6 customer response
+    def lose_patience(self, step: Step, mine: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """My inquiry went unanswered past my patience; returns whether I complain in public."""
+        return response.lose_patience(step, mine, u)
 
-    def lose_patience(self) -> bool:
-        """My inquiry went unanswered past my patience: sentiment drops; True if I complain in public."""
-        support = self.config.support
-        self.sentiment -= support.irate_drop
-        return self.random.random() < support.complaint_share
-
-    def take_answer(self, wait: float, resolved: bool) -> None:
+    def take_answer(self, step: Step, mine: np.ndarray, wait: np.ndarray, resolved: np.ndarray, u: np.ndarray) -> None:
         """An answer came after ``wait`` hours: a fast resolution lifts me, may make me an advocate."""
-        support = self.config.support
-        if not resolved:
-            self.sentiment -= support.unresolved_drop
-            return
-        self.sentiment += proc.answer_lift(support, wait)
-        if wait <= 1.0 and self.random.random() < support.advocate_conversion:
-            self.sentiment = max(self.sentiment, self.config.customers.advocate_threshold + 0.05)
-            self.follows = True
-            self.advocate = True
+        response.take_answer(step, mine, wait, resolved, u)
 
-    def take_hit(self) -> None:
-        """An ongoing crisis reached me."""
-        self.sentiment -= self.config.content.negative_hit
-
-    # customer dynamics: observe (all), then step (all) ------------------------------------
     def observe(self) -> None:
-        """Read my neighbours' mean sentiment (first stage, so every customer reads the same moment)."""
-        sentiments = [other.sentiment for other in self.cell.neighborhood.agents]
-        self.neighbour_mean = sum(sentiments) / len(sentiments) if sentiments else None
+        """Read my neighbours' mean sentiment (all customers read before any settles)."""
+        neighbours = sorted(self.cell.neighborhood.agents, key=lambda other: other.index)
+        self.neighbour_mean = sum(other.sentiment for other in neighbours) / len(neighbours) if neighbours else 0.0
 
-    def step(self, dt: float, flows: Flows) -> None:
-        """Drift toward my neighbours; promotion load and awareness fade; maybe churn; maybe speak up."""
-        cust = self.config.customers
-        if self.neighbour_mean is not None:
-            pull = proc.sentiment_pull(cust, dt) * proc.drift_weight(cust, self.advocate)
-            self.sentiment += pull * (self.neighbour_mean - self.sentiment)
-        self.sentiment = min(1.0, max(-1.0, self.sentiment))
-        self.promo_load *= proc.decay(1.0, dt)
-        self.awareness *= proc.decay(cust.awareness_decay_per_day, dt)
-        if self.churned:
-            return
-        if self.random.random() < proc.churn_probability(cust, self.sentiment, dt):
-            self.churned = True
-            self.follows = False
-            flows["churned"] += 1
-        self.advocate = proc.advocate_after(cust, self.advocate, self.sentiment, self.awareness, not self.churned)
-        rate = cust.voice_rate_per_day / proc.HOURS_PER_DAY * dt
-        if self.advocate:
-            flows["mentions_positive"] += self.rng.poisson(rate)
-        elif self.sentiment < cust.detractor_threshold:
-            flows["mentions_negative"] += self.rng.poisson(rate)
+    def settle(self, step: Step, mine: np.ndarray, neighbour_mean: np.ndarray, u: np.ndarray) -> None:
+        """Drift toward my neighbours; forget a little; maybe churn; update my advocacy."""
+        response.settle(step, mine, neighbour_mean, u)
 
-
-class Post:
-    """One post: who wrote it, whether it promotes, its quality and whether it is a gaffe."""
-
-    __slots__ = ("poster", "promoting", "quality", "gaffe")
-
-    def __init__(self, poster: int, promoting: bool, quality: float, gaffe: bool) -> None:
-        self.poster, self.promoting, self.quality, self.gaffe = poster, promoting, quality, gaffe
+    # 7.9 crises
+    def take_hit(self, step: Step, mine: np.ndarray) -> None:
+        """An ongoing crisis reached me."""
+        crisis.take_hit(step, mine)
 
 
 class Employee(CellAgent):
@@ -192,46 +122,16 @@ class Employee(CellAgent):
     def __init__(self, model: Population, index: int) -> None:
         super().__init__(model)
         self.index = index
-        self.state = model.engine.state
         self.department = int(model.engine.company.dept[index])
         self.cell = model.org_network[index]
 
-    def post(self, on_duty: np.ndarray, t: float, dt: float, posts: list[Post], flows: Flows) -> None:
-        """Write this step's posts (none unless my department is on duty and I am a poster)."""
-        engine = self.model.engine
-        params, config = engine.params, engine.config
-        rate = proc.expected_posts(
-            params.post_rate[self.index], self.motivation, on_duty[self.department], dt, config.people
-        )
-        n = self.rng.poisson(rate) if rate > 0 else 0
-        if not n:
-            return
-        quality = float(proc.post_quality(params, config.content, self.skill, self.post_load))
-        for _ in range(n):
-            promoting = self.random.random() < params.promo_share
-            gaffe = self.random.random() < proc.gaffe_probability(params, self.skill)
-            on_brand = self.random.random() < proc.on_brand_probability(params, self.skill)
-            posts.append(Post(self.index, promoting, quality, gaffe))
-            flows["posts_promoting"] += promoting
-            flows["gaffes"] += gaffe
-            flows["posts_on_brand"] += on_brand
-        flows["posts"] += n
-        flows["quality_sum"] += n * quality
-        flows["staff_hours"] += n * config.people.hours_per_post
-        self.post_load += n
-        self.last_post_h = t
+    def posted(self, step: Step, mine: np.ndarray, counts: np.ndarray) -> None:
+        """I wrote ``counts`` posts this step (7.1 content)."""
+        content.posted(step, mine, counts)
 
-    def develop(self, overloaded: np.ndarray, dt: float) -> None:
-        """Training raises my skill; rewards, quotas, my department's overload and rest move my motivation."""
-        engine = self.model.engine
-        params, people = engine.params, engine.config.people
-        day = dt / proc.HOURS_PER_DAY
-        social = params.social_staff[self.index]
-        self.skill = proc.skill_after_training(params, people, self.skill, social, day)
-        self.motivation = proc.motivation_after(
-            params, people, self.motivation, overloaded[self.department], social, day
-        )
-        self.post_load *= proc.decay(1.0, dt)
+    def develop(self, step: Step, mine: np.ndarray, overloaded: np.ndarray) -> None:
+        """Training raises my skill; rewards, quotas, my department's overload and rest move my motivation (7.8)."""
+        people.develop(step, mine, overloaded)
 
 
 class Population(mesa.Model):
@@ -239,7 +139,7 @@ class Population(mesa.Model):
 
     Args:
         engine: the agent engine whose state the agents live in.
-        rng: the run's ``agents`` random stream (Mesa seeds ``random`` from it too).
+        rng: the run's ``agents`` random stream (Mesa seeds ``random`` from it; it only orders visits).
     """
 
     def __init__(self, engine: AgentEngine, rng: np.random.Generator) -> None:
@@ -265,142 +165,38 @@ class AgentEngine(VectorEngine):
     Args:
         config: a validated scenario.
         seed: root seed; defaults to ``config.simulation.seed``.
+        **inputs: as for :class:`~simulation.core.engine.VectorEngine`.
     """
 
     name = "agents"
 
-    def __init__(self, config: Config, seed: int | None = None) -> None:
-        super().__init__(config, seed)
+    def __init__(self, config: Any, seed: int | None = None, **inputs: Any) -> None:
+        super().__init__(config, seed, **inputs)
         self.population = Population(self, self.rngs["agents"])
 
-    def reconfigure(self, config: Config, lag_steps: int = 0) -> None:
+    def reconfigure(self, config: Any, lag_steps: int = 0) -> None:
         """Adopt a new config (see :meth:`VectorEngine.reconfigure`) and re-place employees on the new org graph."""
         super().reconfigure(config, lag_steps)
         if hasattr(self, "population"):
             self.population.place_employees()
 
-    # 1. content -----------------------------------------------------------------------------
-    def produce_content(self, t: float, dt: float, staffed: np.ndarray, flows: Flows) -> proc.Posts:
-        """Every employee writes its posts for the step."""
-        posts: list[Post] = []
-        self.population.employees.shuffle_do("post", staffed, t, dt, posts, flows)
-        posts.sort(key=lambda post: post.poster)
-        return proc.Posts(
-            poster=np.array([p.poster for p in posts], dtype=np.int64),
-            promoting=np.array([p.promoting for p in posts], dtype=bool),
-            quality=np.array([p.quality for p in posts], dtype=np.float64),
-            gaffe=np.array([p.gaffe for p in posts], dtype=bool),
-        )
+    def dispatch(self, effect: Effect, step: Step, idx: np.ndarray, *arrays: np.ndarray) -> Any:
+        """Hand an effect to each agent it concerns, in random order; gather their per-row results."""
+        agents = self.population.customer_at if effect.population == CUSTOMERS else self.population.employee_at
+        groups = group_rows(idx)
+        self.population.random.shuffle(groups)
+        out = None
+        for i, rows in groups:
+            result = getattr(agents[i], effect.__name__)(step, idx[rows], *(a[rows] for a in arrays))
+            if result is not None:
+                if out is None:
+                    out = np.zeros(len(idx), dtype=np.asarray(result).dtype)
+                out[rows] = result
+        if out is None and len(idx) == 0:
+            return effect(step, idx, *arrays)  # nobody to visit: the effect's own empty result
+        return out
 
-    # 2. exposure and diffusion --------------------------------------------------------------
-    def expose(self, posts: proc.Posts, flows: Flows) -> list[np.ndarray]:
-        """Each post reaches its audience; every viewer reacts; engaged viewers' shares cascade."""
-        if len(posts) == 0:
-            return []
-        state, config, rng = self.state, self.config, self.rngs["content"]
-        followers = np.flatnonzero(state.follows & ~state.churned)
-        follow_prob = config.customers.follow_prob * posts.quality.mean()
-        engaged: dict[bool, list[tuple[int, float]]] = {False: [], True: []}
-        gaffe_seeds: list[np.ndarray] = []
-        for i in range(len(posts)):
-            post = Post(int(posts.poster[i]), bool(posts.promoting[i]), float(posts.quality[i]), bool(posts.gaffe[i]))
-            seen = proc.post_audience(state, self.params, config.content, rng, followers, post.poster)
-            flows["impressions"] += len(seen)
-            self.reached[seen] = True
-            for c in seen.tolist():
-                if self.population.customer_at[c].see(post, follow_prob, flows):
-                    engaged[post.promoting].append((c, post.quality))
-            if post.gaffe and len(seen):
-                gaffe_seeds.append(proc.gaffe_seeds(seen, rng))
-        for is_promo, pairs in engaged.items():
-            if not pairs:
-                continue
-            seeds = np.array([c for c, _ in pairs], dtype=np.int64)
-            quality = float(np.mean([q for _, q in pairs]))
-            shared = proc.reshare_cascade(state, config.content, rng, seeds, quality, is_promo, flows, self.reached)
-            for c in shared.tolist():
-                self.population.customer_at[c].hear_share(quality)
-        return gaffe_seeds
-
-    # 3. customer needs ----------------------------------------------------------------------
-    def raise_needs(self, t: float, dt: float, tech_factor: float, flows: Flows) -> dict[str, np.ndarray]:
-        """Every customer raises its own inquiries; the rows are sorted by the time they were raised."""
-        cust = self.config.customers
-        mix = proc.inquiry_mix(cust, tech_factor)
-        rate = proc.needs_rate(cust, 1.0, dt, mix)  # per unit of activity
-        raised: list[tuple[np.ndarray, ...]] = []
-        self.population.customers.shuffle_do("raise_needs", t, dt, rate, mix / mix.sum(), raised)
-        if raised:
-            customer, kind, t_raise, patience = (np.concatenate(column) for column in zip(*raised, strict=True))
-        else:
-            customer, kind, t_raise, patience = np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0), np.empty(0)
-        order = np.argsort(t_raise, kind="stable")
-        n = len(order)
-        rng = self.rngs["needs"]
-        kind = kind[order].astype(np.int8)
-        proc.count_needs(kind, flows)
-        return {
-            "customer": customer[order].astype(np.int64),
-            "kind": kind,
-            "t_raise": t_raise[order],
-            "patience": patience[order],
-            "service_h": proc.draw_handling_hours(self.config.support, rng, n),
-            "u_resolve": rng.random(n),
-        }
-
-    # 6. customer response, 7. innovation ----------------------------------------------------
-    def respond(
-        self,
-        t: float,
-        dt: float,
-        dept_skill: np.ndarray,
-        flows: Flows,
-        negative: list[np.ndarray],
-        answer_times: list[np.ndarray],
-    ) -> None:
-        """Customers whose patience ran out get irate (and may complain); answered ones react."""
-        table = self.state.inquiries
-        if len(table) == 0:
-            return
-        t1 = t + dt
-        customers = self.population.customer_at
-        who = proc.run_out_of_patience(table, t1, flows)
-        complain = np.array([c for c in who.tolist() if customers[c].lose_patience()], dtype=np.int64)
-        negative.append(complain)
-        flows["complaints_public"] += len(complain)
-        flows["mentions_negative"] += len(complain)
-        rows, resolved, wait = proc.deliver_answers(table, self.config.support, t1, dept_skill, flows, answer_times)
-        for c, ok, w in zip(table["customer"][rows].tolist(), resolved.tolist(), wait.tolist(), strict=True):
-            customers[c].take_answer(w, ok)
-        proc.innovate(self.state, self.config, self.rngs["response"], t, dt, flows)
-
-    # negative cascades and crises -----------------------------------------------------------
-    def spread_negative(self, seeds: np.ndarray, flows: Flows, transmissibility: float | None = None) -> int:
-        """A negative cascade from ``seeds``; every customer it reaches hears it; returns its size."""
-        if len(seeds) == 0:
-            return 0
-        hit = proc.negative_cascade(self.state, self.config, self.rngs["crisis"], seeds, transmissibility)
-        for c in hit.tolist():
-            self.population.customer_at[c].hear_negative()
-        flows["mentions_negative"] += len(hit)
-        return len(hit)
-
-    def hit_by_crisis(self, t: float, dt: float, flows: Flows) -> None:
-        """An ongoing crisis reaches random customers, then decays as the organisation responds."""
-        if self.state.crisis_intensity <= 0:
-            return
-        hit = proc.crisis_targets(self.state, self.rngs["crisis"], dt)
-        for c in hit.tolist():
-            self.population.customer_at[c].take_hit()
-        flows["mentions_negative"] += len(hit)
-        proc.contain_crisis(self.state, self.params, self.config, t, dt, flows)
-
-    # customer dynamics, 8. people -----------------------------------------------------------
-    def customer_dynamics(self, dt: float, flows: Flows) -> None:
-        """All customers read their neighbours first, then each updates itself (a synchronous update)."""
+    def neighbour_sentiment(self) -> np.ndarray:
+        """Every customer reads its neighbours through its Mesa cell (a synchronous update)."""
         self.population.customers.do("observe")
-        self.population.customers.shuffle_do("step", dt, flows)
-
-    def people_step(self, dt: float, overloaded: np.ndarray) -> None:
-        """Every employee learns and updates its motivation."""
-        self.population.employees.shuffle_do("develop", overloaded, dt)
+        return np.array([customer.neighbour_mean for customer in self.population.customer_at])

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import INQUIRY_TYPES, Config, build_config
-from simulation.graphs import unit_names
+from simulation.core.organization import unit_names
 from simulation.kpis import FLOWS
 
 if TYPE_CHECKING:
-    from simulation.core.params import Structure
+    from simulation.core.organization import Structure
     from simulation.result import RunResult
 
 
@@ -59,7 +59,7 @@ def handoff_table(result: RunResult) -> pd.DataFrame:
     columns = ["detector", "owner", "handoffs", "lost", "loss_rate", "mean_delay_h", "median_delay_h", "hops"]
     if moved.empty:
         return pd.DataFrame(columns=columns)
-    arrived_delay = moved.handoff_h.where(~moved.lost & np.isfinite(moved.handoff_h))
+    arrived_delay = moved.handoff_hours.where(~moved.lost & np.isfinite(moved.handoff_hours))
     frame = (
         moved.assign(delay=arrived_delay)
         .groupby(["detector_name", "owner_name"], observed=True)
@@ -166,7 +166,7 @@ def handoff_routes(structure: Structure, departments: Sequence[str]) -> pd.DataF
                 "from": units[src],
                 "to": units[dst],
                 "hops": int(ho.hops[src, dst]),
-                "delay_h": float(ho.delay[src, dst]),
+                "delay_h": float(ho.hours[src, dst]),
                 "loss": float(ho.loss[src, dst]),
                 "kinds": " > ".join(kinds),
                 "path": path,

@@ -6,7 +6,7 @@ import time
 
 from simulation.config import Config
 from simulation.model import SocialMediaOrgModel
-from simulation.result import RunResult
+from simulation.result import RunResult, result_of
 
 
 def run(config: Config, seed: int | None = None, *, progress: bool = False) -> RunResult:
@@ -28,6 +28,6 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
         for _ in range(steps):
             model.step()
             bar.update()
-    result = model.engine.result(time.perf_counter() - start)
+    result = result_of(model.engine, time.perf_counter() - start)
     model.release()
     return result

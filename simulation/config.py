@@ -8,7 +8,6 @@ Every field carries its description and its source (``json_schema_extra["source"
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -26,6 +25,8 @@ from pydantic import (
 )
 
 from simulation.errors import ScenarioError
+from simulation.interventions import validate_intervention
+from simulation.presets import get_preset
 
 INQUIRY_TYPES = ("product_question", "technical_problem", "service_complaint", "idea")
 TIE_KINDS = ("intra", "cross", "hierarchy", "team", "hub", "channel", "tool", "agency")
@@ -34,15 +35,68 @@ AGENCY = "agency"
 ASSUMPTION = "assumption (no published figure; see docs/ODD.md rationale)"
 
 
-def param(default: Any, description: str, source: str = ASSUMPTION, **constraints: Any) -> Any:
-    """Declare a parameter: default, one-line description, and where its value comes from."""
+def param(default: Any, description: str, source: str = ASSUMPTION, *, reason: str = "", **constraints: Any) -> Any:
+    """Declare a parameter: default, one-line description, and where its value comes from.
+
+    ``reason`` explains an assumed value (no published figure): it is shown with the source.
+    """
+    if reason:
+        source = f"assumption: {reason}" if source == ASSUMPTION else f"{source}; {reason}"
     return Field(default, description=description, json_schema_extra={"source": source}, **constraints)
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes: a config's tables are as frozen as its scalars."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("config values are frozen: use Config.with_values to change one")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+class FrozenList(list):
+    """A list that refuses changes (compares equal to a list with the same items)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("config values are frozen: use Config.with_values to change one")
+
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return (FrozenList, (list(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict) and not isinstance(value, FrozenDict):
+        return FrozenDict({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list) and not isinstance(value, FrozenList):
+        return FrozenList(_freeze(v) for v in value)
+    return value
+
+
 class Section(BaseModel):
-    """Base of every config section: unknown keys rejected, values frozen after validation."""
+    """Base of every config section: unknown keys rejected, values (tables and lists too) frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="after")
+    def _deep_freeze(self) -> Section:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            frozen = _freeze(value)
+            if frozen is not value:
+                object.__setattr__(self, name, frozen)
+        return self
 
 
 class SimulationSection(Section):
@@ -109,6 +163,23 @@ class CustomersSection(Section):
     )
     overload_penalty: float = param(0.02, "sentiment lost per promotional exposure over tolerance", ge=0)
     unfollow_prob: float = param(0.01, "probability an overloaded follower unfollows per exposure", ge=0, le=1)
+    promo_load_decay_per_day: float = param(
+        1.0,
+        "daily decay rate of a customer's count of recent promotional exposures",
+        ge=0,
+        reason="a day's memory of promotion (e-folding time one day), matching the per-day tolerance",
+    )
+    advocate_awareness_min: float = param(
+        0.3,
+        "awareness above which a customer with high sentiment counts as an advocate",
+        ge=0,
+        le=1,
+        reason="an advocate must know the brand; between non-followers' (<= 0.1) and followers' (0.5) start",
+    )
+    follower_awareness: float = param(0.5, "initial awareness of a follower", ge=0, le=1)
+    non_follower_awareness_max: float = param(
+        0.1, "initial awareness of a non-follower is uniform on [0, this]", ge=0, le=1
+    )
 
     @field_validator("inquiry_mix")
     @classmethod
@@ -191,6 +262,36 @@ class OrganizationSection(Section):
     coordination: float = param(0.2, "cross-unit coordination of content in [0, 1]", ge=0, le=1)
     agency: bool = param(False, "an outside agency posts and/or listens for the company", "seed 003")
     agency_headcount: int = param(6, "agency staff working on the account", ge=0)
+    agency_social_share: float = param(
+        0.5,
+        "share of agency staff answering when `social_share` does not list the agency",
+        ge=0,
+        le=1,
+        reason="an agency's account team splits its time between content and community management",
+    )
+    social_share_default: float = param(
+        0.05,
+        "social share of a department missing from `social_share` (e.g. from an org chart)",
+        ge=0,
+        le=1,
+        reason="the smallest share the default table gives a department (it, product, sales)",
+    )
+    hub_department: str = param(
+        "marketing",
+        "department the CoE hub sits in (the first department if the company has none of that name)",
+        "seed 004: the CoE grows out of the social team, usually in marketing",
+    )
+    agency_contact: str = param(
+        "marketing",
+        "department whose manager the agency reports to (no agency tie if the company has none)",
+        "seed 003: the agency is briefed by marketing",
+    )
+    tool_latency_factor: float = param(
+        0.25,
+        "detection latency of the shared tool relative to a listening unit's",
+        ge=0,
+        reason="a tool's alerts arrive as they happen instead of at the next manual check",
+    )
 
     @field_validator("departments")
     @classmethod
@@ -275,6 +376,45 @@ class ContentSection(Section):
     gaffe_prob: float = param(0.01, "gaffe probability of a post by an untrained (skill 0) poster", ge=0, le=1)
     guidelines_gaffe_reduction: float = param(0.7, "share of gaffe risk removed by guidelines", ge=0, le=1)
     consistency_base: float = param(0.5, "on-brand probability before guidelines/coordination/skill", ge=0, le=1)
+    on_brand_guidelines_weight: float = param(
+        0.4, "share of the gap to full consistency closed by guidelines", ge=0, le=1
+    )
+    on_brand_coordination_weight: float = param(
+        0.4, "share of the gap to full consistency closed by full coordination", ge=0, le=1
+    )
+    on_brand_skill_weight: float = param(0.2, "share of the gap to full consistency closed by skill 1", ge=0, le=1)
+    fatigue_free_posts_per_day: float = param(
+        2.0,
+        "posts a day a poster makes before fatigue lowers quality",
+        ge=0,
+        reason="the posting rate of a centralized poster (posts_per_poster_per_day), so fatigue bites above it",
+    )
+    engagement_sentiment_weight: float = param(
+        0.5,
+        "engagement x (1 + weight x viewer sentiment)",
+        ge=0,
+        le=1,
+        reason="fans engage more, detractors less; at most 1 keeps the factor non-negative",
+    )
+    promoting_lift_share: float = param(
+        0.5,
+        "sentiment lift of engaging with promoting content, as a share of relating content's",
+        "Lee, Hosanagar & Nair 2018 (sign); the magnitude is an assumption",
+        ge=0,
+        le=1,
+    )
+    share_lift_share: float = param(
+        0.5,
+        "sentiment lift of a re-share reaching a customer, as a share of an engagement's",
+        ge=0,
+        le=1,
+        reason="a friend's share is weaker than one's own engagement",
+    )
+    gaffe_seed_share: float = param(0.05, "share of a gaffe's viewers who start its negative cascade", ge=0, le=1)
+    gaffe_seed_max: int = param(50, "at most this many seeds of one gaffe's cascade", ge=1)
+    gaffe_seed_min_audience: int = param(
+        20, "a gaffe seen by at most this many viewers seeds its cascade from one of them", ge=0
+    )
     negative_transmissibility: float = param(
         0.025,
         "per-tie spread probability of a gaffe or complaint cascade (sub-critical by default)",
@@ -289,6 +429,21 @@ class ContentSection(Section):
     crisis_threshold: int = param(50, "negative cascade size (nodes) that counts as a crisis", ge=1)
     crisis_decay_per_hour: float = param(
         0.05, "crisis intensity decay per hour with no response capability", ge=0, le=1
+    )
+    crisis_intensity_per_node: float = param(
+        0.1,
+        "negative mentions per hour a crisis adds per customer its starting cascade reached",
+        ge=0,
+        reason="a tenth of those reached keep talking about it in the first hour",
+    )
+    crisis_contained_below: float = param(
+        0.5, "a crisis is contained when its intensity falls below this many mentions per hour", gt=0
+    )
+    crisis_base_capability: float = param(
+        0.5, "crisis-decay multiplier of an organisation with no coordination and no detection", ge=0
+    )
+    crisis_tool_weight: float = param(
+        0.5, "weight of the shared tool's coverage in the crisis-response capability", ge=0
     )
 
 
@@ -339,7 +494,17 @@ class SupportSection(Section):
         "probability a hand-off is lost on one hop over a tie of each kind",
     )
     silo_friction: float = param(1.5, "cross/hierarchy hop delay x (1 + friction x silo_strength)", ge=0)
+    silo_loss_friction: float = param(1.0, "cross/hierarchy hop loss x (1 + friction x silo_strength)", ge=0)
+    min_owner_servers: float = param(
+        1.0,
+        "servers an owner of an inquiry type has at least, whatever its social share",
+        ge=0,
+        reason="an owner always has someone answering its queue",
+    )
     resolution_prob: float = param(0.9, "probability an owner with skill 1 resolves an inquiry", ge=0, le=1)
+    resolution_skill_weight: float = param(
+        0.5, "resolution probability x ((1 - weight) + weight x owner's mean skill)", ge=0, le=1
+    )
     answer_lift: float = param(0.4, "sentiment lift of an instant answer", ge=0)
     lift_decay_hours: float = param(
         0.42,
@@ -350,6 +515,15 @@ class SupportSection(Section):
     irate_drop: float = param(0.3, "sentiment lost when patience runs out", ge=0)
     complaint_share: float = param(0.5, "share of irate customers who complain publicly", ge=0, le=1)
     advocate_conversion: float = param(0.2, "probability a fast resolution makes an advocate", ge=0, le=1)
+    fast_answer_hours: float = param(
+        1.0,
+        "a resolution within this many hours may make an advocate",
+        "Lithium 2013: 53% of those expecting a reply want it within an hour",
+        ge=0,
+    )
+    advocate_margin: float = param(
+        0.05, "a converted advocate's sentiment is at least the advocate threshold plus this", ge=0, le=1
+    )
     unresolved_drop: float = param(0.1, "sentiment lost when an answer does not resolve", ge=0)
 
     @field_validator("owners", "hop_hours", "hop_loss", mode="before")
@@ -419,6 +593,22 @@ class PeopleSection(Section):
         {"marketing": 0.7, "pr": 0.6, "agency": 0.75},
         "initial mean skill of departments whose job is communication (others: skill_mean)",
     )
+    overload_queue_per_server: float = param(
+        2.0, "a department is overloaded when more than this many inquiries per server wait", ge=0
+    )
+    non_social_motivation_weight: float = param(
+        0.2,
+        "share of the motivation change felt by employees who do no social work",
+        ge=0,
+        le=1,
+        reason="programmes and overload reach the whole department, weaker for those not doing social work",
+    )
+    post_load_decay_per_day: float = param(
+        1.0, "daily decay rate of a poster's count of recent posts (for fatigue)", ge=0
+    )
+    participation_window_hours: float = param(
+        168.0, "an employee participates if they posted within this many hours", gt=0
+    )
 
 
 class CompetitorSection(Section):
@@ -434,20 +624,6 @@ class CostSection(Section):
     agency_fee_per_hour: float = param(60.0, "agency retainer per hour while engaged", ge=0)
     tool_cost_per_hour: float = param(5.0, "shared listening tool cost per hour", ge=0)
     training_cost_per_employee_day: float = param(20.0, "training cost per employee per day", ge=0)
-
-
-InterventionAction = Literal[
-    "change_org_model",
-    "pilot",
-    "set",
-    "training",
-    "guidelines",
-    "rewards",
-    "quota",
-    "shared_tool",
-    "crisis",
-    "maturity_roadmap",
-]
 
 
 class Intervention(Section):
@@ -487,8 +663,6 @@ class Config(Section):
     @classmethod
     def _merge_preset(cls, data: Any) -> Any:
         """Merge the org-model preset under the given keys (the scenario's keys win)."""
-        from simulation.presets import get_preset
-
         if not isinstance(data, Mapping):
             return data
         org = data.get("organization", {})
@@ -505,8 +679,6 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        from simulation.interventions import validate_intervention  # registry lives there
-
         departments = set(self.organization.departments) | {AGENCY}
         if self.organization.org_chart is None:
             for kind, owner in self.support.owners.items():
@@ -652,8 +824,3 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Config:
     raw = read_toml(Path(path))
     raw.setdefault("name", Path(path).stem)
     return build_config(apply_overrides(raw, overrides))
-
-
-def is_infinite(value: float) -> bool:
-    """True for an infinite parameter (e.g. ``patience_scale = inf``)."""
-    return math.isinf(value)

@@ -9,9 +9,12 @@ Engines expose two hooks the actions call: ``reconfigure(config, lag_steps)`` an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from simulation.presets import all_presets
 
 if TYPE_CHECKING:
     from simulation.config import Config, Intervention
@@ -144,8 +147,6 @@ def _needs(*fields: str) -> Callable[[Intervention, Config], None]:
 
 
 def _check_model(iv: Intervention, config: Config) -> None:
-    from simulation.presets import all_presets
-
     _needs("model")(iv, config)
     if iv.model not in all_presets():
         raise ValueError(f"model: unknown org model {iv.model!r} (known: {', '.join(all_presets())})")
@@ -241,3 +242,10 @@ def expand_schedule(interventions: list[Intervention]) -> list[Intervention]:
 def apply_intervention(engine: Engine, iv: Intervention) -> None:
     """Run one intervention on an engine."""
     all_actions()[iv.action].apply(engine, iv)
+
+
+def schedule_for(config: Config) -> list[tuple[int, Callable[[Engine], None]]]:
+    """The engine's schedule: ``(step, change)`` for each (expanded) intervention of a config."""
+    return [
+        (iv.step, functools.partial(apply_intervention, iv=iv)) for iv in expand_schedule(list(config.interventions))
+    ]

@@ -16,42 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from simulation.core import flows
+
 if TYPE_CHECKING:
     from simulation.result import RunResult
 
-FLOWS = (
-    "posts",
-    "posts_promoting",
-    "posts_on_brand",
-    "gaffes",
-    "quality_sum",
-    "impressions",
-    "engagements",
-    "reshares",
-    "new_followers",
-    "unfollows",
-    "mentions_positive",
-    "mentions_negative",
-    "mentions_neutral",
-    "mentions_competitor",
-    "inquiries",
-    "detected",
-    "handoffs",
-    "handoffs_lost",
-    "handoff_hours",
-    "answered",
-    "resolved",
-    "irate",
-    "complaints_public",
-    "ideas_raised",
-    "ideas_captured",
-    "ideas_implemented",
-    "churned",
-    "staff_hours",
-    "cost",
-    "crises_started",
-    "crisis_active",
-)
+FLOWS = flows.FLOWS  # the per-step counters, defined by the core
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
 from simulation.config import Config
-from simulation.core import processes as proc
-from simulation.graphs import ROLE_NAMES
+from simulation.core.engine import is_staffed
+from simulation.core.organization import ROLE_NAMES
+from simulation.engines import build_engine
 from simulation.kpis import FLOWS, HEADLINE, _ratio
 from simulation.mesa_compat import model_rng, network
-from simulation.result import RunResult
+from simulation.result import RunResult, result_of
 
 VIEW_LIMIT = 20_000
 # The DataCollector's model columns: the run so far, each meaning what the summary KPI of the same
@@ -37,17 +38,6 @@ COLLECTED = (
     "answered",
     "resolved",
 )
-
-
-def make_engine(config: Config, seed: int | None = None) -> Any:
-    """The engine ``config.simulation.engine`` names, built for this config and seed."""
-    if config.simulation.engine == "agents":
-        from simulation.agents_engine import AgentEngine
-
-        return AgentEngine(config, seed)
-    from simulation.core.engine import VectorEngine
-
-    return VectorEngine(config, seed)
 
 
 class DepartmentAgent(mesa.Agent):
@@ -112,7 +102,7 @@ class DepartmentAgent(mesa.Agent):
 
     def step(self) -> None:
         """Decide whether the department is on duty this step (its staffed hours)."""
-        self.on_duty = proc.is_staffed(self.model.engine.config, self.model.engine.hours)
+        self.on_duty = is_staffed(self.model.engine.config, self.model.engine.hours)
 
 
 class CustomerAgent(FixedAgent):
@@ -172,7 +162,7 @@ class SocialMediaOrgModel(mesa.Model):
         config = Config() if config is None else config
         seed = config.simulation.seed if seed is None else int(seed)
         super().__init__(**model_rng(seed))
-        self.engine = make_engine(config, seed)
+        self.engine = build_engine(config, seed)
         self.departments = mesa.agent.AgentSet(
             [DepartmentAgent(self, i) for i in range(len(self.engine.company.departments))], random=self.random
         )
@@ -221,7 +211,7 @@ class SocialMediaOrgModel(mesa.Model):
 
     def result(self) -> RunResult:
         """The run so far as a :class:`RunResult`."""
-        return self.engine.result()
+        return result_of(self.engine)
 
     def finish(self) -> RunResult:
         """Return the result and release the Mesa agent registry (call when a run ends)."""

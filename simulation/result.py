@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from simulation.config import Config
+from simulation.kpis import add_user_kpis, summarize
+from simulation.versions import package_versions
+
+if TYPE_CHECKING:
+    from simulation.core.engine import VectorEngine
 
 
 @dataclass
@@ -35,3 +40,19 @@ class RunResult:
             f"RunResult(scenario={self.config.name!r}, model={self.config.organization.model!r}, "
             f"seed={self.seed}, steps={len(self.timeseries)}, kpis={len(self.summary)})"
         )
+
+
+def result_of(engine: VectorEngine, wall_seconds: float = float("nan")) -> RunResult:
+    """Package what an engine has simulated so far as a :class:`RunResult` (KPIs computed here)."""
+    timeseries = pd.DataFrame.from_records(engine.records)
+    inquiries = engine.inquiry_log()
+    summary = summarize(timeseries, inquiries, engine.end_stocks())
+    meta = {
+        "engine": engine.name,
+        "versions": package_versions(),
+        "wall_seconds": wall_seconds,
+        "steps": engine.steps_done,
+    }
+    result = RunResult(engine.config, engine.seed, timeseries, summary, inquiries, meta)
+    add_user_kpis(result)
+    return result

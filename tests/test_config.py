@@ -136,3 +136,19 @@ def test_config_is_frozen():
     cfg = Config()
     with pytest.raises(ValidationError):
         cfg.organization.silo_strength = 0.1
+
+
+def test_config_is_deep_frozen():
+    import pickle
+
+    cfg = build_config({})
+    with pytest.raises(TypeError, match="frozen"):
+        cfg.organization.headcount["it"] = 999
+    with pytest.raises(TypeError, match="frozen"):
+        cfg.organization.posters.append("it")
+    with pytest.raises(TypeError, match="frozen"):
+        cfg.customers.inquiry_mix.update(idea=1.0)
+    assert cfg.organization.posters == ["marketing"] and cfg.organization.headcount["it"] == 10
+    again = pickle.loads(pickle.dumps(cfg))
+    assert again == cfg and again.organization.headcount == cfg.organization.headcount
+    assert cfg.with_values({"organization.coordination": 0.9}).organization.coordination == 0.9

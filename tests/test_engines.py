@@ -128,11 +128,13 @@ def test_agent_engine_is_reproducible_for_a_seed():
 
 def test_reorganisation_moves_employees_to_the_new_org_graph():
     from simulation.agents_engine import AgentEngine
+    from simulation.engines import build_engine
 
     config = build_config(
         {**SMALL, **SCENARIOS["reorganise_and_crisis"], "simulation": {"steps": 150, "engine": "agents"}}
     )
-    engine = AgentEngine(config, seed=3)
+    engine = build_engine(config, seed=3)
+    assert isinstance(engine, AgentEngine)
     for _ in range(45):
         engine.step()
     assert config.organization.model == "centralized"

@@ -3,25 +3,28 @@ import numpy as np
 import pytest
 
 from simulation import ScenarioError, build_config, run
-from simulation.graphs import (
+from simulation.core.organization import (
     CHANNEL,
     HUB,
     TOOL,
     build_company,
-    build_social_graph,
-    department_contacts,
-    handoff_matrices,
-    internal_graph,
+    build_structure,
+    employee_roles,
     silo_index,
-    to_csr,
 )
+from simulation.core.routing import handoff_matrices
+from simulation.graphs import build_social_graph, read_org_chart, to_csr
 from simulation.rng import stream
 
 
 def company_and_graph(**org):
     cfg = build_config({"organization": org})
     company = build_company(cfg.organization, stream(1, "company"))
-    return cfg, company, internal_graph(company, cfg.organization)
+    return cfg, company, build_structure(company, cfg.organization).graph
+
+
+def contacts_of(company, org):
+    return build_structure(company, org).contacts
 
 
 @pytest.mark.parametrize("kind", ["holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi"])
@@ -80,10 +83,10 @@ def test_org_chart(tmp_path):
     ]
     chart.write_text("\n".join(rows))
     cfg = build_config({"organization": {"org_chart": str(chart)}, "simulation": {"steps": 24}})
-    company = build_company(cfg.organization, stream(1, "company"))
+    company = build_company(cfg.organization, stream(1, "company"), read_org_chart(chart))
     assert company.departments[:5] == ("marketing", "customer_service", "it", "product", "sales")
     assert company.is_manager.sum() == 5 + 1  # five chart roots and the agency lead
-    graph = internal_graph(company, cfg.organization)
+    graph = build_structure(company, cfg.organization).graph
     bo = 2  # ana's report: the chart's manager link is a hierarchy tie
     assert graph.edges[bo, 1]["kind"] == "hierarchy"
     assert len(run(cfg).timeseries) == 24
@@ -102,12 +105,12 @@ def test_silo_strength_removes_cross_ties_monotonically():
 
 def test_structural_ties_shorten_handoffs():
     cfg, company, graph = company_and_graph(model="centralized")
-    central = handoff_matrices(graph, department_contacts(company, cfg.organization), cfg.support, 0.7)
+    central = handoff_matrices(graph, contacts_of(company, cfg.organization), cfg.support, 0.7)
     cfg2, _, graph2 = company_and_graph(model="center_of_excellence", silo_strength=0.7)
-    coe = handoff_matrices(graph2, department_contacts(company, cfg2.organization), cfg2.support, 0.7)
+    coe = handoff_matrices(graph2, contacts_of(company, cfg2.organization), cfg2.support, 0.7)
     marketing, it = 0, 2
-    assert coe.delay[marketing, it] < central.delay[marketing, it]
-    assert coe.delay[-1, it] < coe.delay[marketing, it] + 1e-9  # the shared tool row routes directly
+    assert coe.hours[marketing, it] < central.hours[marketing, it]
+    assert coe.hours[-1, it] < coe.hours[marketing, it] + 1e-9  # the shared tool row routes directly
     assert TOOL in graph2 and TOOL not in graph
     roles = nx.get_node_attributes(graph2, "dept")
     assert all(e in roles for e in range(company.size))  # every employee is labelled with its department
@@ -118,17 +121,15 @@ def test_task_force_members_form_a_clique():
     team = [(a, b) for a, b, k in graph.edges(data="kind") if k == "team"]
     members = {n for e in team for n in e}
     assert len(members) == 9 and len(team) == 9 * 8 // 2
-    contacts = department_contacts(company, cfg.organization)
+    contacts = contacts_of(company, cfg.organization)
     handoffs = handoff_matrices(graph, contacts, cfg.support, cfg.organization.silo_strength)
-    assert handoffs.hops[0, 1] == 1 and handoffs.delay[0, 1] == pytest.approx(cfg.support.hop_hours["team"])
+    assert handoffs.hops[0, 1] == 1 and handoffs.hours[0, 1] == pytest.approx(cfg.support.hop_hours["team"])
 
 
 def test_democratized_channel_and_coe_hub():
     cfg, company, graph = company_and_graph(model="democratized")
     assert CHANNEL in graph and graph.degree(CHANNEL) > 6
     cfg, company, graph = company_and_graph(model="center_of_excellence")
-    from simulation.graphs import employee_roles
-
     roles = employee_roles(company, cfg.organization)
     hub = int(np.flatnonzero(roles == HUB)[0])
     assert sum(1 for _, _, k in graph.edges(hub, data="kind") if k == "hub") == 5  # every other department

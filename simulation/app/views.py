@@ -158,7 +158,7 @@ class CustomerView:
 
 # --- internal org graph ----------------------------------------------------------------------
 class OrgView:
-    """The internal org graph: departments as colours, this step's hand-offs along their paths."""
+    """The internal org graph (:func:`simulation.plots_org.draw_internal_graph`) with this step's hand-offs."""
 
     def __init__(self, ax: Axes, engine: VectorEngine) -> None:
         self.ax = ax
@@ -166,61 +166,22 @@ class OrgView:
         self.build(engine)
 
     def build(self, engine: VectorEngine) -> None:
-        """Draw the static layer (ties, employees, labels) for the engine's current structure."""
-        import matplotlib as mpl
-        from matplotlib.collections import LineCollection
+        """Draw the static graph once for the engine's current structure, and the hand-off layer over it."""
+        from simulation import plots_org
 
-        from simulation.plots_org import TIE_STYLE, VIRTUAL, department_layout
-
-        ax, structure = self.ax, engine.structure
+        self.ax.clear()
+        self.structure = structure = engine.structure
         departments = list(engine.company.departments)
-        ax.clear()
-        self.structure = structure
-        graph = structure.graph
-        self.pos = pos = department_layout(structure, departments)
-        segments, colours, widths = [], [], []
-        for u, v, kind in graph.edges(data="kind"):
-            colour, width = TIE_STYLE.get(kind, ("#cccccc", 0.5))
-            segments.append((pos[u], pos[v]))
-            colours.append(mpl.colors.to_rgba(colour, 0.35 if kind in ("intra", "cross") else 0.8))
-            widths.append(width)
-        ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, zorder=1))
-        cmap = mpl.colormaps["tab10"]
-        people = [n for n, d in graph.nodes(data=True) if d.get("dept_index", -1) >= 0]
-        xy = np.array([pos[n] for n in people])
-        dept = np.array([graph.nodes[n]["dept_index"] for n in people])
-        sizes = np.where(structure.roles[people] > 0, 60, 18)
-        rims = np.where(structure.posters[people], "black", "none")
-        ax.scatter(
-            xy[:, 0], xy[:, 1], s=sizes, c=[cmap(d % 10) for d in dept], edgecolors=rims, linewidths=0.7, zorder=3
+        self.pos = plots_org.department_layout(structure, departments)
+        plots_org.draw_internal_graph(
+            structure,
+            departments,
+            ax=self.ax,
+            title="Inside the company: this hour's hand-offs",
+            pos=self.pos,
+            style=plots_org.PANEL,
         )
-        for d, name in enumerate(departments):
-            mine = xy[dept == d]
-            if len(mine):
-                ax.annotate(
-                    name.replace("_", " "),
-                    mine.mean(axis=0) * 1.3,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color=cmap(d % 10),
-                    weight="bold",
-                )
-        for name in VIRTUAL:
-            if name in pos:
-                ax.scatter(*pos[name], s=90, marker="s", color="white", edgecolors="black", zorder=4)
-                ax.annotate(name, pos[name] + np.array([0, -0.1]), ha="center", fontsize=7, zorder=5)
-        self.delivered = LineCollection([], colors="black", linewidths=2.0, zorder=5, capstyle="round")
-        self.lost = LineCollection([], colors="#d62728", linewidths=2.0, linestyles="--", zorder=6)
-        ax.add_collection(self.delivered)
-        ax.add_collection(self.lost)
-        self.lost_marks = ax.scatter([], [], marker="X", s=90, color="#d62728", edgecolors="white", zorder=7)
-        self.caption = ax.text(0.5, -0.02, "", transform=ax.transAxes, ha="center", va="top", fontsize=8)
-        ax.set_xlim(-1.5, 1.5)
-        ax.set_ylim(-1.4, 1.4)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.set_title("Inside the company: this hour's hand-offs", fontsize=9)
+        self.handoffs = plots_org.HandoffOverlay(self.ax, self.pos)
         self.update(engine)
 
     def update(self, engine: VectorEngine) -> None:
@@ -237,20 +198,7 @@ class OrgView:
             for a, b, was_lost in zip(detector[moved], owner[moved], gone[moved], strict=True):
                 bucket = lost if was_lost else delivered
                 bucket[(int(a), int(b))] = bucket.get((int(a), int(b)), 0) + 1
-        paths = self.structure.handoffs.paths
-        for collection, counts in ((self.delivered, delivered), (self.lost, lost)):
-            segments, widths = [], []
-            for key, count in counts.items():
-                path = [node for node in paths.get(key, ()) if node in self.pos]
-                if len(path) >= 2:
-                    segments.append(np.array([self.pos[node] for node in path]))
-                    widths.append(1.5 + 1.0 * count)
-            collection.set_segments(segments)
-            collection.set_linewidths(widths or [1.0])
-        ends = [self.pos[p[-1]] for key in lost if len(p := paths.get(key, ())) and p[-1] in self.pos]
-        self.lost_marks.set_offsets(np.array(ends) if ends else np.empty((0, 2)))
-        n_moved, n_lost = sum(delivered.values()) + sum(lost.values()), sum(lost.values())
-        self.caption.set_text(f"{n_moved} hand-off{'s' * (n_moved != 1)} this hour, {n_lost} lost (red X)")
+        self.handoffs.show(self.structure.handoffs.paths, delivered, lost)
 
 
 class SideFigure:

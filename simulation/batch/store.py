@@ -45,7 +45,7 @@ PACKAGES = ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow"
 
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape a batch's numbers."""
-    from simulation.core.engine import package_versions
+    from simulation.versions import package_versions
 
     return {"python": sys.version.split()[0], **package_versions(PACKAGES)}
 

@@ -1,54 +1,46 @@
-"""The vectorized engine: builds a run from a config and a seed, and steps it.
+"""The vectorized engine: the state of one run and its step, in ODD section 3's order.
 
-One step (``step_hours``, default one hour) runs, in order: interventions due, department
-plans, content, exposure and diffusion, customer needs, listening and routing, service,
-customer response and innovation, negative cascades and crises, customer dynamics, people.
+One step (``step_hours``, default one hour) runs: scheduled changes due, department plans,
+7.1 content, 7.2 exposure and diffusion, 7.3 customer needs, 7.4 listening and routing,
+7.5 service, 7.6 customer response, 7.7 innovation, negative cascades and 7.9 crises,
+customer dynamics (7.6), 7.8 people, 7.10 costs. Every rule is in its submodel's module;
+this module only orders them. Effects go through :attr:`VectorEngine.dispatch`, which the
+agents engine (:mod:`simulation.agents_engine`) replaces with one Mesa agent per customer
+and employee.
+
+The engine imports nothing above the core: interventions arrive as a ``schedule`` of
+callables, input files are read before it is built (see :func:`simulation.engines.build_engine`),
+and :func:`simulation.result.result_of` turns its records into a result.
 """
 
 from __future__ import annotations
 
-import functools
-import time
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from simulation.config import INQUIRY_TYPES, Config
-from simulation.core import processes as proc
-from simulation.core.params import Params, Structure, blend, compile_params
+from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
+from simulation.core.effects import Dispatch, Step, apply_at_once
+from simulation.core.flows import Flows, new_flows
+from simulation.core.organization import Company, Structure, build_company, unit_names
+from simulation.core.params import Params, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
-from simulation.graphs import Company, build_company, build_social_graph, to_csr, unit_names
-from simulation.interventions import apply_intervention, expand_schedule
-from simulation.kpis import FLOWS, add_user_kpis, summarize
-from simulation.result import RunResult
+from simulation.graphs import build_social_graph, to_csr
 from simulation.rng import streams
 
-RESULT_PACKAGES = ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas")
-
-
-def package_versions(names: tuple[str, ...] = RESULT_PACKAGES) -> dict[str, str]:
-    """Versions of silosim and the libraries that shape its results ("unknown" if not installed).
-
-    Read once per process (``importlib.metadata`` scans the installed distributions, ~10 ms):
-    the classroom app builds a result every frame. Returns a new dict each call.
-    """
-    return dict(_versions(names))
-
-
-@functools.cache
-def _versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    def one(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "unknown"
-
-    return tuple((name, one(name)) for name in names)
-
-
 KEEP_NETWORKX_UP_TO = 100_000
+ScheduledChange = tuple[int, Callable[[Any], None]]
+
+
+def is_staffed(config: Config, t: float) -> bool:
+    """Whether staff work social during the step starting at hour ``t``."""
+    start, end = config.support.staffed_hours
+    hour = t % 24.0
+    return start <= hour < end
 
 
 class VectorEngine:
@@ -57,28 +49,54 @@ class VectorEngine:
     Args:
         config: a validated scenario.
         seed: root seed; defaults to ``config.simulation.seed``.
+        company: the company, if already built (from an org chart read beforehand).
+        social_graph: the customers' graph, if already built (from a user's edge list).
+        schedule: ``(step, change)`` pairs; ``change(engine)`` runs before that step
+            (interventions, from :func:`simulation.interventions.schedule_for`).
     """
 
     name = "vectorized"
+    dispatch: Dispatch = staticmethod(apply_at_once)
 
-    def __init__(self, config: Config, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        seed: int | None = None,
+        *,
+        company: Company | None = None,
+        social_graph: nx.Graph | None = None,
+        schedule: Sequence[ScheduledChange] | None = None,
+    ) -> None:
         self.seed = int(config.simulation.seed if seed is None else seed)
         self.config = config
         self.rngs = streams(self.seed)
-        self.company: Company = build_company(config.organization, self.rngs["company"])
-        graph = build_social_graph(config.network, config.customers.count, self.rngs["social_graph"])
-        self.state: State = init_state(config, self.company, to_csr(graph), self.rngs["customers"])
+        if schedule is None and config.interventions:
+            raise ValueError("the config schedules interventions: build the engine with simulation.build_engine")
+        if company is None:
+            if config.organization.org_chart is not None:
+                raise ValueError("organization.org_chart: read it first (simulation.build_engine does)")
+            company = build_company(config.organization, self.rngs["company"])
+        if social_graph is None:
+            if config.network.kind == "edgelist":
+                raise ValueError("network.path: read the edge list first (simulation.build_engine does)")
+            social_graph = build_social_graph(config.network, config.customers.count, self.rngs["social_graph"])
+        self.company: Company = company
+        self.state: State = init_state(config, company, to_csr(social_graph), self.rngs["customers"])
         self.state.hours = float(config.simulation.start_hour)
         # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
-        self._social_graph: nx.Graph | None = graph if graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO else None
-        self.params, self.structure = compile_params(config, self.company)
+        keep = social_graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO
+        self._social_graph: nx.Graph | None = social_graph if keep else None
+        self.params: Params
+        self.structure: Structure
+        self.params, self.structure = compile_params(config, company)
         self._adoption: tuple[Params, Params, int, int] | None = None
-        self.schedule = expand_schedule(list(config.interventions))
+        self.schedule = sorted(schedule or [], key=lambda item: item[0])
         self.steps_done = 0
         self.records: list[dict[str, float]] = []
         self.last_routes: dict[str, np.ndarray] = {}
         self.reached = np.zeros(self.n_customers, dtype=bool)
         self._negative: list[np.ndarray] = []
+        self._crisis_seeds: np.ndarray | None = None
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -116,80 +134,70 @@ class VectorEngine:
 
     def department_plan(self, t: float) -> np.ndarray:
         """Whether each department is staffed during the step starting at hour ``t``."""
-        return np.full(len(self.company.departments), proc.is_staffed(self.config, t))
+        return np.full(len(self.company.departments), is_staffed(self.config, t))
+
+    def neighbour_sentiment(self) -> np.ndarray:
+        """Mean sentiment of each customer's neighbours (the agents engine reads it through Mesa cells)."""
+        return (self.state.adjacency @ self.state.sentiment) / np.maximum(self.state.degree, 1.0)
 
     # ---------------------------------------------------------------------------------------
     def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
-        """Advance one step; returns the step's record. ``staffed`` overrides department plans.
-
-        The order of processes is fixed here; each process that acts on customers or
-        employees is a method (``produce_content``, ``expose``, ``raise_needs``, ``respond``,
-        ``spread_negative``, ``hit_by_crisis``, ``customer_dynamics``, ``people_step``) so the
-        agent engine can run the same step with one Mesa agent per customer and employee.
-        """
-        self._apply_due_interventions()
-        params, config, state, rngs = self.params, self.config, self.state, self.rngs
+        """Advance one step; returns the step's record. ``staffed`` overrides department plans."""
+        self._apply_due_changes()
+        config, state, rngs = self.config, self.state, self.rngs
         t, dt = state.hours, config.simulation.step_hours
         if staffed is None:
             staffed = self.department_plan(t)
-        flows = dict.fromkeys(FLOWS, 0.0)
+        step = Step(state, self.params, config, new_flows(), t, dt, self.dispatch)
         negative, self._negative = self._negative, []
-        crisis_seeds = getattr(self, "_crisis_seeds", None)
-        self._crisis_seeds = None
+        crisis_seeds, self._crisis_seeds = self._crisis_seeds, None
 
-        posts = self.produce_content(t, dt, staffed, flows)
-        gaffe_seeds = self.expose(posts, flows)
+        posts = content.produce_content(step, rngs["content"], staffed[self.company.dept])
+        gaffe_seeds: list[np.ndarray] = []
+        diffusion.diffuse(step, rngs["content"], posts, self.reached, gaffe_seeds)
 
-        inno = config.innovation
-        tech_factor = 1.0 - min(inno.max_reduction, state.ideas_implemented * inno.problem_reduction)
-        rows = self.raise_needs(t, dt, tech_factor, flows)
-        rows = proc.route(rows, params, config, rngs["routing"], flows)
+        tech_factor = innovation.technical_factor(config.innovation, state.ideas_implemented)
+        rows = needs.raise_needs(step, rngs["needs"], tech_factor)
+        rows = routing.route(rows, step, rngs["routing"])
         self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
-        n_new = len(rows["kind"])
-        state.inquiries.append(
-            {
-                **rows,
-                "t_start": np.full(n_new, np.inf),
-                "t_end": np.full(n_new, np.inf),
-                "resolved": np.zeros(n_new, bool),
-                "irate": np.zeros(n_new, bool),
-                "done_irate": np.zeros(n_new, bool),
-                "done_answer": np.zeros(n_new, bool),
-            }
-        )
-        waiting = proc.serve(state, params, rngs["service"], t, dt, staffed, flows)
-        dept_skill = self._department_skill()
-        answer_times: list[np.ndarray] = []
-        self.respond(t, dt, dept_skill, flows, negative, answer_times)
+        state.inquiries.append_new(rows)
+        waiting = service.serve(step, staffed)
+        waits = response.respond(step, rngs["response"], self._department_skill(), negative)
+        if len(state.inquiries):
+            innovation.innovate(step, rngs["response"])
+            response.close_inquiries(state)
 
         if crisis_seeds is not None:
-            size = self.spread_negative(crisis_seeds, flows, config.content.crisis_transmissibility)
-            proc.start_crisis(state, t, max(size, len(crisis_seeds)), flows)
+            size = diffusion.negative_cascade(
+                step, rngs["crisis"], crisis_seeds, config.content.crisis_transmissibility
+            )
+            crisis.start_crisis(step, max(size, len(crisis_seeds)))
         if gaffe_seeds:
-            size = self.spread_negative(np.concatenate(gaffe_seeds), flows)
+            size = diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(gaffe_seeds))
             if size >= config.content.crisis_threshold:
-                proc.start_crisis(state, t, size, flows)
+                crisis.start_crisis(step, size)
         others = [s for s in negative if s is not crisis_seeds]
         if others:
-            self.spread_negative(np.concatenate(others), flows)
-        self.hit_by_crisis(t, dt, flows)
-        flows["mentions_competitor"] = float(rngs["competitor"].poisson(config.competitor.mentions_per_hour * dt))
-        self.customer_dynamics(dt, flows)
-        overloaded = (waiting > 2 * np.maximum(params.servers, 1)).astype(float)
-        self.people_step(dt, overloaded)
+            diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
+        crisis.crisis_step(step, rngs["crisis"])
+        step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(config.competitor.mentions_per_hour * dt))
+        response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
+        people.people_step(
+            step, people.overloaded_departments(config.people, waiting, self.params.servers), self.company.dept
+        )
+        costs.account_costs(step, staffed)
 
-        flows["staff_hours"] += params.listening_hours * dt * float(staffed.any())
-        flows["cost"] = flows["staff_hours"] * config.cost.staff_cost_per_hour + params.fixed_cost_per_hour * dt
-        record = self._record(flows, answer_times, waiting, t)
+        record = self._record(step.flows, waits, waiting, t)
         state.hours = t + dt
         self.steps_done += 1
         self.records.append(record)
         return record
 
-    def _apply_due_interventions(self) -> None:
-        """Fire the interventions due at this step and advance an org-model adoption in progress."""
-        while self.schedule and self.schedule[0].step <= self.steps_done:
-            apply_intervention(self, self.schedule.pop(0))
+    def _apply_due_changes(self) -> None:
+        """Run the scheduled changes due at this step and advance an org-model adoption in progress."""
+        while self.schedule and self.schedule[0][0] <= self.steps_done:
+            _, change = self.schedule.pop(0)
+            change(self)
         if self._adoption is not None:
             old, new, start, lag = self._adoption
             weight = (self.steps_done - start + 1) / lag
@@ -197,87 +205,20 @@ class VectorEngine:
             if weight >= 1:
                 self._adoption = None
 
-    # --- the per-customer and per-employee processes (the agent engine overrides these) ---
-    def produce_content(self, t: float, dt: float, staffed: np.ndarray, flows: dict[str, float]) -> proc.Posts:
-        """1. Posters post on their department's staffed hours."""
-        on_duty = staffed[self.company.dept]
-        return proc.produce_content(self.state, self.params, self.config, self.rngs["content"], t, dt, on_duty, flows)
-
-    def expose(self, posts: proc.Posts, flows: dict[str, float]) -> list[np.ndarray]:
-        """2. Followers see posts, engage and re-share; returns the seeds of gaffe cascades."""
-        followers = np.flatnonzero(self.state.follows & ~self.state.churned)
-        gaffe_seeds: list[np.ndarray] = []
-        proc.diffuse(
-            self.state,
-            self.params,
-            self.config,
-            self.rngs["content"],
-            posts,
-            followers,
-            flows,
-            gaffe_seeds,
-            self.reached,
-        )
-        return gaffe_seeds
-
-    def raise_needs(self, t: float, dt: float, tech_factor: float, flows: dict[str, float]) -> dict[str, np.ndarray]:
-        """3. Customers raise public inquiries; returns the new rows (sorted by time raised)."""
-        return proc.raise_needs(self.state, self.params, self.config, self.rngs["needs"], t, dt, tech_factor, flows)
-
-    def respond(
-        self,
-        t: float,
-        dt: float,
-        dept_skill: np.ndarray,
-        flows: dict[str, float],
-        negative: list[np.ndarray],
-        answer_times: list[np.ndarray],
-    ) -> None:
-        """6-7. Customers react to lost patience and to answers; ideas are captured; closed rows logged."""
-        proc.respond(
-            self.state,
-            self.params,
-            self.config,
-            self.rngs["response"],
-            t,
-            dt,
-            dept_skill,
-            flows,
-            negative,
-            answer_times,
-        )
-
-    def spread_negative(self, seeds: np.ndarray, flows: dict[str, float], transmissibility: float | None = None) -> int:
-        """A negative cascade (gaffe, complaint, crisis) from ``seeds``; returns its size."""
-        return proc.negative_spread(self.state, self.config, self.rngs["crisis"], seeds, flows, transmissibility)
-
-    def hit_by_crisis(self, t: float, dt: float, flows: dict[str, float]) -> None:
-        """An ongoing crisis reaches more customers and decays as the organisation responds."""
-        proc.crisis_step(self.state, self.params, self.config, self.rngs["crisis"], t, dt, flows)
-
-    def customer_dynamics(self, dt: float, flows: dict[str, float]) -> None:
-        """Sentiment drift toward neighbours, decays, churn and advocates' voice."""
-        proc.customer_dynamics(self.state, self.config, self.rngs["response"], dt, flows)
-
-    def people_step(self, dt: float, overloaded: np.ndarray) -> None:
-        """8. Training, rewards, quotas and overload change employees' skill and motivation."""
-        proc.people_step(self.state, self.params, self.config, dt, overloaded, self.company.dept)
-
     def _department_skill(self) -> np.ndarray:
         """Mean skill of each department's staff."""
         dept = self.company.dept
         counts = np.bincount(dept, minlength=len(self.company.departments))
         return np.bincount(dept, weights=self.state.skill, minlength=len(counts)) / np.maximum(counts, 1)
 
-    def _record(self, flows: dict[str, float], answers: list[np.ndarray], waiting: np.ndarray, t: float) -> dict:
+    def _record(self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float) -> dict:
         state = self.state
         active = ~state.churned
         n_active = max(int(active.sum()), 1)
         advocates = int((active & state.advocate).sum())
         staff = self.params.social_staff > 0
         company = self.company.dept != self.company.agency_index
-        recent = (t - state.last_post_h[company]) < 168.0
-        waits = np.concatenate(answers) if answers else np.empty(0)
+        recent = (t - state.last_post_h[company]) < self.config.people.participation_window_hours
         own = flows["mentions_positive"] + flows["mentions_negative"] + flows["mentions_neutral"]
         return {
             "step": self.steps_done,
@@ -330,44 +271,3 @@ class VectorEngine:
             "motivation_mean": last["motivation_mean"],
             "skill_mean": last["skill_mean"],
         }
-
-    def result(self, wall_seconds: float = float("nan")) -> RunResult:
-        """Package what has been simulated so far as a :class:`RunResult`."""
-        timeseries = pd.DataFrame.from_records(self.records)
-        inquiries = self.inquiry_log()
-        summary = summarize(timeseries, inquiries, self.end_stocks())
-        meta = {
-            "engine": self.name,
-            "versions": package_versions(),
-            "wall_seconds": wall_seconds,
-            "steps": self.steps_done,
-        }
-        result = RunResult(self.config, self.seed, timeseries, summary, inquiries, meta)
-        add_user_kpis(result)
-        return result
-
-    def run(self, steps: int | None = None, progress: bool = False) -> RunResult:
-        """Run to the end (or ``steps`` more steps) and return the result."""
-        from tqdm.auto import tqdm
-
-        total = self.config.simulation.steps - self.steps_done if steps is None else steps
-        start = time.perf_counter()
-        bar = tqdm(
-            total=total,
-            desc=self.config.name,
-            unit="step",
-            disable=not progress,
-            mininterval=0.5,
-            delay=2.0,
-            leave=False,
-        )
-        for _ in range(total):
-            self.step()
-            bar.update()
-        bar.close()
-        return self.result(time.perf_counter() - start)
-
-
-def structure_of(engine: VectorEngine) -> Structure:
-    """The current org structure of an engine (graph, contacts, roles, hand-off routes)."""
-    return engine.structure

@@ -12,7 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from simulation.config import Config
-from simulation.graphs import Company
+from simulation.core.organization import Company
+from simulation.core.response import is_advocate
 
 CUSTOMER, INFLUENCER, MEDIA = 0, 1, 2
 
@@ -26,7 +27,7 @@ INQUIRY_COLUMNS: dict[str, type] = {
     "owner": np.int16,
     "detector": np.int16,  # -1 undetected, 0..D-1 a department, D the shared tool
     "lost": np.bool_,
-    "handoff_h": np.float64,
+    "handoff_hours": np.float64,
     "hops": np.int16,
     "t_queue": np.float64,  # inf when it never reaches the owner
     "t_start": np.float64,  # inf until service starts
@@ -57,6 +58,21 @@ class InquiryTable:
             raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
         for name, dtype in INQUIRY_COLUMNS.items():
             self.cols[name] = np.concatenate([self.cols[name], np.asarray(rows[name], dtype=dtype)])
+
+    def append_new(self, rows: dict[str, np.ndarray]) -> None:
+        """Append newly raised (and routed) inquiries: not started, not answered, not irate."""
+        n = len(rows["kind"])
+        self.append(
+            {
+                **rows,
+                "t_start": np.full(n, np.inf),
+                "t_end": np.full(n, np.inf),
+                "resolved": np.zeros(n, bool),
+                "irate": np.zeros(n, bool),
+                "done_irate": np.zeros(n, bool),
+                "done_answer": np.zeros(n, bool),
+            }
+        )
 
     def take(self, keep: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the rows not in ``keep`` and return them (as a dict of arrays)."""
@@ -116,7 +132,7 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
     sentiment = np.clip(rng.normal(cust.sentiment_mean, cust.sentiment_sd, n), -1, 1)
     sigma = cust.activity_sigma
     activity = rng.lognormal(-0.5 * sigma**2, sigma, n) if sigma > 0 else np.ones(n)
-    awareness = np.where(follows, 0.5, 0.1 * rng.random(n))
+    awareness = np.where(follows, cust.follower_awareness, cust.non_follower_awareness_max * rng.random(n))
 
     skill_means = np.array(
         [config.people.skill_by_department.get(name, config.people.skill_mean) for name in company.departments]
@@ -132,7 +148,7 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
         awareness=awareness,
         sentiment=sentiment,
         churned=np.zeros(n, dtype=bool),
-        advocate=(sentiment > cust.advocate_threshold) & (awareness > 0.3),
+        advocate=is_advocate(cust, sentiment, awareness),
         activity=activity,
         promo_load=np.zeros(n),
         skill=skill,

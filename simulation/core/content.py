@@ -1,0 +1,119 @@
+"""7.1 Content: who posts how much, and each post's type, quality, gaffe risk and brand consistency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulation.core.effects import EMPLOYEES, Step, effect_on
+
+if TYPE_CHECKING:
+    from simulation.config import Config
+    from simulation.core.organization import Company, Structure
+    from simulation.core.params import Params
+
+
+def compile_content(config: Config, company: Company, structure: Structure) -> dict[str, Any]:
+    """Content's slice of the compiled parameters."""
+    org, content = config.organization, config.content
+    quota_mult = content.quota_multiplier if content.quota else 1.0
+    start, end = config.support.staffed_hours
+    posters = structure.posters
+    own_account = np.zeros(company.size)
+    if org.employee_accounts:
+        own_account[posters & (company.dept != company.agency_index)] = 1.0
+    guidelines = float(content.guidelines)
+    consistency = content.consistency_base
+    return {
+        "post_rate": posters * (content.posts_per_poster_per_day / float(end - start) * quota_mult),
+        "own_account": own_account,
+        "promo_share": content.promo_share,
+        "quality_offset": content.quality_base
+        + content.quality_guidelines_weight * guidelines
+        + content.quality_coordination_weight * org.coordination
+        - content.quota_quality_penalty * float(content.quota),
+        "quality_skill_weight": content.quality_skill_weight,
+        "gaffe_factor": content.gaffe_prob * (1.0 - content.guidelines_gaffe_reduction * guidelines),
+        "on_brand_offset": consistency
+        + (1 - consistency)
+        * (content.on_brand_guidelines_weight * guidelines + content.on_brand_coordination_weight * org.coordination),
+        "on_brand_skill_weight": (1 - consistency) * content.on_brand_skill_weight,
+    }
+
+
+# --- formulas ---------------------------------------------------------------------------------
+
+
+def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, people: Any) -> Any:
+    """Mean posts an employee makes in a step: its rate, scaled by motivation, while on duty."""
+    participation = motivation / max(people.motivation_mean, 1e-9)
+    return post_rate * participation * on_duty * dt
+
+
+def post_quality(params: Params, content: Any, skill: Any, post_load: Any) -> Any:
+    """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond the free posts a day."""
+    fatigue = np.maximum(0.0, post_load - content.fatigue_free_posts_per_day)
+    return np.clip(
+        params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue, 0.05, 1.0
+    )
+
+
+def gaffe_probability(params: Params, skill: Any) -> Any:
+    """Probability a post is a gaffe: falls with the poster's skill (and with guidelines, in params)."""
+    return params.gaffe_factor * (1.0 - skill)
+
+
+def on_brand_probability(params: Params, skill: Any) -> Any:
+    """Probability a post is on brand (guidelines and coordination in the offset, skill on top)."""
+    return np.clip(params.on_brand_offset + params.on_brand_skill_weight * skill, 0, 1)
+
+
+# --- effects ----------------------------------------------------------------------------------
+
+
+@effect_on(EMPLOYEES)
+def posted(step: Step, idx: np.ndarray, counts: np.ndarray) -> None:
+    """Employees ``idx`` wrote ``counts`` posts this step: their posting load and last-post time."""
+    state = step.state
+    np.add.at(state.post_load, idx, counts)
+    state.last_post_h[idx[counts > 0]] = step.t
+
+
+# --- process ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Posts:
+    """The posts of one step."""
+
+    poster: np.ndarray
+    promoting: np.ndarray
+    quality: np.ndarray
+    gaffe: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.poster)
+
+
+def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -> Posts:
+    """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
+    state, params, config, flows = step.state, step.params, step.config, step.flows
+    lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, config.people)
+    counts = rng.poisson(lam)
+    poster = np.repeat(np.arange(len(counts)), counts)
+    k = len(poster)
+    skill = state.skill[poster]
+    quality = post_quality(params, config.content, skill, state.post_load[poster])
+    promoting = rng.random(k) < params.promo_share
+    gaffe = rng.random(k) < gaffe_probability(params, skill)
+    on_brand = rng.random(k) < on_brand_probability(params, skill)
+    step.apply(posted, np.arange(len(counts)), counts)
+    flows["posts"] += k
+    flows["posts_promoting"] += int(promoting.sum())
+    flows["gaffes"] += int(gaffe.sum())
+    flows["posts_on_brand"] += int(on_brand.sum())
+    flows["quality_sum"] += float(quality.sum())
+    flows["staff_hours"] += k * config.people.hours_per_post
+    return Posts(poster, promoting, quality, gaffe)

@@ -1,0 +1,69 @@
+"""7.9 Crises: a large negative cascade becomes a crisis that keeps hitting customers until contained."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulation.core.effects import CUSTOMERS, Step, effect_on
+
+if TYPE_CHECKING:
+    from simulation.config import Config
+    from simulation.core.state import State
+
+
+def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: float) -> dict[str, float]:
+    """The organisation's crisis-response capability: coordination plus its detection capability."""
+    content = config.content
+    detection = 1.0 - float(np.prod(1.0 - listen_coverage))
+    capability = content.crisis_base_capability + (
+        config.organization.coordination + detection + content.crisis_tool_weight * tool_coverage
+    )
+    return {"response_capability": capability}
+
+
+@effect_on(CUSTOMERS)
+def take_hit(step: Step, idx: np.ndarray) -> None:
+    """An ongoing crisis reached customers ``idx`` (once per row): sentiment lost, a negative mention each."""
+    np.subtract.at(step.state.sentiment, idx, step.config.content.negative_hit)
+    step.flows["mentions_negative"] += len(idx)
+
+
+def crisis_targets(state: State, rng: np.random.Generator, dt: float) -> np.ndarray:
+    """Active customers an ongoing crisis reaches this step (Poisson in its intensity, with replacement)."""
+    n = rng.poisson(state.crisis_intensity * dt) if state.crisis_intensity > 0 else 0
+    active = np.flatnonzero(~state.churned)
+    if not (n and len(active)):
+        return np.empty(0, dtype=np.int64)
+    return active[rng.integers(0, len(active), n)]
+
+
+def contain_crisis(step: Step) -> None:
+    """An active crisis decays as the organisation responds; a contained one records its duration."""
+    state, content = step.state, step.config.content
+    if state.crisis_intensity <= 0:
+        return
+    state.crisis_intensity *= np.exp(-content.crisis_decay_per_hour * step.params.response_capability * step.dt)
+    step.flows["crisis_active"] = 1.0
+    if state.crisis_intensity < content.crisis_contained_below:
+        state.crisis_intensity = 0.0
+        state.crisis_durations.append(step.t + step.dt - state.crisis_started_h)
+
+
+def crisis_step(step: Step, rng: np.random.Generator) -> None:
+    """An active crisis adds negative mentions and decays as the organisation responds."""
+    if step.state.crisis_intensity <= 0:
+        return
+    step.apply(take_hit, crisis_targets(step.state, rng, step.dt))
+    contain_crisis(step)
+
+
+def start_crisis(step: Step, size: int) -> None:
+    """A negative cascade large enough becomes a crisis (or feeds one already running)."""
+    state: Any = step.state
+    if state.crisis_intensity <= 0:
+        state.crisis_started_h = step.t
+        state.crises += 1
+        step.flows["crises_started"] += 1
+    state.crisis_intensity += size * step.config.content.crisis_intensity_per_node

@@ -1,0 +1,224 @@
+"""7.2 Exposure and diffusion: who sees a post, who engages, follows or re-shares, and negative cascades."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulation.core.content import Posts
+from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.kernels import independent_cascade
+
+if TYPE_CHECKING:
+    from simulation.core.params import Params
+    from simulation.core.state import State
+
+
+# --- formulas ---------------------------------------------------------------------------------
+
+
+def awareness_after_exposure(awareness: Any, gain: float, count: Any = 1) -> Any:
+    """Awareness after ``count`` exposures to the brand: each a step ``gain`` of the way toward 1."""
+    return 1.0 - (1.0 - awareness) * (1.0 - gain) ** count
+
+
+def exposures_over_tolerance(load_before: Any, exposures: Any, tolerance: float) -> Any:
+    """How many of ``exposures`` promotional exposures exceed the tolerance, counted one by one.
+
+    The k-th exposure of a step (k = 1..exposures) is over when ``load_before + k > tolerance``.
+    """
+    free = np.maximum(np.floor(tolerance - load_before), 0.0)
+    return np.clip(exposures - free, 0, exposures)
+
+
+def engagement_probability(content: Any, quality: Any, promoting: Any, sentiment: Any) -> Any:
+    """Probability a viewer engages with a post: quality x content type x the viewer's sentiment."""
+    type_mult = np.where(promoting, content.promoting_multiplier, content.relating_multiplier)
+    per_view = content.engagement_rate / max(content.organic_reach, 1e-9)
+    return np.clip(per_view * quality * type_mult * (1.0 + content.engagement_sentiment_weight * sentiment), 0, 1)
+
+
+def engagement_lift(content: Any, quality: Any, promoting: Any) -> Any:
+    """Sentiment an engaged viewer gains (promoting content lifts a share of that)."""
+    return content.sentiment_lift * quality * np.where(promoting, content.promoting_lift_share, 1.0)
+
+
+def reshare_probability(content: Any, quality: float, promoting: bool) -> float:
+    """Per-tie probability that an engaged viewer's share of a post activates a neighbour."""
+    mult = content.promoting_multiplier if promoting else content.relating_multiplier
+    return min(1.0, content.reshare_prob * quality * mult / content.relating_multiplier)
+
+
+def share_lift(content: Any, quality: Any) -> Any:
+    """Sentiment gained by a customer a re-share reaches."""
+    return content.share_lift_share * content.sentiment_lift * quality
+
+
+# --- effects ----------------------------------------------------------------------------------
+
+
+@effect_on(CUSTOMERS)
+def notice(step: Step, idx: np.ndarray, times: np.ndarray, promo_times: np.ndarray, u_unfollow: np.ndarray) -> None:
+    """Customers ``idx`` saw brand posts ``times`` times (``promo_times`` promoting) this step.
+
+    Awareness rises per exposure; each promotional exposure over the daily tolerance costs
+    ``overload_penalty`` of sentiment, and a follower unfollows with ``unfollow_prob`` per such
+    exposure (one uniform per customer decides: the first of its rows).
+    """
+    state, cust, flows = step.state, step.config.customers, step.flows
+    idx, first, rows = np.unique(idx, return_index=True, return_inverse=True)  # one row per customer
+    times = np.bincount(rows, weights=times, minlength=len(idx))
+    promo_times = np.bincount(rows, weights=promo_times, minlength=len(idx))
+    u_unfollow = u_unfollow[first]
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], cust.awareness_gain, times)
+    over = exposures_over_tolerance(state.promo_load[idx], promo_times, cust.promo_tolerance_per_day)
+    state.promo_load[idx] += promo_times
+    np.subtract.at(state.sentiment, idx, cust.overload_penalty * over)
+    leave = idx[(over > 0) & (u_unfollow < 1.0 - (1.0 - cust.unfollow_prob) ** over) & state.follows[idx]]
+    flows["unfollows"] += len(leave)
+    state.follows[leave] = False
+
+
+@effect_on(CUSTOMERS)
+def engage(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
+    """Customers ``idx`` engaged with a post (once per row), gaining ``lift`` of sentiment each time."""
+    np.add.at(step.state.sentiment, idx, lift)
+    step.flows["engagements"] += len(idx)
+    step.flows["mentions_positive"] += len(idx)
+
+
+@effect_on(CUSTOMERS)
+def follow(step: Step, idx: np.ndarray) -> None:
+    """Customers ``idx`` start following the brand (counted once each)."""
+    state = step.state
+    new = np.unique(idx[~state.follows[idx]])
+    step.flows["new_followers"] += len(new)
+    state.follows[new] = True
+
+
+@effect_on(CUSTOMERS)
+def hear_share(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
+    """A re-share of a brand post reached customers ``idx``: awareness and ``lift`` of sentiment."""
+    state = step.state
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.config.customers.awareness_gain)
+    state.sentiment[idx] += lift
+
+
+@effect_on(CUSTOMERS)
+def hear_negative(step: Step, idx: np.ndarray) -> None:
+    """A negative cascade (gaffe, complaint, crisis) reached customers ``idx``: a negative mention each."""
+    state = step.state
+    state.sentiment[idx] -= step.config.content.negative_hit
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.config.customers.awareness_gain)
+    step.flows["mentions_negative"] += len(idx)
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def _neighbours(state: State, node: int) -> np.ndarray:
+    a = state.adjacency
+    return a.indices[a.indptr[node] : a.indptr[node + 1]]
+
+
+def post_audience(
+    state: State, params: Params, content: Any, rng: np.random.Generator, followers: np.ndarray, poster: int
+) -> np.ndarray:
+    """Customers who see one post (churned ones excluded).
+
+    A random draw of followers (organic reach, with replacement), plus a share of the
+    poster's own ties if the poster also posts from an own account.
+    """
+    n_view = rng.binomial(len(followers), content.organic_reach) if len(followers) else 0
+    seen = followers[rng.integers(0, len(followers), n_view)] if n_view else np.empty(0, dtype=np.int64)
+    if params.own_account[poster] > 0:
+        ties = _neighbours(state, int(state.account_node[poster]))
+        seen = np.concatenate([seen, ties[rng.random(len(ties)) < content.ambassador_reach]])
+    return seen[~state.churned[seen]]
+
+
+def gaffe_seeds(content: Any, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Viewers of a gaffe who start a negative cascade (a share, capped; one for a small audience)."""
+    if len(seen) <= content.gaffe_seed_min_audience:
+        return seen[:1]
+    return seen[rng.random(len(seen)) < content.gaffe_seed_share][: content.gaffe_seed_max]
+
+
+def diffuse(
+    step: Step, rng: np.random.Generator, posts: Posts, reached: np.ndarray, negative_seeds: list[np.ndarray]
+) -> None:
+    """Followers (and posters' own ties) see posts, some engage, engaged viewers' shares cascade."""
+    if len(posts) == 0:
+        return
+    state, params, flows = step.state, step.params, step.flows
+    content, cust = step.config.content, step.config.customers
+    followers = np.flatnonzero(state.follows & ~state.churned)
+    viewers = [post_audience(state, params, content, rng, followers, posts.poster[i]) for i in range(len(posts))]
+    viewer = np.concatenate(viewers).astype(np.int64)
+    post = np.repeat(np.arange(len(posts)), [len(v) for v in viewers])
+    flows["impressions"] += len(viewer)
+    reached[viewer] = True
+    quality = posts.quality[post]
+    promoting = posts.promoting[post]
+    seen, times = np.unique(viewer, return_counts=True)  # a customer may see several posts a step
+    promo_seen, promo_counts = np.unique(viewer[promoting], return_counts=True)
+    promo_times = np.zeros(len(seen), dtype=np.int64)
+    promo_times[np.searchsorted(seen, promo_seen)] = promo_counts
+    step.apply(notice, seen, times, promo_times, rng.random(len(seen)))
+
+    p_engage = engagement_probability(content, quality, promoting, state.sentiment[viewer])
+    engaged = rng.random(len(viewer)) < p_engage
+    step.apply(engage, viewer[engaged], engagement_lift(content, quality[engaged], promoting[engaged]))
+    newcomers = viewer[~state.follows[viewer]]
+    step.apply(follow, newcomers[rng.random(len(newcomers)) < cust.follow_prob * posts.quality.mean()])
+
+    for is_promo in (False, True):
+        mask = engaged & (promoting == is_promo)
+        if not mask.any():
+            continue
+        share_quality = float(quality[mask].mean())
+        shared = reshare_cascade(state, content, rng, viewer[mask], share_quality, is_promo, flows, reached)
+        step.apply(hear_share, shared, np.full(len(shared), share_lift(content, share_quality)))
+    for i in np.flatnonzero(posts.gaffe):
+        if len(viewers[i]):
+            negative_seeds.append(gaffe_seeds(content, viewers[i], rng))
+
+
+def reshare_cascade(
+    state: State,
+    content: Any,
+    rng: np.random.Generator,
+    seeds: np.ndarray,
+    quality: float,
+    promoting: bool,
+    flows: dict[str, float],
+    reached: np.ndarray,
+) -> np.ndarray:
+    """Engaged viewers (``seeds``) share a post: the active customers the cascade reaches beyond them.
+
+    Counts the re-shares (each a positive mention and an impression) and marks the customers
+    reached; the caller applies what a re-share does to each of them.
+    """
+    p = reshare_probability(content, quality, promoting)
+    active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned)
+    active[seeds] = False
+    shared = np.flatnonzero(active)
+    flows["reshares"] += len(shared)
+    flows["mentions_positive"] += len(shared)
+    flows["impressions"] += len(shared)
+    reached[shared] = True
+    return shared
+
+
+def negative_cascade(
+    step: Step, rng: np.random.Generator, seeds: np.ndarray, transmissibility: float | None = None
+) -> int:
+    """A negative cascade (gaffe, complaint, crisis) from ``seeds`` over active customers; returns its size."""
+    if len(seeds) == 0:
+        return 0
+    state = step.state
+    p = step.config.content.negative_transmissibility if transmissibility is None else transmissibility
+    hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=~state.churned))
+    step.apply(hear_negative, hit)
+    return len(hit)

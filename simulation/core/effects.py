@@ -1,0 +1,80 @@
+"""Effects: the state changes of one rule, as functions over index arrays.
+
+An *effect* is a function ``effect(step, idx, *arrays)`` that changes the state of the
+customers (or employees) ``idx``, given per-row inputs ``arrays`` (values, pre-drawn
+uniforms), and may return one value per row. Random numbers are drawn by the process that
+calls the effect, never inside it, so both engines consume the run's streams identically.
+
+Both engines apply every effect through :meth:`Step.apply`: the vectorized engine calls the
+effect once with every affected index; the agents engine
+(:mod:`simulation.agents_engine`) calls the agent method of the same name on each agent,
+which calls the effect with its own index (and all of its rows, in order). An effect must
+therefore treat distinct indices independently and repeated indices in their row order;
+``tests/test_effects.py`` checks that the two ways give identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from simulation.config import Config
+    from simulation.core.params import Params
+    from simulation.core.state import State
+
+CUSTOMERS, EMPLOYEES = "customers", "employees"
+Effect = Callable[..., Any]
+
+
+def effect_on(population: str) -> Callable[[Effect], Effect]:
+    """Mark a function as an effect on customers or employees (the agents engine dispatches on it)."""
+
+    def mark(function: Effect) -> Effect:
+        function.population = population
+        return function
+
+    return mark
+
+
+class Dispatch(Protocol):
+    """How an engine applies an effect: to all indices at once, or agent by agent."""
+
+    def __call__(self, effect: Effect, step: Step, idx: np.ndarray, *arrays: np.ndarray) -> Any:
+        """Apply ``effect`` to the rows ``idx``; returns its per-row result (or None)."""
+
+
+def apply_at_once(effect: Effect, step: Step, idx: np.ndarray, *arrays: np.ndarray) -> Any:
+    """The vectorized engine's dispatch: one call with every index."""
+    return effect(step, idx, *arrays)
+
+
+@dataclass
+class Step:
+    """What the processes of one step share: state, parameters, config, counters, time, dispatch."""
+
+    state: State
+    params: Params
+    config: Config
+    flows: dict[str, float]
+    t: float
+    dt: float
+    dispatch: Dispatch = apply_at_once
+
+    def apply(self, effect: Effect, idx: np.ndarray, *arrays: np.ndarray) -> Any:
+        """Apply an effect to rows ``idx`` through the engine's dispatch."""
+        return self.dispatch(effect, self, np.asarray(idx, dtype=np.int64), *arrays)
+
+
+def group_rows(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``(index, rows)`` for each distinct index, rows in their original order (agents-engine dispatch)."""
+    if len(idx) == 0:
+        return []
+    order = np.argsort(idx, kind="stable")
+    ordered = idx[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(idx)]
+    return [(int(ordered[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]

@@ -1,0 +1,79 @@
+"""7.3 Customer needs: active customers raise public inquiries, each with a type, a time and a patience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simulation.config import INQUIRY_TYPES
+from simulation.core.effects import Step
+
+HOURS_PER_DAY = 24.0
+IDEA = INQUIRY_TYPES.index("idea")
+TECHNICAL = INQUIRY_TYPES.index("technical_problem")
+COMPLAINT = INQUIRY_TYPES.index("service_complaint")
+
+
+def needs_rate(cust: Any, activity: Any, dt: float, mix: np.ndarray) -> Any:
+    """Expected public inquiries in a step from customers of total ``activity``."""
+    return activity * cust.inquiry_rate_per_day / HOURS_PER_DAY * dt * mix.sum()
+
+
+def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
+    """Relative rate of each inquiry type (technical problems cut by implemented ideas)."""
+    mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
+    mix[TECHNICAL] *= tech_factor
+    return mix
+
+
+def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Patience (hours) of each inquiry: exponential, shorter for complaints; inf if unlimited."""
+    mean_patience = np.where(kind == COMPLAINT, cust.complaint_patience_hours, cust.patience_hours)
+    if np.isinf(cust.patience_scale):
+        rng.exponential(mean_patience)  # drawn and dropped: the stream stays aligned with finite-patience runs
+        return np.full(len(kind), np.inf)
+    return rng.exponential(mean_patience * cust.patience_scale)
+
+
+def draw_handling_hours(support: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Handling time (hours) of ``n`` inquiries: exponential or lognormal with the given CV."""
+    handling_h = support.handling_minutes / 60.0
+    if support.handling_distribution == "exponential":
+        return rng.exponential(handling_h, n)
+    sigma2 = np.log1p(support.handling_cv**2)
+    return rng.lognormal(np.log(handling_h) - sigma2 / 2, np.sqrt(sigma2), n)
+
+
+def count_needs(kind: np.ndarray, flows: dict[str, float]) -> None:
+    """Count a step's new inquiries: all, ideas, and the public mentions they make."""
+    flows["inquiries"] += len(kind)
+    flows["ideas_raised"] += int((kind == IDEA).sum())
+    negative = (kind == COMPLAINT) | (kind == TECHNICAL)
+    flows["mentions_negative"] += int(negative.sum())
+    flows["mentions_neutral"] += int((~negative).sum())
+
+
+def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dict[str, np.ndarray]:
+    """Active customers raise public inquiries (Poisson, continuous times); returns the new rows."""
+    state, config = step.state, step.config
+    cust = config.customers
+    mix = inquiry_mix(cust, tech_factor)
+    weight = np.where(state.churned, 0.0, state.activity)
+    cumulative = np.cumsum(weight)
+    total = needs_rate(cust, cumulative[-1], step.dt, mix)
+    n = rng.poisson(total) if total > 0 else 0
+    customer = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), len(weight) - 1)
+    kind = rng.choice(len(INQUIRY_TYPES), size=n, p=mix / mix.sum()).astype(np.int8)
+    t_raise = step.t + np.sort(rng.random(n)) * step.dt
+    patience = draw_patience(cust, kind, rng)
+    service = draw_handling_hours(config.support, rng, n)
+    count_needs(kind, step.flows)
+    return {
+        "customer": customer,
+        "kind": kind,
+        "t_raise": t_raise,
+        "patience": patience,
+        "service_h": service,
+        "u_resolve": rng.random(n),
+    }

@@ -1,0 +1,154 @@
+"""7.4 Listening and routing: detection by the listening units, then the hand-off to the owner.
+
+Everything about a hand-off lives here: the delay and loss of one hop over a tie of each
+kind (:func:`hop_weight`), the shortest-delay routes between departments over the internal
+graph (:func:`handoff_matrices`), and the draw of each inquiry's hand-off (:func:`route`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+from simulation.config import AGENCY, INQUIRY_TYPES, SupportSection
+from simulation.core.effects import Step
+from simulation.core.organization import TOOL
+
+if TYPE_CHECKING:
+    from simulation.config import Config
+    from simulation.core.organization import Company, Structure
+
+
+@dataclass(frozen=True)
+class Handoffs:
+    """Hand-off hours (mean delay), loss probability and hop count between routing units.
+
+    Rows are the departments then, last, the shared tool (a detection by the tool is
+    routed from the ``tool`` node); columns are departments. ``paths[(a, b)]`` lists the
+    internal-graph nodes a hand-off from unit ``a`` to department ``b`` travels through.
+    """
+
+    hours: np.ndarray
+    loss: np.ndarray
+    hops: np.ndarray
+    paths: dict[tuple[int, int], list]
+
+
+def hop_weight(kind: str, support: SupportSection, silo_strength: float) -> tuple[float, float]:
+    """Mean delay (hours) and loss probability of one hand-off hop over a tie of this kind."""
+    hours = support.hop_hours[kind]
+    loss = support.hop_loss[kind]
+    if kind in ("cross", "hierarchy"):
+        hours *= 1.0 + support.silo_friction * silo_strength
+        loss = min(1.0, loss * (1.0 + support.silo_loss_friction * silo_strength))
+    return hours, loss
+
+
+def handoff_matrices(graph: nx.Graph, contacts: np.ndarray, support: SupportSection, silo_strength: float) -> Handoffs:
+    """Shortest-delay routes between department contacts (and from the shared tool)."""
+    n_dept = len(contacts)
+    hours = np.full((n_dept + 1, n_dept), np.inf)
+    loss = np.ones((n_dept + 1, n_dept))
+    hops = np.zeros((n_dept + 1, n_dept), dtype=np.int32)
+    for _, _, data in graph.edges(data=True):
+        data["hours"], data["loss"] = hop_weight(data["kind"], support, silo_strength)
+    sources = [int(c) if c >= 0 else None for c in contacts] + [TOOL if TOOL in graph else None]
+    paths: dict[tuple[int, int], list] = {}
+    for row, source in enumerate(sources):
+        if source is None:
+            continue
+        dist, route_of = nx.single_source_dijkstra(graph, source, weight="hours")
+        for col, target in enumerate(contacts):
+            if target < 0 or int(target) not in dist:
+                continue
+            path = route_of[int(target)]
+            hours[row, col] = dist[int(target)]
+            keep = 1.0
+            for u, v in zip(path[:-1], path[1:], strict=True):
+                keep *= 1.0 - graph.edges[u, v]["loss"]
+            loss[row, col] = 1.0 - keep
+            hops[row, col] = len(path) - 1
+            paths[(row, col)] = path
+    return Handoffs(hours, loss, hops, paths)
+
+
+def compile_routing(config: Config, company: Company, structure: Structure) -> tuple[dict[str, Any], Handoffs]:
+    """Listening and routing's slice of the compiled parameters, and the hand-off routes."""
+    org = config.organization
+    departments = company.departments
+    handoffs = handoff_matrices(structure.graph, structure.contacts, config.support, org.silo_strength)
+    listening = set(org.listeners) - ({AGENCY} if not org.agency else set())
+    coverage = np.array([org.listening_coverage if name in listening else 0.0 for name in departments])
+    owner = np.array([departments.index(config.support.owners[t]) for t in INQUIRY_TYPES])
+    params = {
+        "listen_coverage": coverage,
+        "tool_coverage": org.tool_coverage if org.shared_tool else 0.0,
+        "listen_latency_hours": org.listening_latency_hours,
+        "owner": owner,
+        "handoff_hours": handoffs.hours,
+        "handoff_loss": handoffs.loss,
+        "handoff_hops": handoffs.hops,
+    }
+    return params, handoffs
+
+
+def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Detection by the listening units, then hand-off to the owner (delay grows with graph distance)."""
+    params, config, flows = step.params, step.config, step.flows
+    kind = rows["kind"]
+    n = len(kind)
+    owner = params.owner[kind].astype(np.int16)
+    cov = params.listen_coverage
+    n_dept = len(cov)
+    miss_all = np.prod(1.0 - cov) * (1.0 - params.tool_coverage)
+    detector = np.full(n, -1, dtype=np.int16)
+    handoff_hours = np.zeros(n)
+    hops = np.zeros(n, dtype=np.int16)
+    lost = np.zeros(n, dtype=bool)
+    latency = rng.exponential(params.listen_latency_hours, n) if params.listen_latency_hours > 0 else np.zeros(n)
+    if not config.support.handoffs:
+        detected = rng.random(n) < 1.0 - miss_all
+        detector[detected] = owner[detected]
+    else:
+        by_owner = rng.random(n) < cov[owner]
+        by_tool = ~by_owner & (rng.random(n) < params.tool_coverage)
+        others = np.ones((n_dept, n_dept)) * cov[None, :]
+        np.fill_diagonal(others, 0.0)
+        p_other = 1.0 - np.prod(1.0 - others, axis=1)
+        by_other = ~by_owner & ~by_tool & (rng.random(n) < p_other[owner])
+        detector[by_owner] = owner[by_owner]
+        detector[by_tool] = n_dept
+        latency[by_tool] *= config.organization.tool_latency_factor
+        cumulative = np.cumsum(others, axis=1)
+        pick = rng.random(n)
+        for d in np.unique(owner[by_other]):
+            rows_d = np.flatnonzero(by_other & (owner == d))
+            detector[rows_d] = np.searchsorted(cumulative[d], pick[rows_d] * cumulative[d, -1], side="right")
+        moved = (detector >= 0) & (detector != owner)
+        src, dst = detector[moved], owner[moved]
+        mean = params.handoff_hours[src, dst]
+        hop = np.maximum(params.handoff_hops[src, dst], 1)
+        finite = np.isfinite(mean)
+        draw = np.full(len(mean), np.inf)
+        draw[finite] = rng.gamma(hop[finite], mean[finite] / hop[finite])
+        handoff_hours[moved] = draw
+        hops[moved] = params.handoff_hops[src, dst]
+        lost[moved] = ~finite | (rng.random(len(mean)) < params.handoff_loss[src, dst])
+        flows["handoffs"] += int(moved.sum())
+        flows["handoffs_lost"] += int(lost.sum())
+        flows["handoff_hours"] += float(draw[finite & ~lost[moved]].sum())
+    detected = detector >= 0
+    flows["detected"] += int(detected.sum())
+    t_queue = np.where(detected & ~lost, rows["t_raise"] + latency + handoff_hours, np.inf)
+    return {
+        **rows,
+        "owner": owner,
+        "detector": detector,
+        "lost": lost,
+        "handoff_hours": handoff_hours,
+        "hops": hops,
+        "t_queue": t_queue,
+    }
