@@ -99,7 +99,7 @@ def test_datacollector_last_row_is_the_summary(engine):
         model.step()
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 168 and list(frame.columns) == list(COLLECTED) and set(HEADLINE) <= set(COLLECTED)
-    timeseries = model.engine.result().timeseries
+    timeseries = model.result().timeseries
     last, summary = frame.iloc[-1], model.finish().summary
     assert all(summary[name] > 0 for name in HEADLINE), summary  # the comparison covers non-trivial values
     for name in COLLECTED:
