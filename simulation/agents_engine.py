@@ -22,11 +22,12 @@ from typing import Any
 
 import mesa
 import numpy as np
-from mesa.discrete_space import CellAgent, FixedAgent, Network
+from mesa.discrete_space import CellAgent, FixedAgent
 
 from simulation.core import content, crisis, diffusion, people, response
 from simulation.core.effects import CUSTOMERS, Effect, Step, group_rows
 from simulation.core.engine import VectorEngine
+from simulation.mesa_compat import network
 
 
 class Row:
@@ -148,8 +149,8 @@ class Population(mesa.Model):
     def __init__(self, engine: AgentEngine, rng: np.random.Generator) -> None:
         super().__init__(rng=rng)
         self.engine = engine
-        self.social_network = Network(engine.social_graph, random=self.random)
-        self.org_network = Network(engine.structure.graph, random=self.random)
+        self.social_network = network(engine.social_graph, self.random)
+        self.org_network = network(engine.structure.graph, self.random)
         self.customer_at = [Customer(self, i) for i in range(engine.n_customers)]
         self.employee_at = [Employee(self, e) for e in range(engine.company.size)]
         self.customers = self.agents_by_type[Customer]
@@ -157,7 +158,7 @@ class Population(mesa.Model):
 
     def place_employees(self) -> None:
         """Move employees onto the org graph of the structure in force (after a reorganisation)."""
-        self.org_network = Network(self.engine.structure.graph, random=self.random)
+        self.org_network = network(self.engine.structure.graph, self.random)
         for employee in self.employee_at:
             employee.cell = self.org_network[employee.index]
 

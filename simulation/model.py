@@ -20,29 +20,23 @@ from simulation.config import Config
 from simulation.core.engine import is_staffed
 from simulation.core.organization import ROLE_NAMES
 from simulation.engines import build_engine
+from simulation.kpis import FLOWS, HEADLINE, _ratio
+from simulation.mesa_compat import model_rng, network
 from simulation.result import RunResult, result_of
 
 VIEW_LIMIT = 20_000
+# The DataCollector's model columns: the run so far, each meaning what the summary KPI of the same
+# name means if the run ended at that step (see RunningSummary); per-step flows are in result().timeseries.
 COLLECTED = (
+    *HEADLINE,
+    "response_rate",
     "posts",
-    "engagements",
     "reshares",
+    "handoffs",
+    "followers",
     "inquiries",
     "answered",
     "resolved",
-    "handoffs",
-    "handoffs_lost",
-    "share_of_voice",
-    "first_response_median_min",
-    "sentiment_mean",
-    "advocate_share",
-    "followers",
-    "churn_rate",
-    "ideas_captured",
-    "gaffes",
-    "participation",
-    "cost",
-    "silo_index",
 )
 
 
@@ -152,7 +146,8 @@ class SocialMediaOrgModel(mesa.Model):
         config: a validated scenario (default: the built-in defaults, centralized).
         seed: root seed (default ``config.simulation.seed``).
         agent_views: create customer/employee agents (``"auto"``: when customers <= VIEW_LIMIT).
-        collect: record Mesa ``DataCollector`` tables each step (the engine's own per-step
+        collect: record Mesa ``DataCollector`` tables each step: the ``COLLECTED`` KPIs of the
+            run so far (``model.so_far``) and each department's state (the engine's own per-step
             records, ``model.result().timeseries``, are kept either way).
     """
 
@@ -166,7 +161,7 @@ class SocialMediaOrgModel(mesa.Model):
     ):
         config = Config() if config is None else config
         seed = config.simulation.seed if seed is None else int(seed)
-        super().__init__(seed=seed)
+        super().__init__(**model_rng(seed))
         self.engine = build_engine(config, seed)
         self.departments = mesa.agent.AgentSet(
             [DepartmentAgent(self, i) for i in range(len(self.engine.company.departments))], random=self.random
@@ -176,12 +171,13 @@ class SocialMediaOrgModel(mesa.Model):
         views = self.engine.n_customers <= VIEW_LIMIT if agent_views == "auto" else bool(agent_views)
         self.grid: Network | None = None
         if views and self.population is None:
-            self.grid = Network(self.engine.social_graph, random=self.random)
+            self.grid = network(self.engine.social_graph, self.random)
             for i in range(self.engine.n_customers):
                 CustomerAgent(self, i).cell = self.grid[i]
             for e in range(self.engine.company.size):
                 EmployeeAgent(self, e)
         self.collect = collect
+        self.so_far = RunningSummary(self.engine)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in COLLECTED},
             agenttype_reporters={
@@ -201,10 +197,15 @@ class SocialMediaOrgModel(mesa.Model):
         return self.engine.config
 
     def step(self) -> None:
-        """Departments decide, then the engine advances one step; Mesa's collector records it."""
+        """Departments decide, then the engine advances one step; Mesa's collector records it.
+
+        ``running`` turns False once the scenario's ``simulation.steps`` are done, so Mesa's
+        ``batch_run`` stops there (given a ``max_steps`` at least that large).
+        """
         self.departments.do("step")
         staffed = np.array([d.on_duty for d in sorted(self.departments, key=lambda d: d.index)])
         self.engine.step(staffed)
+        self.running = self.engine.steps_done < self.config.simulation.steps
         if self.collect:
             self.datacollector.collect(self)
 
@@ -227,6 +228,104 @@ class SocialMediaOrgModel(mesa.Model):
 
 def _reporter(name: str):  # noqa: ANN202 - a DataCollector callable
     def report(model: SocialMediaOrgModel) -> float:
-        return model.engine.records[-1][name] if model.engine.records else np.nan
+        return model.so_far.values()[name]
 
+    report.__name__ = name
     return report
+
+
+def _first_response_hours(rows: dict[str, np.ndarray]) -> np.ndarray:
+    """Hours from raise to first answer of the inquiries whose service has started (as the summary counts them)."""
+    answered = np.isfinite(rows["t_end"])
+    return rows["t_start"][answered] - rows["t_raise"][answered]
+
+
+def _sorted_median(values: np.ndarray) -> float:
+    """``np.quantile(values, 0.5)`` of sorted ``values``: the same float (numpy's linear method), NaN if empty."""
+    if not len(values):
+        return float("nan")
+    h = (len(values) - 1) * 0.5
+    lo = int(h)
+    a, b = values[lo], values[min(lo + 1, len(values) - 1)]
+    return float(b - (b - a) * 0.5) if h > lo else float(a)
+
+
+class RunningSummary:
+    """The summary KPIs of the run so far, brought up to date in O(new records) when read.
+
+    Each value means what the KPI of the same name in ``RunResult.summary`` (``kpis.summarize``)
+    means if the run ended at the last step: totals of the per-step flows, means of per-step
+    stocks, end-of-run stocks from the last record, and first-response times from the
+    inquiries whose service has started. ``inquiries``, ``answered`` and ``resolved`` are the
+    counts so far. After the last step the values equal the summary up to floating-point
+    summation order (checked in ``tests/test_mesa_compat.py`` for both engines).
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.totals = dict.fromkeys(FLOWS, 0.0)
+        self._means = {"participation": [0.0, 0], "silo_index": [0.0, 0]}  # sum and count of non-NaN values
+        self._records_seen = 0
+        self._closed_seen = 0
+        self._closed_waits = np.empty(0)  # sorted: a merge per step, not np.quantile's ~0.2 ms
+        self._values: dict[str, float] = {}
+        self._at_step = -1
+
+    def values(self) -> dict[str, float]:
+        """KPI name -> value for the run so far."""
+        if self._at_step != self.engine.steps_done:
+            self._update()
+            self._at_step = self.engine.steps_done
+        return self._values
+
+    def _update(self) -> None:
+        engine, totals = self.engine, self.totals
+        records = engine.records
+        for record in records[self._records_seen :]:
+            for name in FLOWS:
+                totals[name] += record[name]
+            for name, acc in self._means.items():
+                if not np.isnan(record[name]):
+                    acc[0] += record[name]
+                    acc[1] += 1
+        self._records_seen = len(records)
+        closed = engine.state.log[self._closed_seen :]
+        if closed:
+            waits = [self._closed_waits, *map(_first_response_hours, closed)]
+            self._closed_waits = np.sort(np.concatenate(waits), kind="stable")  # merges the sorted run
+            self._closed_seen += len(closed)
+        first = np.sort(
+            np.concatenate([self._closed_waits, _first_response_hours(engine.state.inquiries.cols)]), kind="stable"
+        )
+        raised, resolved = totals["inquiries"], totals["resolved"]
+        own = totals["mentions_positive"] + totals["mentions_negative"] + totals["mentions_neutral"]
+        last = (
+            records[-1]
+            if records
+            else dict.fromkeys(("advocate_share", "sentiment_mean", "followers", "churn_rate"), np.nan)
+        )
+        self._values = {
+            "share_of_voice": _ratio(own, own + totals["mentions_competitor"]),
+            "resolution_rate": _ratio(resolved, raised),
+            "response_rate": _ratio(len(first), raised),
+            "first_response_median_min": 60 * _sorted_median(first),
+            "answered_within_1h_share": _ratio(int(np.searchsorted(first, 1.0, side="right")), raised),
+            "handoffs_lost": totals["handoffs_lost"],
+            "ideas_captured": totals["ideas_captured"],
+            "reach": float(engine.reached.sum()),
+            "advocate_share": float(last["advocate_share"]),
+            "sentiment_mean": float(last["sentiment_mean"]),
+            "churn_rate": float(last["churn_rate"]),
+            "gaffes": totals["gaffes"],
+            "brand_consistency": _ratio(totals["posts_on_brand"], totals["posts"]),
+            "participation": _ratio(*self._means["participation"]),
+            "cost_per_resolution": _ratio(totals["cost"], resolved),
+            "silo_index": _ratio(*self._means["silo_index"]),
+            "posts": totals["posts"],
+            "reshares": totals["reshares"],
+            "handoffs": totals["handoffs"],
+            "followers": float(last["followers"]),
+            "inquiries": raised,
+            "answered": float(len(first)),
+            "resolved": resolved,
+        }

@@ -38,13 +38,13 @@ def test_mesa_model_exposes_agents_and_collects():
     assert len(departments) == 7  # six departments and the (idle) agency
     assert len(model.agents_by_type[CustomerAgent]) == 800
     assert len(model.agents_by_type[EmployeeAgent]) == model.engine.company.size
-    marketing = departments.select(lambda d: d.name == "marketing")[0]
+    marketing = next(iter(departments.select(lambda d: d.name == "marketing")))  # AgentSet[i] warns on Mesa 3.5
     assert marketing.can_post and marketing.can_listen and marketing.servers >= 1
-    customer = model.agents_by_type[CustomerAgent][0]
+    customer = next(iter(model.agents_by_type[CustomerAgent]))
     assert -1 <= customer.sentiment <= 1
     assert customer.cell is not None and len(customer.cell.connections) >= 1
     frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == 30 and "resolution_rate" not in frame and "answered" in frame
+    assert len(frame) == 30 and {"resolution_rate", "answered"} <= set(frame.columns)
     dept_frame = model.datacollector.get_agenttype_vars_dataframe(DepartmentAgent)
     assert len(dept_frame) == 30 * 7
     result = model.finish()
