@@ -18,6 +18,7 @@ from mesa.discrete_space import FixedAgent, Network
 
 from simulation.config import Config
 from simulation.core.engine import is_staffed
+from simulation.core.flows import voice_shares
 from simulation.core.organization import ROLE_NAMES
 from simulation.engines import build_engine
 from simulation.kpis import FLOWS, HEADLINE, _ratio
@@ -298,14 +299,13 @@ class RunningSummary:
             np.concatenate([self._closed_waits, _first_response_hours(engine.state.inquiries.cols)]), kind="stable"
         )
         raised, resolved = totals["inquiries"], totals["resolved"]
-        own = totals["mentions_positive"] + totals["mentions_negative"] + totals["mentions_neutral"]
         last = (
             records[-1]
             if records
             else dict.fromkeys(("advocate_share", "sentiment_mean", "followers", "churn_rate"), np.nan)
         )
         self._values = {
-            "share_of_voice": _ratio(own, own + totals["mentions_competitor"]),
+            "share_of_voice": voice_shares(totals)["share_of_voice"],
             "resolution_rate": _ratio(resolved, raised),
             "response_rate": _ratio(len(first), raised),
             "first_response_median_min": 60 * _sorted_median(first),
@@ -320,6 +320,7 @@ class RunningSummary:
             "brand_consistency": _ratio(totals["posts_on_brand"], totals["posts"]),
             "participation": _ratio(*self._means["participation"]),
             "cost_per_resolution": _ratio(totals["cost"], resolved),
+            "net_value": totals["value_replies"] + totals["value_customers"] - totals["cost"],
             "silo_index": _ratio(*self._means["silo_index"]),
             "posts": totals["posts"],
             "reshares": totals["reshares"],
