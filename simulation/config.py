@@ -221,7 +221,14 @@ class CustomersSection(Section):
         "Lithium Technologies 2013 survey: 72% of complainers -> mean = 1/-ln(0.28)",
         gt=0,
     )
-    patience_scale: float = param(1.0, "multiplier on all patience (inf = infinitely patient)", gt=0, allow_inf=True)
+    patience_scale: float = param(
+        3.0,
+        "patience before turning irate, as a multiple of the reply-time expectation above (inf = infinitely patient)",
+        "MODEL.md: Lithium's figures are an expectation, not everyone's breaking point; the multiple is an "
+        "assumption (plausible 1.5-6)",
+        gt=0,
+        allow_inf=True,
+    )
     churn_per_year: float = param(0.2, "yearly churn probability at neutral sentiment", ge=0, lt=1)
     churn_sentiment_slope: float = param(2.0, "churn hazard x exp(-slope x sentiment)", ge=0)
     sentiment_drift_per_day: float = param(0.05, "daily pull of sentiment toward neighbours' mean", ge=0, le=1)

@@ -60,6 +60,7 @@ CONTEXT = {  # the mechanism a lever belongs to, switched on
                                                           "listeners": ["legal"]},
                                           "support": {"owners": {"product_question": "legal"}}},
     "innovation.max_reduction": {"innovation": {"problem_reduction": 0.5, "implement_days": 1.0}},
+    "innovation.problem_reduction": {"innovation": {"implement_prob": 1.0, "implement_days": 1.0}},
     "customers.unfollow_prob": {"customers": {"promo_tolerance_per_day": 0.1}, "content": {"promo_share": 0.9}},
     "customers.influencer_share": {"content": {"engagement_rate": 0.02}},
     "customers.influencer_reach": {"content": {"engagement_rate": 0.02}},

@@ -52,7 +52,15 @@ def test_removing_the_coe_hub_changes_outcomes():
     with_hub = summary({"organization": {"model": "center_of_excellence"}})
     without = summary({"organization": {"model": "center_of_excellence", "hub": False}})
     assert without["handoffs"] > with_hub["handoffs"]  # the hub triages the tool's misroutes
-    assert without["brand_consistency"] < with_hub["brand_consistency"]  # and coordinates content
+    engine = build_engine(
+        build_config({"organization": {"model": "center_of_excellence"}, "customers": {"count": 200}})
+    )
+    hub, no_hub = (
+        compile_params(engine.config.with_values({"organization.hub": on}), engine.company, engine.n_customers)[0]
+        for on in (True, False)
+    )
+    assert no_hub.tool_misrouting > hub.tool_misrouting  # the hub's triage goes
+    assert no_hub.on_brand_offset < hub.on_brand_offset and no_hub.quality_offset < hub.quality_offset  # guidelines
     assert without["first_response_median_min"] != with_hub["first_response_median_min"]
 
 
