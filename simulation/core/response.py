@@ -119,18 +119,20 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     state.promo_load[idx] *= decay(cust.promo_load_decay_per_day, dt)
     state.awareness[idx] *= decay(cust.awareness_decay_per_day, dt)
     p_churn = churn_probability(cust, sentiment, dt)
-    leave = ~state.churned[idx] & (u_churn < p_churn)
+    present = ~state.churned[idx]  # churned is only written at the end
+    leave = present & (u_churn < p_churn)
     # the same uniform, from its other end: a non-follower who stays may discover the brand
-    discover = ~state.churned[idx] & ~leave & ~state.follows[idx] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
+    discover = present & ~leave & ~state.follows[idx] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
     state.follows[idx[discover]] = True
     step.flows["new_followers"] += int(discover.sum())
     flows, ignored, answered = step.flows, state.was_ignored[idx], state.was_answered[idx]
-    flows["churned"] += int(leave.sum())
+    n_leave = int(leave.sum())
+    flows["churned"] += n_leave
     flows["churned_ignored"] += int((leave & ignored).sum())
     flows["churned_answered"] += int((leave & answered & ~ignored).sum())
-    flows["ignored_customer_hours"] += float((~state.churned[idx] & ignored).sum()) * dt
-    flows["answered_customer_hours"] += float((~state.churned[idx] & answered & ~ignored).sum()) * dt
-    state.churned_total += int(leave.sum())
+    flows["ignored_customer_hours"] += float((present & ignored).sum()) * dt
+    flows["answered_customer_hours"] += float((present & answered & ~ignored).sum()) * dt
+    state.churned_total += n_leave
     gone = idx[leave]
     state.follows[gone] = False
     state.advocate[gone] = False
@@ -142,9 +144,8 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
         state.was_answered[gone] = False
     else:
         state.churned[gone] = True
-    state.advocate[idx] = advocate_after(
-        cust, state.advocate[idx], state.sentiment[idx], state.awareness[idx], ~state.churned[idx]
-    )
+        present = ~state.churned[idx]
+    state.advocate[idx] = advocate_after(cust, state.advocate[idx], state.sentiment[idx], state.awareness[idx], present)
 
 
 # --- processes --------------------------------------------------------------------------------
