@@ -72,7 +72,7 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
     state, config = step.state, step.config
     cust = config.customers
     mix = inquiry_mix(cust, tech_factor)
-    weight = np.where(state.churned, 0.0, state.activity)
+    weight = np.where(state.churned, 0.0, state.activity) if state.churned.any() else state.activity
     cumulative = np.cumsum(weight)
     total = needs_rate(cust, cumulative[-1], step.dt, mix)
     n = rng.poisson(total) if total > 0 else 0
