@@ -77,7 +77,15 @@ def per_run(sizes: list[int], repeats: int, reference: str) -> None:
     """Part 1: best CPU seconds per quarter, this tree against ``reference``, interleaved."""
     with tempfile.TemporaryDirectory(prefix="silosim-ref-") as tmp:
         old_tree = Path(tmp) / "ref"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), reference], check=True)
+        added = subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), reference],
+            capture_output=True,
+            text=True,
+        )
+        if added.returncode != 0:
+            message = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
+            print(f"--reference {reference}: cannot check it out ({message})", file=sys.stderr)
+            sys.exit(2)
         try:
             workers = {"reference": Worker(old_tree), "this tree": Worker(ROOT)}
             try:
