@@ -26,6 +26,7 @@ from simulation import graphgen, graphs
 from simulation.config import load_scenario
 from simulation.core import engine as engine_module
 from simulation.core.engine import VectorEngine
+from simulation.core.organization import build_company
 from simulation.core.state import init_state
 from simulation.rng import stream
 
@@ -156,7 +157,7 @@ def graph_generators(config, args, per_step: float, loading: dict[str, float]) -
     edges = clock("graph: compiled", graphs.compiled_social_edges, network, count, seed)
     adjacency = clock("CSR: csr_from_edges", graphgen.csr_from_edges, count, *edges)
     del edges
-    company = graphs.build_company(config.organization, stream(args.seed, "company"))
+    company = build_company(config.organization, stream(args.seed, "company"))
     clock("state: init_state", init_state, config, company, adjacency, stream(args.seed, "customers"))
     if not args.no_networkx:
         graph = clock(f"graph: networkx {network.kind}", graphs.networkx_social_graph, network, count, seed)

@@ -17,7 +17,7 @@ import pytest
 from simulation import build_config
 from simulation.agents_engine import AgentEngine
 from simulation.core import content, crisis, diffusion, innovation, needs, people, response, routing, service
-from simulation.core.effects import Step, apply_at_once, group_rows
+from simulation.core.effects import Step, apply_at_once, group_rows, rows_of
 from simulation.core.flows import new_flows
 from simulation.engines import build_engine
 
@@ -172,3 +172,20 @@ def test_agent_dispatch_visits_each_agent_once_with_all_its_rows():
     assert seen == [([4, 4, 4], [0.0, 0.02, 0.05])]
     assert step.flows["engagements"] == 6
     assert apply_at_once is not agents.dispatch
+
+
+@pytest.mark.parametrize(
+    ("idx", "whole"),
+    [
+        (np.arange(5), True),
+        (np.arange(4), False),  # not everyone
+        (np.array([0, 2, 1, 3, 4]), False),  # everyone, out of order
+        (np.array([0, 1, 1, 3, 4]), False),  # a repeat, first and last in place
+        (np.arange(1), True),
+    ],
+)
+def test_rows_of_takes_whole_arrays_only_for_everyone_in_order(idx, whole):
+    rows = rows_of(idx, len(idx) if len(idx) == 1 else 5)
+    values = np.arange(10.0, 10.0 + (1 if len(idx) == 1 else 5))
+    assert isinstance(rows, slice) is whole
+    np.testing.assert_array_equal(values[rows], values[idx])

@@ -112,6 +112,9 @@ def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -
     counts = rng.poisson(lam)
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
+    if k == 0:  # most steps (off duty, low rates): no draws to make, no load to add
+        none = np.zeros(0, dtype=bool)
+        return Posts(poster, none, np.zeros(0), none)
     skill = state.skill[poster]
     quality = post_quality(params, config.content, skill, state.post_load[poster])
     promoting = rng.random(k) < params.promo_share[poster]

@@ -78,3 +78,14 @@ def group_rows(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     ends = np.r_[starts[1:], len(idx)]
     return [(int(ordered[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
+
+
+def rows_of(idx: np.ndarray, n: int) -> np.ndarray | slice:
+    """``idx`` as an index into arrays of length ``n``: a whole-array slice when it is ``0..n-1`` in order.
+
+    The vectorized engine applies some effects to everyone at once; reading and writing
+    whole arrays then skips a gather and a scatter per array (same values, same order).
+    """
+    if len(idx) == n and n > 0 and idx[0] == 0 and idx[-1] == n - 1 and (n < 2 or bool((idx[1:] > idx[:-1]).all())):
+        return slice(None)
+    return idx

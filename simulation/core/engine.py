@@ -170,7 +170,8 @@ class VectorEngine:
         rows = needs.raise_needs(step, rngs["needs"], tech_factor)
         rows = routing.route(rows, step, rngs["routing"])
         self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
-        state.inquiries.append_new(rows)
+        if len(rows["kind"]):
+            state.inquiries.append_new(rows)
         posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=len(self.company.departments))
         waiting = service.serve(step, staffed, posts_by_dept * config.people.hours_per_post)
         waits = response.respond(step, rngs["response"], self._department_skill(), negative)
@@ -232,10 +233,12 @@ class VectorEngine:
 
     def _record(self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float) -> dict:
         state = self.state
-        active = ~state.churned
-        n_active = max(int(active.sum()), 1)
-        advocates = int((active & state.advocate).sum())
+        everyone = not state.churned.any()  # then the stocks are over the whole arrays (same sums, fewer copies)
+        active = slice(None) if everyone else ~state.churned
+        n_active = len(state.churned) if everyone else int(active.sum())
+        advocates = int(state.advocate[active].sum())
         staff = self.params.social_staff > 0
+        any_staff = bool(staff.any())
         company = self.company.dept != self.company.agency_index
         recent = (t - state.last_post_h[company]) < self.config.people.participation_window_hours
         return {
@@ -245,16 +248,16 @@ class VectorEngine:
             **voice_shares(flows),
             "first_response_median_min": 60 * float(np.median(waits)) if len(waits) else np.nan,
             "queue_waiting": float(waiting.sum()),
-            "sentiment_mean": float(state.sentiment[active].mean()) if active.any() else np.nan,
+            "sentiment_mean": float(state.sentiment[active].mean()) if n_active else np.nan,
             "advocates": advocates,
-            "advocate_share": advocates / n_active,
-            "followers": float((state.follows & active).sum()),
+            "advocate_share": advocates / max(n_active, 1),
+            "followers": float(state.follows[active].sum()),
             "awareness_mean": float(state.awareness.mean()),
-            "churn_rate": state.churned_total / len(active),
+            "churn_rate": state.churned_total / len(state.churned),
             "ideas_implemented_total": float(state.ideas_implemented),
             "participation": float(recent.mean()),
-            "motivation_mean": float(state.motivation[staff].mean()) if staff.any() else np.nan,
-            "skill_mean": float(state.skill[staff].mean()) if staff.any() else np.nan,
+            "motivation_mean": float(state.motivation[staff].mean()) if any_staff else np.nan,
+            "skill_mean": float(state.skill[staff].mean()) if any_staff else np.nan,
             "silo_index": self.params.silo_index,
             "crisis_intensity": state.crisis_intensity,
         }

@@ -54,15 +54,30 @@ def count_needs(kind: np.ndarray, flows: dict[str, float]) -> None:
     flows["mentions_neutral"] += int((~negative).sum())
 
 
+def no_needs() -> dict[str, np.ndarray]:
+    """The rows :func:`raise_needs` returns for a step without inquiries."""
+    return {
+        "customer": np.zeros(0, dtype=np.int64),
+        "kind": np.zeros(0, dtype=np.int8),
+        "t_raise": np.zeros(0),
+        "patience": np.zeros(0),
+        "service_h": np.zeros(0),
+        "u_resolve": np.zeros(0),
+        "expects_reply": np.zeros(0, dtype=bool),
+    }
+
+
 def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dict[str, np.ndarray]:
     """Active customers raise public inquiries (Poisson, continuous times); returns the new rows."""
     state, config = step.state, step.config
     cust = config.customers
     mix = inquiry_mix(cust, tech_factor)
-    weight = np.where(state.churned, 0.0, state.activity)
+    weight = np.where(state.churned, 0.0, state.activity) if state.churned.any() else state.activity
     cumulative = np.cumsum(weight)
     total = needs_rate(cust, cumulative[-1], step.dt, mix)
     n = rng.poisson(total) if total > 0 else 0
+    if n == 0:  # a quiet step: the draws below would all be empty
+        return no_needs()
     customer = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), len(weight) - 1)
     kind = rng.choice(len(INQUIRY_TYPES), size=n, p=mix / mix.sum()).astype(np.int8)
     t_raise = step.t + np.sort(rng.random(n)) * step.dt

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.effects import CUSTOMERS, Step, effect_on, rows_of
 
 HOURS_PER_DAY = 24.0
 
@@ -109,28 +109,31 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     of the gap to the customer's own baseline, so under a steady organisation sentiment settles.
     """
     state, cust, dt = step.state, step.config.customers, step.dt
-    sentiment = state.sentiment[idx]
-    pull = sentiment_pull(cust, dt) * drift_weight(cust, state.advocate[idx])
+    idx, rows = np.asarray(idx), rows_of(idx, len(state.sentiment))
+    sentiment = state.sentiment[rows]
+    pull = sentiment_pull(cust, dt) * drift_weight(cust, state.advocate[rows])
     anchor = 1.0 - decay(cust.sentiment_anchor_per_day, dt)
-    social = np.where(state.degree[idx] > 0, pull * (neighbour_mean - sentiment), 0.0)
-    sentiment = sentiment + social + anchor * (state.baseline[idx] - sentiment)
+    social = np.where(state.degree[rows] > 0, pull * (neighbour_mean - sentiment), 0.0)
+    sentiment = sentiment + social + anchor * (state.baseline[rows] - sentiment)
     sentiment = np.clip(sentiment, -1.0, 1.0)
-    state.sentiment[idx] = sentiment
-    state.promo_load[idx] *= decay(cust.promo_load_decay_per_day, dt)
-    state.awareness[idx] *= decay(cust.awareness_decay_per_day, dt)
+    state.sentiment[rows] = sentiment
+    state.promo_load[rows] *= decay(cust.promo_load_decay_per_day, dt)
+    state.awareness[rows] *= decay(cust.awareness_decay_per_day, dt)
     p_churn = churn_probability(cust, sentiment, dt)
-    leave = ~state.churned[idx] & (u_churn < p_churn)
+    present = ~state.churned[rows]  # churned is only written at the end
+    leave = present & (u_churn < p_churn)
     # the same uniform, from its other end: a non-follower who stays may discover the brand
-    discover = ~state.churned[idx] & ~leave & ~state.follows[idx] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
+    discover = present & ~leave & ~state.follows[rows] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
     state.follows[idx[discover]] = True
     step.flows["new_followers"] += int(discover.sum())
-    flows, ignored, answered = step.flows, state.was_ignored[idx], state.was_answered[idx]
-    flows["churned"] += int(leave.sum())
+    flows, ignored, answered = step.flows, state.was_ignored[rows], state.was_answered[rows]
+    n_leave = int(leave.sum())
+    flows["churned"] += n_leave
     flows["churned_ignored"] += int((leave & ignored).sum())
     flows["churned_answered"] += int((leave & answered & ~ignored).sum())
-    flows["ignored_customer_hours"] += float((~state.churned[idx] & ignored).sum()) * dt
-    flows["answered_customer_hours"] += float((~state.churned[idx] & answered & ~ignored).sum()) * dt
-    state.churned_total += int(leave.sum())
+    flows["ignored_customer_hours"] += float((present & ignored).sum()) * dt
+    flows["answered_customer_hours"] += float((present & answered & ~ignored).sum()) * dt
+    state.churned_total += n_leave
     gone = idx[leave]
     state.follows[gone] = False
     state.advocate[gone] = False
@@ -142,8 +145,9 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
         state.was_answered[gone] = False
     else:
         state.churned[gone] = True
-    state.advocate[idx] = advocate_after(
-        cust, state.advocate[idx], state.sentiment[idx], state.awareness[idx], ~state.churned[idx]
+        present = ~state.churned[rows]
+    state.advocate[rows] = advocate_after(
+        cust, state.advocate[rows], state.sentiment[rows], state.awareness[rows], present
     )
 
 

@@ -124,6 +124,17 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
     kind = rows["kind"]
     n = len(kind)
     owner = params.owner[kind].astype(np.int16)
+    if n == 0:  # nothing to route: every draw below would be empty
+        empty = np.zeros(0)
+        return {
+            **rows,
+            "owner": owner,
+            "detector": owner.copy(),
+            "lost": np.zeros(0, dtype=bool),
+            "handoff_hours": empty,
+            "hops": owner.copy(),
+            "t_queue": empty.copy(),
+        }
     cov = params.listen_coverage
     n_dept = len(cov)
     miss_all = np.prod(1.0 - cov) * (1.0 - params.tool_coverage)

@@ -1,0 +1,170 @@
+"""Runs per core-second for one quarter: this tree against a reference commit, and batch scaling.
+
+Part 1 checks out ``--reference`` (default f258e7e, before the speed work) in a temporary
+``git worktree`` and keeps one worker process per tree (``PYTHONPATH=<tree>``). Each worker
+runs whole quarters (``simulation.run``: build, 2,184 hourly steps, result) of
+``scenarios/centralized.toml`` at each size; the two trees take turns run by run, and each
+figure is the best of ``--repeats`` (the machine is shared). A run is single-threaded, so
+its CPU seconds are its core-seconds. The model has gained rules since f258e7e (issue 12),
+so the ratio compares today's model, optimised, with the old code on the old model.
+
+Part 2 times ``simulation.batch.compare`` on the same quarter: 1 worker, 2 local workers,
+and a 2-process Dask ``LocalCluster`` (start-up included), best of ``--batch-repeats``.
+
+    python benchmarks/throughput.py                      # both parts
+    python benchmarks/throughput.py --sizes 1000 --repeats 3 --no-batch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = "scenarios/centralized.toml"
+QUARTER = 2184
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+# A worker: reads a customer count per line, runs one quarter, prints its CPU and wall seconds.
+WORKER = """
+import json, sys, time
+from simulation import load_scenario, run
+for line in sys.stdin:
+    n, seed = (int(x) for x in line.split())
+    config = load_scenario(sys.argv[1], [f"customers.count={n}", f"simulation.steps={sys.argv[2]}"])
+    cpu, wall = time.process_time(), time.perf_counter()
+    run(config, seed)
+    print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}), flush=True)
+"""
+
+
+class Worker:
+    """A Python process with one tree on its path, running quarters on request."""
+
+    def __init__(self, tree: Path) -> None:
+        env = {**os.environ, **SINGLE_THREADED, "PYTHONPATH": str(tree), "MPLBACKEND": "Agg"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, SCENARIO, str(QUARTER)],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def quarter(self, customers: int, seed: int) -> dict[str, float]:
+        """CPU and wall seconds of one quarter at ``customers``."""
+        self.process.stdin.write(f"{customers} {seed}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker in {self.process.args} died (exit code {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        """Let the worker finish."""
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def per_run(sizes: list[int], repeats: int, reference: str) -> None:
+    """Part 1: best CPU seconds per quarter, this tree against ``reference``, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="silosim-ref-") as tmp:
+        old_tree = Path(tmp) / "ref"
+        added = subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), reference],
+            capture_output=True,
+            text=True,
+        )
+        if added.returncode != 0:
+            message = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
+            print(f"--reference {reference}: cannot check it out ({message})", file=sys.stderr)
+            sys.exit(2)
+        try:
+            workers = {"reference": Worker(old_tree), "this tree": Worker(ROOT)}
+            try:
+                for worker in workers.values():  # warm-up: imports, numba's cache, first-call costs
+                    worker.quarter(sizes[0], 0)
+                best = {(name, n): float("inf") for name in workers for n in sizes}
+                wall = dict(best)
+                for rep in range(repeats):
+                    for n in sizes:
+                        order = list(workers.items()) if rep % 2 == 0 else list(reversed(workers.items()))
+                        for name, worker in order:
+                            seconds = worker.quarter(n, 1 + rep)
+                            best[name, n] = min(best[name, n], seconds["cpu"])
+                            wall[name, n] = min(wall[name, n], seconds["wall"])
+            finally:
+                for worker in workers.values():
+                    worker.close()
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=False)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    print(f"one quarter ({QUARTER} hourly steps) of {SCENARIO}: whole run (build, steps, result), best of {repeats}")
+    print(f"reference {reference} (old model) vs this tree {head.stdout.strip()} (today's model, more rules)")
+    print(
+        f"{'customers':>10s}{'ref s':>9s}{'new s':>9s}{'ref runs/core-s':>17s}{'new runs/core-s':>17s}{'speedup':>9s}"
+    )
+    for n in sizes:
+        old, new = best["reference", n], best["this tree", n]
+        print(f"{n:>10,d}{old:9.3f}{new:9.3f}{1 / old:17.3f}{1 / new:17.3f}{old / new:9.2f}")
+    print(
+        "(CPU seconds; best wall seconds, ref/new: "
+        + ", ".join(f"{n:,}: {wall['reference', n]:.2f}/{wall['this tree', n]:.2f}" for n in sizes)
+        + ")"
+    )
+    for n in sizes:
+        print(f"speedup_{n}={best['reference', n] / best['this tree', n]:.2f}")
+
+
+def batch_scaling(customers: int, replicates: int, repeats: int) -> None:
+    """Part 2: wall seconds of one ``compare`` batch, 1 worker vs 2, local pool vs Dask."""
+    from simulation import load_scenario
+    from simulation.batch import RunOptions, compare
+
+    os.environ.update(SINGLE_THREADED)
+    config = load_scenario(ROOT / SCENARIO, [f"customers.count={customers}", f"simulation.steps={QUARTER}"])
+    setups = {
+        "1 worker": RunOptions(workers=1),
+        "2 workers, local pool": RunOptions(workers=2),
+        "2 workers, Dask LocalCluster": RunOptions(workers=2, executor="dask"),
+    }
+    best = dict.fromkeys(setups, float("inf"))
+    for _ in range(repeats):
+        for name, options in setups.items():
+            start = time.perf_counter()
+            compare([config], replicates=replicates, seed=1, options=options)
+            best[name] = min(best[name], time.perf_counter() - start)
+    print(f"\nbatch: compare, 1 scenario x {replicates} replicates, {customers:,} customers, one quarter each")
+    print(f"best of {repeats}, wall seconds (pool and cluster start-up included)")
+    for name, seconds in best.items():
+        print(f"{name:32s}{seconds:8.2f} s{replicates / seconds:8.2f} runs/s")
+    print(f"two_workers_speedup={best['1 worker'] / best['2 workers, local pool']:.2f}")
+    print(f"dask_vs_pool={best['2 workers, local pool'] / best['2 workers, Dask LocalCluster']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 10000])
+    parser.add_argument("--repeats", type=int, default=5, help="quarters per tree and size (best counts)")
+    parser.add_argument("--reference", default="f258e7e", help="commit to compare against")
+    parser.add_argument("--no-reference", action="store_true", help="skip part 1")
+    parser.add_argument("--no-batch", action="store_true", help="skip part 2")
+    parser.add_argument("--batch-customers", type=int, default=1000)
+    parser.add_argument("--batch-replicates", type=int, default=8)
+    parser.add_argument("--batch-repeats", type=int, default=2)
+    args = parser.parse_args()
+    if not args.no_reference:
+        per_run(args.sizes, args.repeats, args.reference)
+    if not args.no_batch:
+        batch_scaling(args.batch_customers, args.batch_replicates, args.batch_repeats)
+
+
+if __name__ == "__main__":
+    main()
