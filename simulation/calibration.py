@@ -480,9 +480,9 @@ def calibrate(
         history = abc.history
         if root is not None:
             (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    result = _result(history, priors, observed, config, seed, root)
-    if predictive:
-        result.predictive = posterior_predictive(result, predictive, workers=workers)
+        result = _result(history, priors, observed, config, seed, root)
+        if predictive:
+            result.predictive = posterior_predictive(result, predictive, map_)
     if root is not None:
         from simulation.calibration_report import write_outputs
 
@@ -584,7 +584,7 @@ def _result(
     return result
 
 
-def posterior_predictive(result: CalibrationResult, runs: int, workers: int = 1) -> pd.DataFrame:
+def posterior_predictive(result: CalibrationResult, runs: int, map_: Callable = map) -> pd.DataFrame:
     """KPIs of ``runs`` model runs at particles resampled from the posterior (one row per run)."""
     rng = np.random.default_rng(np.random.SeedSequence([result.seed, 7]))
     weights = result.posterior["weight"].to_numpy(float)
@@ -593,6 +593,5 @@ def posterior_predictive(result: CalibrationResult, runs: int, workers: int = 1)
 
     simulator = Simulator(layers_json(result.config), result.seed + 1, tuple(result.observed))
     draws = [result.posterior.iloc[i][result.params].to_dict() for i in rows]
-    with _mapper(workers, "local", None) as map_:
-        summaries = list(map_(simulator.summary, draws))
+    summaries = list(map_(simulator.summary, draws))
     return pd.DataFrame([{k: s.get(k, math.nan) for k in result.observed} for s in summaries])

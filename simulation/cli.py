@@ -141,7 +141,7 @@ def presets() -> None:
 
 
 # The other commands live next to the layers they drive; all are registered here, on one app.
-for _command in (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.report):
+for _command in (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.report, batch_cli.calibrate):
     app.command()(_command)
 app.command("app")(app_cli.app_command)
 
