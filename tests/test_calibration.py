@@ -148,3 +148,13 @@ def test_cli_bad_files_exit_2_naming_the_key(tmp_path):
         assert key in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
         assert not out.exists()
+
+
+def test_dask_gives_the_same_posterior(scenario, observed):
+    priors = priors_from_table({"organization.listening_coverage": {"uniform": [0.2, 1.0]}})
+    one = {"detection_rate": observed["detection_rate"]}
+    serial = calibrate(scenario, one, priors, particles=4, generations=1, seed=2, workers=1, predictive=0)
+    dask = calibrate(
+        scenario, one, priors, particles=4, generations=1, seed=2, workers=2, executor="dask", predictive=0
+    )
+    pd.testing.assert_frame_equal(serial.posterior, dask.posterior)
