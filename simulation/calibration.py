@@ -445,6 +445,8 @@ def calibrate(
     if root is not None:
         resume = _check_out(root, manifest, overwrite)
         root.mkdir(parents=True, exist_ok=True)
+        # Written first, so a calibration cut off mid-generation resumes from its history.
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     np.random.seed(np.random.SeedSequence(seed).generate_state(1)[0])  # pyabc's own draws in this process
     random.seed(seed)
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -478,8 +480,6 @@ def calibrate(
                     break
                 t += 1
         history = abc.history
-        if root is not None:
-            (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         result = _result(history, priors, observed, config, seed, root)
         if predictive:
             result.predictive = posterior_predictive(result, predictive, map_)
