@@ -110,7 +110,7 @@ def kpi_table() -> str:
 
 
 def prior_table() -> str:
-    """The shipped priors (``scenarios/priors.toml``): key, default, distribution, reason."""
+    """The shipped priors (``simulation/priors.toml``): key, default, distribution, reason."""
     from simulation.priors import shipped_priors
 
     base = Config()

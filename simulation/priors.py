@@ -6,7 +6,7 @@ A prior file is TOML with one ``[prior]`` table, one entry per dotted config key
     "organization.listening_coverage" = { uniform = [0.2, 1.0], reason = "..." }
     "support.handling_minutes" = { lognormal = [2.5, 0.4] }   # also normal, loguniform, choice
 
-The shipped priors (``scenarios/priors.toml``) give every assumed parameter a plausible range;
+The shipped priors (``simulation/priors.toml``) give every assumed parameter a plausible range;
 calibration (:mod:`simulation.calibration`) fits them, comparisons carry them through
 (``silosim compare --uncertainty``). Every problem is a :class:`ScenarioError` naming the key.
 """
@@ -29,7 +29,7 @@ from simulation.config import Config
 from simulation.errors import ScenarioError
 
 KINDS = ("uniform", "loguniform", "normal", "lognormal", "choice")
-SHIPPED_PRIORS = Path(__file__).resolve().parents[1] / "scenarios" / "priors.toml"
+SHIPPED_PRIORS = Path(__file__).resolve().parent / "priors.toml"
 DEFAULT_DRAWS = 20
 NOT_PARAMETERS = ("weight", "distance")  # columns of a posterior.csv that are not parameters
 
@@ -202,7 +202,7 @@ def _shipped() -> dict[str, Prior]:
 
 
 def shipped_priors() -> dict[str, Prior]:
-    """The priors shipped with silosim (``scenarios/priors.toml``): every assumed parameter's range."""
+    """The priors shipped with silosim (``simulation/priors.toml``): every assumed parameter's range."""
     return dict(_shipped())
 
 
