@@ -25,6 +25,7 @@ _EXPORTS = {
     "RunResult": "simulation.result",
     "run": "simulation.api",
     "build_engine": "simulation.engines",
+    "calibrate": "simulation.calibration",
     "DepartmentAgent": "simulation.model",
     "SocialMediaOrgModel": "simulation.model",
 }

@@ -92,15 +92,88 @@ def compare(
     overwrite: OverwriteOpt = False,
     retry_failed: RetryOpt = False,
     quiet: QuietOpt = False,
+    uncertainty: Annotated[
+        Path | None,
+        typer.Option(help="parameter draws: a prior TOML or a calibration's posterior.csv, applied to every scenario"),
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="parameter draws sampled from --uncertainty (default 20)", min=1)
+    ] = None,
 ) -> None:
     """Run every scenario x replicates on common seeds; print KPIs with 95% CIs; write a report."""
     from simulation import batch
 
     configs = _configs(scenarios, set_)
     kpis = _guard(lambda: batch.check_kpis(kpi))
+    if draws is not None and uncertainty is None:
+        fail("--draws: needs --uncertainty PRIOR.toml or posterior.csv")
     options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = _guard(lambda: batch.compare(configs, replicates, seed, out=out, baseline=baseline, options=options))
+    result = _guard(
+        lambda: batch.compare(
+            configs, replicates, seed, out=out, baseline=baseline, options=options, uncertainty=uncertainty, draws=draws
+        )
+    )
     _finish(result, out, kpis, quiet)
+    if uncertainty is not None and not quiet:
+        typer.echo(f"wrote {out}/prob_better.csv")
+
+
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)", show_default=False)],
+    observed: Annotated[Path, typer.Option(help="observed KPIs: TOML with an [observed] table")],
+    prior: Annotated[Path, typer.Option(help="priors of the parameters to fit: TOML with a [prior] table")],
+    particles: Annotated[int, typer.Option(help="particles per generation", min=2)] = 100,
+    generations: Annotated[
+        int, typer.Option(help="ABC-SMC generations in all (a resumed run adds the rest)", min=1)
+    ] = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this calibration)")] = Path(
+        "out/calibrate"
+    ),
+    predictive: Annotated[int, typer.Option(help="posterior-predictive runs for the report", min=0)] = 20,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fit a prior's parameters to observed KPIs (ABC-SMC); write posterior.csv, calibrated.toml, report.md."""
+    config = load(scenario, set_)
+    if executor not in ("local", "dask"):
+        fail(f"--executor {executor}: expected local or dask")
+
+    def run():  # noqa: ANN202
+        from simulation.calibration import calibrate as fit
+        from simulation.calibration import load_observed
+        from simulation.priors import load_prior
+
+        return fit(
+            config,
+            load_observed(observed),
+            load_prior(prior),
+            particles=particles,
+            generations=generations,
+            seed=seed,
+            workers=workers or os.cpu_count() or 1,
+            executor=executor,
+            scheduler=scheduler,
+            out=out,
+            overwrite=overwrite,
+            progress=not quiet,
+            predictive=predictive,
+            scenario_path=scenario,
+        )
+
+    result = _guard(run)
+    if not quiet:
+        for key in result.params:
+            low, high = result.credible_interval(key, 0.9)
+            typer.echo(f"{key}: median {result.quantile(key, 0.5):.4g}, 90% interval [{low:.4g}, {high:.4g}]")
+        typer.echo(
+            f"{result.runs} model runs, {len(result.generations)} generations; "
+            f"wrote {out}/posterior.csv, calibrated.toml, report.md"
+        )
 
 
 def sweep(

@@ -141,7 +141,8 @@ def presets() -> None:
 
 
 # The other commands live next to the layers they drive; all are registered here, on one app.
-for _command in (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.ladder, batch_cli.report):
+_BATCH = (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.ladder, batch_cli.calibrate)
+for _command in (*_BATCH, batch_cli.report):
     app.command()(_command)
 app.command("app")(app_cli.app_command)
 

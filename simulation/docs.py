@@ -1,7 +1,7 @@
 """Generate the documentation tables from the code, so the docs cannot drift from it.
 
 ``python -m simulation.docs --write`` rewrites the marked regions of ``docs/ODD.md``
-(parameters) and ``README.md`` (presets, KPIs, parameters overview);
+(parameters, priors) and ``README.md`` (presets, KPIs, parameters overview);
 ``python -m simulation.docs --check`` exits 1 when they are stale (a test runs it).
 """
 
@@ -109,8 +109,27 @@ def kpi_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def prior_table() -> str:
+    """The shipped priors (``simulation/priors.toml``): key, default, distribution, reason."""
+    from simulation.priors import shipped_priors
+
+    base = Config()
+    rows = ["| key | default | prior | reason |", "|---|---|---|---|"]
+    for key, prior in shipped_priors().items():
+        section, name, *sub = key.split(".")
+        default = getattr(getattr(base, section), name)
+        default = default[sub[0]] if sub else default
+        rows.append(f"| `{key}` | `{_fmt(default)}` | {prior.describe()} | {prior.reason} |")
+    return "\n".join(rows) + "\n"
+
+
 REGIONS = {
-    ROOT / "docs" / "ODD.md": {"PARAMETERS": parameter_tables, "PRESETS": preset_table, "KPIS": kpi_table},
+    ROOT / "docs" / "ODD.md": {
+        "PARAMETERS": parameter_tables,
+        "PRESETS": preset_table,
+        "KPIS": kpi_table,
+        "PRIORS": prior_table,
+    },
     ROOT / "README.md": {"PRESETS": preset_table, "KPIS": kpi_table},
 }
 

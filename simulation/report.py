@@ -127,6 +127,9 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
     lines.append("")
 
     ci = result.ci(kpis)
+    uncertainty: list[str] = []
+    if result.design.get("sampler") == "draws":
+        ci, uncertainty = _uncertainty_section(result, ci, kpis)
     write_text_atomic(root / "ci.csv", ci.to_csv(index=False))
     sampler = result.design.get("sampler", "grid")
     if result.kind == "compare" or (sampler == "grid" and not result.params):
@@ -141,6 +144,7 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
             f"KPIs across the Latin-hypercube sample of {result.params[0]}",
         )
         lines += ["## Latin-hypercube sample", "", f"![LHS scatter]({_save(fig, figures / 'lhs_scatter.png')})", ""]
+    lines += uncertainty
     if result.kind == "sensitivity":
         lines += _sobol_section(result, root, figures, plots)
     if len(result.failures):
@@ -148,6 +152,28 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
     path = root / "report.md"
     write_text_atomic(path, "\n".join(lines) + "\n")
     return path
+
+
+def _uncertainty_section(result: BatchResult, ci: pd.DataFrame, kpis: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """ci.csv with the runs' range and variance shares; prob_better.csv; the report's sentences."""
+    from simulation.batch.uncertainty import prob_better, sentences, variance_shares
+
+    shares = variance_shares(result.summary, kpis)
+    ci = ci.merge(shares, on=["scenario", "kpi"], how="left")
+    prob = prob_better(result.summary, result.baseline, kpis)
+    write_text_atomic(result.root / "prob_better.csv", prob.to_csv(index=False))
+    draws = int(result.design.get("draws", 0))
+    lines = [
+        f"## Across plausible parameter worlds ({draws} draws from {result.design.get('uncertainty', '')})",
+        "",
+        "Every draw of the uncertain parameters is applied to every scenario, on the same replicate seeds; "
+        "the intervals above pool draws and replicates. prob_better.csv has every probability; ci.csv the "
+        "2.5%-97.5% range across runs and the share of variance from parameters vs seeds.",
+        "",
+        *sentences(prob, shares, draws),
+        "",
+    ]
+    return ci, lines
 
 
 def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str) -> list[str]:

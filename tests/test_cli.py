@@ -246,6 +246,7 @@ def test_commands_do_not_depend_on_import_order():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == [
         "app",
+        "calibrate",
         "compare",
         "ladder",
         "presets",

@@ -40,7 +40,7 @@ def _committed_ipynb(name: str) -> nbformat.NotebookNode:
     return nbformat.reads(text, as_version=4)
 
 
-def test_the_six_notebooks_are_pairs():
+def test_the_notebooks_are_pairs():
     assert NAMES == [
         "01_quickstart",
         "02_org_models",
@@ -48,6 +48,7 @@ def test_the_six_notebooks_are_pairs():
         "04_extend",
         "05_sensitivity",
         "06_validation",
+        "07_calibration",
     ]
     ipynbs = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     assert ipynbs == NAMES, f"every notebook needs both NAME.py and NAME.ipynb; {SYNC_HINT}"

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from simulation.batch.plan import (
     MAX_POINTS,
     Plan,
@@ -86,14 +88,35 @@ def compare(
     out: str | Path | None = None,
     baseline: str | None = None,
     options: RunOptions | None = None,
+    uncertainty: str | Path | pd.DataFrame | None = None,
+    draws: int | None = None,
 ) -> BatchResult:
-    """Run every scenario ``replicates`` times on common seeds; ``baseline`` anchors paired differences."""
+    """Run every scenario ``replicates`` times on common seeds; ``baseline`` anchors paired differences.
+
+    With ``uncertainty`` (a prior TOML, a calibration's ``posterior.csv``, or a DataFrame of
+    draws), every parameter draw is applied to every scenario, each on the same replicate seeds;
+    ``draws`` rows are sampled from a file (default 20, seeded by ``seed``). With ``out``, the
+    report adds ``prob_better.csv`` and the share of variance from parameters vs seeds.
+    """
     named = name_configs(configs)
     if baseline is not None and baseline not in named:
         raise ScenarioError(f"--baseline {baseline}: not one of the scenarios ({', '.join(named)})")
     seed = _root_seed(named, seed)
-    design = {"sampler": "grid", "baseline": baseline or next(iter(named))}
-    plan = expand("compare", named, replicates, seed, design=design)
+    design: dict[str, Any] = {"sampler": "grid", "baseline": baseline or next(iter(named))}
+    points: list[dict[str, Any]] = [{}]
+    if uncertainty is not None:
+        from simulation.batch.plan import draw_points
+        from simulation.priors import DEFAULT_DRAWS, load_draws
+
+        if isinstance(uncertainty, pd.DataFrame):
+            frame = uncertainty if draws is None else uncertainty.iloc[:draws]
+            source = "(draws given in Python)"
+        else:
+            frame = load_draws(uncertainty, DEFAULT_DRAWS if draws is None else draws, seed)
+            source = str(uncertainty)
+        points = draw_points(frame)
+        design.update(sampler="draws", uncertainty=source, draws=len(points))
+    plan = expand("compare", named, replicates, seed, points, design=design)
     return run_plan(plan, out, _options(workers, options))
 
 

@@ -275,3 +275,27 @@ def rows_to_points(keys: Sequence[str], rows: np.ndarray) -> list[dict[str, Any]
         {k: int(round(float(v))) if is_int else float(v) for k, v, is_int in zip(keys, row, rounders, strict=True)}
         for row in rows
     ]
+
+
+def draw_points(draws: Any) -> list[dict[str, Any]]:
+    """Parameter draws (a DataFrame, one column per dotted key, one row per draw) as points.
+
+    Each draw becomes one parameter point that :func:`expand` applies to every scenario, on
+    the same replicate seeds: common random numbers over draws and replicates.
+    """
+    if draws is None or len(draws) == 0 or len(draws.columns) == 0:
+        raise ScenarioError("--uncertainty: no parameter draws")
+    keys = list(draws.columns)
+    rounders = [integer_key(k) for k in keys]
+    points = []
+    for row in draws.itertuples(index=False):
+        point = {}
+        for key, value, is_int in zip(keys, row, rounders, strict=True):
+            value = value.item() if isinstance(value, np.generic) else value
+            if is_int and isinstance(value, float) and value.is_integer():
+                value = int(value)
+            point[key] = value
+        points.append(point)
+    if len(points) > MAX_POINTS:
+        raise ScenarioError(f"--draws {len(points)}: at most {MAX_POINTS} points in a batch")
+    return points

@@ -88,8 +88,15 @@ class BatchResult:
     def paired(
         self, baseline: str | None = None, kpis: Sequence[str] | None = None, confidence: float = 0.95
     ) -> pd.DataFrame:
-        """Paired differences of every scenario vs ``baseline``; see :func:`stats.paired_differences`."""
-        table = stats.paired_differences(self.summary, baseline or self.baseline, list(kpis or HEADLINE), confidence)
+        """Paired differences of every scenario vs ``baseline``; see :func:`stats.paired_differences`.
+
+        Under parameter draws (``compare --uncertainty``) the pairs are (draw, replicate), pooled.
+        """
+        summary = self.summary
+        if self.design.get("sampler") == "draws":  # pair on (draw, replicate), pooled over the draws
+            pair = summary["point"].astype(str) + ":" + summary["replicate"].astype(str)
+            summary = summary.assign(replicate=pair, point=0)
+        table = stats.paired_differences(summary, baseline or self.baseline, list(kpis or HEADLINE), confidence)
         return self._ordered(table)
 
     def sobol(self, kpis: Sequence[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:

@@ -40,7 +40,18 @@ RUNS_LOG = "runs.jsonl"
 TIMESERIES = "timeseries"
 STATUS_COLUMNS = ("status", "error")
 # Everything a batch writes; --overwrite removes these and nothing else.
-OUTPUTS = (SUMMARY, MANIFEST, RUNS_LOG, TIMESERIES, "report.md", "figures", "sobol.csv", "ci.csv", "paired.csv")
+OUTPUTS = (
+    SUMMARY,
+    MANIFEST,
+    RUNS_LOG,
+    TIMESERIES,
+    "report.md",
+    "figures",
+    "sobol.csv",
+    "ci.csv",
+    "paired.csv",
+    "prob_better.csv",
+)
 PACKAGES = ("silosim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "SALib", "dask", "distributed")
 
 
