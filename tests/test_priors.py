@@ -29,6 +29,7 @@ WITHOUT_PRIOR = {
     "organization.listeners",
     "organization.leads",
     "organization.headcount",
+    "customers.replace_churned",  # a structural choice (a stationary market), not a number to calibrate
     "organization.reference_customers",
     "organization.social_share",
     "content.posts_per_day_by_department",
