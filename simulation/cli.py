@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from simulation import app_cli, batch_cli
+from simulation import app_cli, batch_cli, optimize_cli
 from simulation.cli_shared import OneLineErrors, ScenarioArg, SeedOpt, SetOpt, fail, load
 from simulation.errors import ScenarioError
 
@@ -143,6 +143,7 @@ def presets() -> None:
 # The other commands live next to the layers they drive; all are registered here, on one app.
 for _command in (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.report):
     app.command()(_command)
+app.command("optimize")(optimize_cli.optimize)
 app.command("app")(app_cli.app_command)
 
 
