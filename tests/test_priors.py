@@ -1,0 +1,167 @@
+"""Priors as data: loading, validation errors naming the key, reproducible sampling, draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import build_config
+from simulation.errors import ScenarioError
+from simulation.priors import (
+    Prior,
+    apply_draw,
+    load_draws,
+    load_prior,
+    parameter_fields,
+    sample_prior,
+    shipped_priors,
+)
+
+# Assumed parameters deliberately left without a prior: structural choices and known company data.
+WITHOUT_PRIOR = {
+    "customers.count",
+    "customers.inquiry_mix",
+    "network.path",
+    "organization.model",
+    "organization.org_chart",
+    "organization.posters",
+    "organization.listeners",
+    "organization.leads",
+    "organization.headcount",
+    "organization.reference_customers",
+    "organization.social_share",
+    "content.posts_per_day_by_department",
+    "people.skill_by_department",
+    "support.handoffs",
+    "support.handling_distribution",
+    "support.staffed_hours",
+}
+
+
+def write(tmp_path, text, name="prior.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_every_assumed_parameter_has_a_shipped_prior_with_a_reason():
+    priors = shipped_priors()
+    for key, field in parameter_fields().items():
+        source = (field.json_schema_extra or {}).get("source", "")
+        if "assumption" not in source or key.startswith("simulation.") or key in WITHOUT_PRIOR:
+            continue
+        covered = key in priors or any(k.startswith(key + ".") for k in priors)
+        assert covered, f"{key} is an assumption without a prior"
+    assert all(p.reason for p in priors.values())
+
+
+def test_shipped_priors_hold_the_defaults():
+    base = build_config({})
+    for key, prior in shipped_priors().items():
+        section, name, *sub = key.split(".")
+        default = getattr(getattr(base, section), name)
+        default = default[sub[0]] if sub else default
+        if prior.kind == "choice":
+            assert default in prior.args, key
+        else:
+            low, high = prior.bounds()
+            assert low <= default <= high, key
+
+
+def test_load_prior_reads_every_kind(tmp_path):
+    path = write(
+        tmp_path,
+        """[prior]
+"organization.listening_coverage" = { uniform = [0.2, 1.0], reason = "wide" }
+"support.handling_minutes" = { lognormal = [2.5, 0.4] }
+"customers.inquiry_rate_per_day" = { loguniform = [0.001, 0.01] }
+"customers.sentiment_mean" = { normal = [0.1, 0.05] }
+"organization.hubs" = { choice = [1, 2] }
+""",
+    )
+    priors = load_prior(path)
+    assert priors["organization.listening_coverage"] == Prior(
+        "organization.listening_coverage", "uniform", (0.2, 1.0), "wide"
+    )
+    assert [p.kind for p in priors.values()] == ["uniform", "lognormal", "loguniform", "normal", "choice"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"organization.bogus" = { uniform = [0, 1] }', "organization.bogus: not a config parameter"),
+        (
+            '"organization.listening_coverage" = { uniform = [0.8, 0.2] }',
+            "organization.listening_coverage.uniform: empty",
+        ),
+        ('"organization.listening_coverage" = { uniform = [0.2, 1.5] }', "outside the parameter's range"),
+        ('"organization.listening_coverage" = { beta = [1, 2] }', "listening_coverage.beta: unknown distribution"),
+        ('"organization.listening_coverage" = { uniform = [0.2, 0.4], normal = [0, 1] }', "exactly one"),
+        ('"support.handling_minutes" = { lognormal = [2.5, 0] }', "support.handling_minutes.lognormal: sigma"),
+        ('"support.handling_minutes" = { loguniform = [0, 3] }', "low must be > 0"),
+        ('"organization.hubs" = { uniform = [1, 3] }', "organization.hubs is an integer"),
+        ('"organization.hubs" = { choice = [] }', "organization.hubs.choice: expected a non-empty list"),
+        ('"organization.listening_coverage" = 0.5', "organization.listening_coverage: expected a table"),
+    ],
+)
+def test_bad_priors_name_the_key(tmp_path, text, message):
+    with pytest.raises(ScenarioError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        load_prior(write(tmp_path, "[prior]\n" + text + "\n"))
+
+
+def test_bad_prior_files(tmp_path):
+    with pytest.raises(ScenarioError, match="empty"):
+        load_prior(write(tmp_path, "[prior]\n"))
+    with pytest.raises(ScenarioError, match="no \\[prior\\] table"):
+        load_prior(write(tmp_path, "\n"))
+    with pytest.raises(ScenarioError, match="not found"):
+        load_prior(tmp_path / "missing.toml")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_prior(write(tmp_path, "[prior\n"))
+
+
+def test_sample_prior_is_reproducible_and_inside_the_ranges():
+    priors = shipped_priors()
+    first = sample_prior(priors, 50, seed=3)
+    assert first.equals(sample_prior(priors, 50, seed=3))
+    assert not first.equals(sample_prior(priors, 50, seed=4))
+    assert list(first.columns) == list(priors)
+    for key, prior in priors.items():
+        low, high = prior.bounds()
+        assert first[key].between(low, high).all(), key
+
+
+def test_draws_apply_to_a_config():
+    config = build_config({"customers": {"count": 200}})
+    draws = sample_prior(shipped_priors(), 3, seed=0)
+    for _, row in draws.iterrows():
+        drawn = apply_draw(config, row.to_dict())
+        assert drawn.organization.listening_coverage == pytest.approx(row["organization.listening_coverage"])
+        assert drawn.support.hop_hours["cross"] == pytest.approx(row["support.hop_hours.cross"])
+        assert drawn.customers.count == 200
+    with pytest.raises(ScenarioError, match="organization.listening_coverage"):
+        apply_draw(config, {"organization.listening_coverage": 2.0})
+    with pytest.raises(ScenarioError, match="organization.nope: not a config parameter"):
+        apply_draw(config, {"organization.nope": 1.0})
+
+
+def test_load_draws_from_a_prior_and_a_posterior(tmp_path):
+    prior = write(tmp_path, '[prior]\n"organization.listening_coverage" = { uniform = [0.2, 1.0] }\n')
+    assert len(load_draws(prior)) == 20
+    assert load_draws(prior, 5, seed=1).equals(load_draws(prior, 5, seed=1))
+    posterior = tmp_path / "posterior.csv"
+    pd.DataFrame(
+        {"organization.listening_coverage": [0.3, 0.6, 0.9], "weight": [0.0, 1.0, 0.0], "distance": [1.0, 0.5, 2.0]}
+    ).to_csv(posterior, index=False)
+    whole = load_draws(posterior)
+    assert list(whole.columns) == ["organization.listening_coverage"] and len(whole) == 3
+    resampled = load_draws(posterior, 10, seed=2)
+    assert np.all(resampled["organization.listening_coverage"] == 0.6)  # all weight on one particle
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"organization.nope": [1.0], "weight": [1.0]}).to_csv(bad, index=False)
+    with pytest.raises(ScenarioError, match="organization.nope"):
+        load_draws(bad)
+    pd.DataFrame({"organization.listening_coverage": [0.5], "weight": [-1.0]}).to_csv(bad, index=False)
+    with pytest.raises(ScenarioError, match="weight"):
+        load_draws(bad, 3)
