@@ -113,7 +113,10 @@ def one_error_line(result, expected):
     ("args", "expected"),
     [
         (["--set", "support.hop_loss.cross=5.0"], "support.hop_loss.cross: 5 must be in [0, 1]"),
-        (["--set", "competitor.mentions_per_customer_per_day=inf"], "competitor.mentions_per_customer_per_day: must be finite"),
+        (
+            ["--set", "competitor.mentions_per_customer_per_day=inf"],
+            "competitor.mentions_per_customer_per_day: must be finite",
+        ),
         (["--set", "network=5"], "network: expected a table"),
         (["--seed", "-1"], "--seed"),
         (["--frobnicate"], "No such option: --frobnicate"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -163,11 +164,13 @@ def optimize(
         probe_writable(root)
         with locked(root):
             optuna.logging.set_verbosity(optuna.logging.WARNING)
-            pruner = (
-                optuna.pruners.WilcoxonPruner(p_threshold=loop.WILCOXON_P)
-                if len(problem.objectives) == 1
-                else optuna.pruners.NopPruner()
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                pruner = (
+                    optuna.pruners.WilcoxonPruner(p_threshold=loop.WILCOXON_P)
+                    if len(problem.objectives) == 1
+                    else optuna.pruners.NopPruner()
+                )
             try:
                 study = optuna.create_study(
                     storage=storage_url,

@@ -29,6 +29,8 @@ def trials_frame(study: Any, problem: Problem) -> pd.DataFrame:
         row: dict[str, Any] = {"trial": trial.number, "state": trial.state.name.lower()}
         if trial.user_attrs.get("stopped") == "infeasible":
             row["state"] = "stopped_infeasible"
+        elif row["state"] == "fail" and "stopped" not in trial.user_attrs:
+            row["state"] = "abandoned"  # left running by a killed process; its design was tried again
         complete = set(trial.params) == {d.key for d in problem.space}
         design = design_of(problem, trial.params) if complete else {}
         for d in problem.space:

@@ -186,10 +186,13 @@ def fail_abandoned(study: Any, problem: Problem) -> list[dict[str, Any]]:
 
 
 def finished(study: Any) -> int:
-    """Trials that count towards ``--trials``: complete, pruned or failed."""
+    """Trials that count towards ``--trials``: complete, pruned or failed (not those a killed run abandoned)."""
     from optuna.trial import TrialState
 
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)))
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    return sum(
+        t.state != TrialState.FAIL or "stopped" in t.user_attrs for t in study.get_trials(deepcopy=False, states=states)
+    )
 
 
 def run_trials(
@@ -207,7 +210,7 @@ def run_trials(
     single = len(problem.objectives) == 1
     dists = distributions(problem)
     for params in fail_abandoned(study, problem):
-        study.enqueue_trial(params, skip_if_exists=True)
+        study.enqueue_trial(params)
     while (done := finished(study)) < target:
         count = min(batch, target - done)
         trials = {}
