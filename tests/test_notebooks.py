@@ -48,6 +48,7 @@ def test_the_six_notebooks_are_pairs():
         "04_extend",
         "05_sensitivity",
         "06_validation",
+        "08_optimize",
     ]
     ipynbs = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     assert ipynbs == NAMES, f"every notebook needs both NAME.py and NAME.ipynb; {SYNC_HINT}"

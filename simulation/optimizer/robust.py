@@ -59,16 +59,28 @@ def robust_check(
     rows = []
     for name in names[1:]:
         wins = feasible = valid = 0
+        each = {o.kpi: 0 for o in problem.objectives}
         for mine, theirs in zip(outcome[name], outcome["start"], strict=True):
             if mine.error or theirs.error:
                 continue
             valid += 1
             meets = all(c.met(mine.mean(c.kpi)) for c in problem.constraints)
+            better = {o.kpi: o.better(mine.mean(o.kpi), theirs.mean(o.kpi)) for o in problem.objectives}
             feasible += meets
-            wins += meets and all(o.better(mine.mean(o.kpi), theirs.mean(o.kpi)) for o in problem.objectives)
-        row: dict[str, Any] = {"name": name, "draws": valid}
-        row["p_beats_start"] = wins / valid if valid else float("nan")
-        row["p_feasible"] = feasible / valid if valid else float("nan")
+            wins += meets and all(better.values())
+            for kpi, b in better.items():
+                each[kpi] += b
+
+        def share(k: int, valid: int = valid) -> float:
+            return k / valid if valid else float("nan")
+
+        row: dict[str, Any] = {
+            "name": name,
+            "draws": valid,
+            "p_beats_start": share(wins),
+            "p_feasible": share(feasible),
+        }
+        row.update({f"p_better_{kpi}": share(k) for kpi, k in each.items()})
         for o in problem.objectives:
             row[f"{o.kpi}_mean"] = pd.Series([e.mean(o.kpi) for e in outcome[name] if not e.error]).mean()
         rows.append(row)
