@@ -152,14 +152,23 @@ def test_resume_continues_without_rerunning(base, tmp_path):
     assert done.runs == 0 and len(done.trials) == len(trials)
 
 
-def test_same_trials_with_one_and_two_workers(base, tmp_path):
+def test_same_trials_with_one_and_two_workers_and_on_dask(base, tmp_path):
     kwargs = {"trials": 8, "replicates": 2, "seed": SEED}
-    one = optimize(base, MIXED, ["resolution_rate", "cost_total"], **kwargs, out=tmp_path / "one")
-    two = optimize(
-        base, MIXED, ["resolution_rate", "cost_total"], **kwargs, out=tmp_path / "two", options=RunOptions(workers=2)
+    objectives = ["resolution_rate", "cost_total"]
+    one = optimize(base, MIXED, objectives, **kwargs, out=tmp_path / "one")
+    two = optimize(base, MIXED, objectives, **kwargs, out=tmp_path / "two", options=RunOptions(workers=2))
+    dask = optimize(
+        base,
+        MIXED,
+        objectives,
+        **kwargs,
+        out=tmp_path / "dask",
+        options=RunOptions(workers=2, executor="dask", processes=False),
     )
     pd.testing.assert_frame_equal(one.trials, two.trials)
+    pd.testing.assert_frame_equal(one.trials, dask.trials)
     assert (tmp_path / "one" / "trials.csv").read_bytes() == (tmp_path / "two" / "trials.csv").read_bytes()
+    assert len(set(one.trials["organization.silo_strength"])) == 8  # continuous values were sampled
 
 
 @pytest.mark.parametrize(
@@ -236,3 +245,22 @@ def test_robust_check_gives_probabilities(base, tmp_path):
     assert list(robust["name"]) == list(result.pareto["name"]) and (robust["draws"] == 3).all()
     assert robust["p_beats_start"].between(0, 1).all() and robust["p_feasible"].eq(1).all()
     assert "## Robustness" in (tmp_path / "o" / "report.md").read_text()
+
+
+def test_trials_breaking_the_budget_in_every_replicate_stop_early(base, brute, tmp_path):
+    budget = float(brute["cost_total"].min()) + 1.0  # only the cheapest designs can meet it
+    result = optimize(
+        base,
+        SPACE,
+        ["resolution_rate", "cost_total"],
+        [f"cost_total<={budget}"],
+        trials=8,
+        replicates=3,
+        seed=SEED,
+        out=tmp_path,
+    )
+    stopped = result.trials[result.trials["state"] == "stopped_infeasible"]
+    assert len(stopped) and (stopped["replicates"] == 2).all() and not stopped["feasible"].any()
+    assert (result.trials.loc[result.trials["state"] == "complete", "replicates"] == 3).all()
+    assert not set(stopped["trial"]) & set(result.pareto["trial"])
+    assert result.runs < 3 + 8 * 3
