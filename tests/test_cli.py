@@ -239,9 +239,19 @@ def test_commands_do_not_depend_on_import_order():
     import sys
 
     code = (
-        "import simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
+        "import simulation.optimize_cli, simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
         "import typer.main\nfrom simulation.cli import app\n"
         "print(' '.join(sorted(typer.main.get_command(app).commands)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["app", "compare", "presets", "report", "run", "sensitivity", "sweep", "validate"]
+    assert done.stdout.split() == [
+        "app",
+        "compare",
+        "optimize",
+        "presets",
+        "report",
+        "run",
+        "sensitivity",
+        "sweep",
+        "validate",
+    ]
