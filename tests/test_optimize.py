@@ -150,6 +150,7 @@ def test_resume_continues_without_rerunning(base, tmp_path):
     pd.testing.assert_frame_equal(trials[trials["trial"] < 4].reset_index(drop=True), first.trials)
     done = optimize(base, SPACE, ["resolution_rate"], trials=7, replicates=2, seed=SEED, out=tmp_path)
     assert done.runs == 0 and len(done.trials) == len(trials)
+    assert "16 runs in all" in (tmp_path / "report.md").read_text()  # the sessions' runs add up
 
 
 def test_same_trials_with_one_and_two_workers_and_on_dask(base, tmp_path):

@@ -182,6 +182,7 @@ def optimize(
             except Exception as err:  # noqa: BLE001 - SQLAlchemy/driver errors of a bad URL
                 raise ScenarioError(f"--storage {storage_url}: cannot open ({type(err).__name__}: {err})") from None
             _write_manifest(root, name, storage, problem, replicates, seed, batch, trials)
+            runs_before = int(study.user_attrs.get("runs", 0))  # earlier sessions (recorded in the study)
             study.sampler = loop.make_sampler(problem, seed, len(study.trials))
             seeds = replicate_seeds(seed, replicates)
             evaluator = loop.Evaluator(config, problem, seeds, executor)
@@ -203,16 +204,26 @@ def optimize(
                 with contextlib.suppress(OSError, ValueError):
                     table = outputs.trials_frame(study, problem)
                     front = outputs.pareto_frame(table, problem)
-                    _write_outputs(root, config, problem, table, front, start, replicates, seed, runs, None)
+                    total = _count_runs(study, runs_before + runs)
+                    _write_outputs(root, config, problem, table, front, start, replicates, seed, total, None)
             robust_frame = None
             if draw_frame is not None:
                 from simulation.optimizer.robust import robust_check
 
-                robust_frame = robust_check(config, problem, front, draw_frame, seed, evaluator, count_run)
-                _write_outputs(root, config, problem, table, front, start, replicates, seed, runs, robust_frame)
+                robust_frame = robust_check(
+                    config, problem, front, draw_frame, seed, evaluator, count_run, options.progress
+                )
+                total = _count_runs(study, runs_before + runs)
+                _write_outputs(root, config, problem, table, front, start, replicates, seed, total, robust_frame)
     finally:
         executor.close()
     return OptimizeResult(table, front, start, root, name, storage_url, runs, robust_frame, tuple(notes))
+
+
+def _count_runs(study: Any, total: int) -> int:
+    """Record the runs of every session so far in the study (the report counts them)."""
+    study.set_user_attr("runs", total)
+    return total
 
 
 def _write_manifest(

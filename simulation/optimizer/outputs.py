@@ -210,7 +210,7 @@ def report_text(
         f"Space: {', '.join(d.key for d in problem.space)}.",
         f"{len(trials)} trials ({', '.join(f'{n} {s}' for s, n in sorted(states.items()))}), "
         f"{meta['replicates']} replicates each on common seeds (root seed {meta['seed']}), "
-        f"{meta['runs']} runs in this session.",
+        f"{meta['runs']} runs in all (starting design, trials and robust check).",
         "",
         "## Starting design",
         "",

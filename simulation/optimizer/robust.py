@@ -42,15 +42,18 @@ def robust_check(
     seed: int,
     evaluator: Evaluator,
     on_run: Any = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Per Pareto design: P(beats the start on every objective and meets every constraint) over the draws."""
+    from tqdm.auto import tqdm
+
     from simulation.priors import apply_draw
 
     seeds = replicate_seeds(seed, len(draws))
     names = ["start", *front["name"]]
     designs = [{}, *({d.key: _native(row[d.key]) for d in problem.space} for _, row in front.iterrows())]
     outcome: dict[str, list[Evaluation]] = {name: [] for name in names}
-    for d, draw in draws.iterrows():
+    for d, draw in tqdm(draws.iterrows(), total=len(draws), desc="robust", unit="draw", disable=not progress):
         values = {k: _native(v) for k, v in draw.items()}
         runner = Evaluator(apply_draw(base, values), problem, [seeds[d]], evaluator.executor)
         evals = runner.run(dict(enumerate(designs)), on_run=on_run)
