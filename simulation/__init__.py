@@ -24,6 +24,7 @@ _EXPORTS = {
     "register_preset": "simulation.presets",
     "RunResult": "simulation.result",
     "run": "simulation.api",
+    "optimize": "simulation.optimizer",
     "build_engine": "simulation.engines",
     "calibrate": "simulation.calibration",
     "DepartmentAgent": "simulation.model",

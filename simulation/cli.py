@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from simulation import app_cli, batch_cli
+from simulation import app_cli, batch_cli, optimize_cli
 from simulation.cli_shared import OneLineErrors, ScenarioArg, SeedOpt, SetOpt, fail, load
 from simulation.errors import ScenarioError
 
@@ -144,6 +144,7 @@ def presets() -> None:
 _BATCH = (batch_cli.compare, batch_cli.sweep, batch_cli.sensitivity, batch_cli.ladder, batch_cli.calibrate)
 for _command in (*_BATCH, batch_cli.report):
     app.command()(_command)
+app.command("optimize")(optimize_cli.optimize)
 app.command("app")(app_cli.app_command)
 
 

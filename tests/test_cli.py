@@ -239,7 +239,7 @@ def test_commands_do_not_depend_on_import_order():
     import sys
 
     code = (
-        "import simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
+        "import simulation.optimize_cli, simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
         "import typer.main\nfrom simulation.cli import app\n"
         "print(' '.join(sorted(typer.main.get_command(app).commands)))"
     )
@@ -249,6 +249,7 @@ def test_commands_do_not_depend_on_import_order():
         "calibrate",
         "compare",
         "ladder",
+        "optimize",
         "presets",
         "report",
         "run",

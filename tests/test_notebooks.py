@@ -49,6 +49,7 @@ def test_the_notebooks_are_pairs():
         "05_sensitivity",
         "06_validation",
         "07_calibration",
+        "08_optimize",
     ]
     ipynbs = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     assert ipynbs == NAMES, f"every notebook needs both NAME.py and NAME.ipynb; {SYNC_HINT}"
