@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import random
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.config import Config
+from simulation.config import Config, read_toml_file
 from simulation.errors import ScenarioError
 from simulation.priors import Prior, apply_draw
 
@@ -104,14 +103,7 @@ def observations_from_table(table: Any, where: str = "observed") -> dict[str, Ob
 def load_observed(path: str | Path) -> dict[str, Observation]:
     """Read an observed-KPI TOML file (an ``[observed]`` table); every problem names the key."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: observed file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
-    except (UnicodeDecodeError, OSError) as err:
-        raise ScenarioError(f"{path}: cannot read ({err})") from None
+    raw = read_toml_file(path, "observed")
     extra = [k for k in raw if k != "observed"]
     if extra:
         raise ScenarioError(f"{extra[0]}: unknown key in an observed file (expected an [observed] table)")

@@ -1036,15 +1036,12 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str | tuple[str, An
 MAX_EXTENDS = 16  # a longer chain of ``extends`` is a mistake, not a baseline
 
 
-def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
-    path = Path(path)
-    if len(_seen) >= MAX_EXTENDS:
-        raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files")
+def read_toml_file(path: Path, kind: str = "scenario") -> dict[str, Any]:
+    """Read one TOML file (a scenario, prior or observed file): every problem is a one-line ScenarioError."""
     if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
+        raise ScenarioError(f"{path}: {kind} file not found")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     except UnicodeDecodeError:
@@ -1053,6 +1050,14 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML (nested too deeply)") from None
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
+    path = Path(path)
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files")
+    raw = read_toml_file(path)
     resolved = path.resolve()
     if resolved in _seen:
         raise ScenarioError(f"{path}: extends itself in a cycle")

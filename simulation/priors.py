@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from simulation.config import Config
+from simulation.config import Config, read_toml_file
 from simulation.errors import ScenarioError
 
 KINDS = ("uniform", "loguniform", "normal", "lognormal", "choice")
@@ -167,16 +166,7 @@ def _check_in_range(prior: Prior, base: Config) -> None:
 def load_prior(path: str | Path) -> dict[str, Prior]:
     """Read a prior TOML file (a ``[prior]`` table); every problem is a ScenarioError naming the key."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: prior file not found")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read ({err.strerror or err})") from None
+    raw = read_toml_file(path, "prior")
     extra = [k for k in raw if k != "prior"]
     if extra:
         raise ScenarioError(f"{extra[0]}: unknown key in a prior file (expected a [prior] table)")
