@@ -120,8 +120,8 @@ def compare(
 
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)", show_default=False)],
-    observed: Annotated[Path, typer.Option(help="observed KPIs: TOML with an [observed] table")],
-    prior: Annotated[Path, typer.Option(help="priors of the parameters to fit: TOML with a [prior] table")],
+    observed: Annotated[Path, typer.Option(help="observed KPIs: TOML with an \\[observed] table")],
+    prior: Annotated[Path, typer.Option(help="priors of the parameters to fit: TOML with a \\[prior] table")],
     particles: Annotated[int, typer.Option(help="particles per generation", min=2)] = 100,
     generations: Annotated[
         int, typer.Option(help="ABC-SMC generations in all (a resumed run adds the rest)", min=1)

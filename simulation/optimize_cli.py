@@ -20,8 +20,8 @@ def optimize(
     space: Annotated[
         Path,
         typer.Option(
-            help="TOML file with a [space] table: key = { choices = [...] } or "
-            "{ range = [low, high], log = false, step = ... }"
+            help="TOML file with a \\[space] table: key = { choices = [...] } or "
+            "{ range = \\[low, high], log = false, step = ... }"
         ),
     ],
     objective: Annotated[
