@@ -262,7 +262,7 @@ def ladder(
 ) -> None:
     """Change one lever at a time from START toward END; write what each lever contributes to every KPI gap."""
     from simulation import batch
-    from simulation.ladder import WATERFALL_KPIS
+    from simulation.ladder import END, START, WATERFALL_KPIS
     from simulation.ladder import ladder as run_ladder
 
     first, second = (load(path, set_) for path in (start, end))
@@ -276,7 +276,7 @@ def ladder(
         typer.echo(f"{'lever':42s}" + "".join(f"{k[:18]:>20s}" for k in shown))
         for step in dict.fromkeys(result.table.step):
             rows = result.table[result.table.step == step].set_index("kpi")
-            column = "value" if step in ("start", "end") else "contribution"
+            column = "value" if step in (START, END) else "contribution"
             typer.echo(f"{step[:42]:42s}" + "".join(f"{format_value(rows.loc[k, column]):>20s}" for k in shown))
         typer.echo(f"wrote {out}/ladder.csv and {out}/report.md")
     failed = len(result.batch.failures)
