@@ -352,3 +352,39 @@ def test_cascade_rejects_invalid_input():
         independent_cascade(a, [0], 0.5, rng, susceptible=np.ones(3, dtype=bool))
     with pytest.raises(ValueError, match="square"):
         independent_cascade(sp.csr_matrix((3, 4)), [0], 0.5, rng)
+
+
+# --- neighbour means (the slot-major layout) ----------------------------------------------
+
+
+def _reference_neighbour_mean(adjacency, x):
+    return (adjacency @ x) / np.maximum(np.diff(adjacency.indptr), 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_neighbour_mean_is_the_sparse_product_bit_for_bit(seed):
+    """Same floats as ``adjacency @ x / degree``: a heavy-tailed graph, isolated nodes, weights."""
+    from simulation.core.kernels import neighbour_mean, slot_major
+
+    rng = np.random.default_rng(seed)
+    graph = nx.powerlaw_cluster_graph(2000, 3, 0.4, seed=seed)
+    graph.add_nodes_from(range(2000, 2050))  # isolated: mean 0
+    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(2050), format="csr")
+    adjacency = sp.csr_matrix(adjacency, dtype=np.float64)
+    x = rng.uniform(-1, 1, 2050)
+    np.testing.assert_array_equal(neighbour_mean(slot_major(adjacency), x), _reference_neighbour_mean(adjacency, x))
+    weighted = adjacency.copy()
+    weighted.data = rng.uniform(0.1, 3.0, weighted.nnz)
+    np.testing.assert_array_equal(neighbour_mean(slot_major(weighted), x), _reference_neighbour_mean(weighted, x))
+
+
+def test_neighbour_mean_edge_cases():
+    """No edges at all, a single node, and a non-square matrix (refused)."""
+    from simulation.core.kernels import neighbour_mean, slot_major
+
+    empty = sp.csr_matrix((5, 5))
+    np.testing.assert_array_equal(neighbour_mean(slot_major(empty), np.arange(5.0)), np.zeros(5))
+    one = sp.csr_matrix((1, 1))
+    np.testing.assert_array_equal(neighbour_mean(slot_major(one), np.array([0.3])), np.zeros(1))
+    with pytest.raises(ValueError, match="square"):
+        slot_major(sp.csr_matrix((3, 4)))

@@ -27,6 +27,7 @@ from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Dispatch, Step, apply_at_once
 from simulation.core.flows import Flows, new_flows, voice_shares
+from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
@@ -104,6 +105,8 @@ class VectorEngine:
         self.reached = np.zeros(self.n_customers, dtype=bool)
         self._negative: list[np.ndarray] = []
         self._crisis_seeds: np.ndarray | None = None
+        self._neighbours: SlotMajor | None = None
+        self._company_staff: np.ndarray | None = None  # employees of the company itself (not the agency)
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -147,7 +150,9 @@ class VectorEngine:
 
     def neighbour_sentiment(self) -> np.ndarray:
         """Mean sentiment of each customer's neighbours (the agents engine reads it through Mesa cells)."""
-        return (self.state.adjacency @ self.state.sentiment) / np.maximum(self.state.degree, 1.0)
+        if self._neighbours is None:  # the graph is fixed for the run: lay it out once
+            self._neighbours = slot_major(self.state.adjacency)
+        return neighbour_mean(self._neighbours, self.state.sentiment)
 
     # ---------------------------------------------------------------------------------------
     def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
@@ -232,32 +237,36 @@ class VectorEngine:
         return np.bincount(dept, weights=self.state.skill, minlength=len(counts)) / np.maximum(counts, 1)
 
     def _record(self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float) -> dict:
+        # the means are written as sum / count (what ndarray.mean computes, without its Python-level wrapper)
         state = self.state
         everyone = not state.churned.any()  # then the stocks are over the whole arrays (same sums, fewer copies)
         active = slice(None) if everyone else ~state.churned
-        n_active = len(state.churned) if everyone else int(active.sum())
-        advocates = int(state.advocate[active].sum())
+        n_active = len(state.churned) if everyone else np.count_nonzero(active)
+        advocates = int(np.count_nonzero(state.advocate[active]))
         staff = self.params.social_staff > 0
-        any_staff = bool(staff.any())
-        company = self.company.dept != self.company.agency_index
-        recent = (t - state.last_post_h[company]) < self.config.people.participation_window_hours
+        n_staff = np.count_nonzero(staff)
+        if self._company_staff is None:
+            self._company_staff = self.company.dept != self.company.agency_index
+        last_post = state.last_post_h[self._company_staff]
+        recent = np.count_nonzero((t - last_post) < self.config.people.participation_window_hours)
+        sentiment = state.sentiment[active]
         return {
             "step": self.steps_done,
             "hours": t,
             **flows,
             **voice_shares(flows),
             "first_response_median_min": 60 * float(np.median(waits)) if len(waits) else np.nan,
-            "queue_waiting": float(waiting.sum()),
-            "sentiment_mean": float(state.sentiment[active].mean()) if n_active else np.nan,
+            "queue_waiting": float(np.add.reduce(waiting)),
+            "sentiment_mean": float(np.add.reduce(sentiment) / n_active) if n_active else np.nan,
             "advocates": advocates,
             "advocate_share": advocates / max(n_active, 1),
-            "followers": float(state.follows[active].sum()),
-            "awareness_mean": float(state.awareness.mean()),
+            "followers": float(np.count_nonzero(state.follows[active])),
+            "awareness_mean": float(np.add.reduce(state.awareness) / len(state.awareness)),
             "churn_rate": state.churned_total / len(state.churned),
             "ideas_implemented_total": float(state.ideas_implemented),
-            "participation": float(recent.mean()),
-            "motivation_mean": float(state.motivation[staff].mean()) if any_staff else np.nan,
-            "skill_mean": float(state.skill[staff].mean()) if any_staff else np.nan,
+            "participation": float(recent / len(last_post)) if len(last_post) else np.nan,
+            "motivation_mean": float(np.add.reduce(state.motivation[staff]) / n_staff) if n_staff else np.nan,
+            "skill_mean": float(np.add.reduce(state.skill[staff]) / n_staff) if n_staff else np.nan,
             "silo_index": self.params.silo_index,
             "crisis_intensity": state.crisis_intensity,
         }

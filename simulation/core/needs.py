@@ -67,18 +67,32 @@ def no_needs() -> dict[str, np.ndarray]:
     }
 
 
+def active_activity_cumsum(state: Any) -> np.ndarray:
+    """Running total of the active customers' activity (churned ones weigh 0), for drawing who asks.
+
+    Activity is fixed and a churned customer never returns, so the total changes only when
+    the number of churned customers does; it is recomputed then and kept otherwise.
+    """
+    churned = np.count_nonzero(state.churned)
+    cached = state.activity_cumsum
+    if cached is None or cached[0] != churned:
+        weight = np.where(state.churned, 0.0, state.activity) if churned else state.activity
+        cached = state.activity_cumsum = (churned, np.cumsum(weight))
+    return cached[1]
+
+
 def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dict[str, np.ndarray]:
     """Active customers raise public inquiries (Poisson, continuous times); returns the new rows."""
     state, config = step.state, step.config
     cust = config.customers
     mix = inquiry_mix(cust, tech_factor)
-    weight = np.where(state.churned, 0.0, state.activity) if state.churned.any() else state.activity
-    cumulative = np.cumsum(weight)
+    cumulative = active_activity_cumsum(state)
     total = needs_rate(cust, cumulative[-1], step.dt, mix)
     n = rng.poisson(total) if total > 0 else 0
     if n == 0:  # a quiet step: the draws below would all be empty
         return no_needs()
-    customer = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), len(weight) - 1)
+    picked = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+    customer = np.minimum(picked, len(cumulative) - 1)
     kind = rng.choice(len(INQUIRY_TYPES), size=n, p=mix / mix.sum()).astype(np.int8)
     t_raise = step.t + np.sort(rng.random(n)) * step.dt
     patience = draw_patience(cust, kind, rng)

@@ -10,6 +10,7 @@ interpolated, discrete ones switch half-way.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, fields
 
@@ -21,7 +22,7 @@ from simulation.core.costs import compile_costs
 from simulation.core.crisis import compile_crisis
 from simulation.core.organization import Company, Structure, build_structure, check_names, silo_index
 from simulation.core.people import compile_people
-from simulation.core.routing import compile_routing
+from simulation.core.routing import compile_routing, detection_chances
 from simulation.core.service import compile_service
 
 
@@ -63,6 +64,11 @@ class Params:
     listening_hours: float  # staff hours per staffed hour spent monitoring and coordinating
     # analysis
     silo_index: float
+
+    @functools.cached_property
+    def detection(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """:func:`~simulation.core.routing.detection_chances` of these parameters (derived once)."""
+        return detection_chances(self.listen_coverage, self.tool_coverage)
 
 
 def compile_params(config: Config, company: Company, n_customers: int) -> tuple[Params, Structure]:

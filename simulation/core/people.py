@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulation.core.compiled import jit
 from simulation.core.effects import EMPLOYEES, Step, effect_on
 from simulation.core.organization import HUB, LEAD
 from simulation.core.response import HOURS_PER_DAY, decay
@@ -13,7 +14,6 @@ from simulation.core.response import HOURS_PER_DAY, decay
 if TYPE_CHECKING:
     from simulation.config import Config
     from simulation.core.organization import Company, Structure
-    from simulation.core.params import Params
 
 
 def compile_people(config: Config, company: Company, structure: Structure) -> dict[str, Any]:
@@ -30,23 +30,37 @@ def compile_people(config: Config, company: Company, structure: Structure) -> di
     }
 
 
-def skill_after_training(params: Params, people: Any, skill: Any, social_staff: Any, day: float) -> Any:
-    """Skill after ``day`` days: training moves social staff toward 1."""
-    return skill + params.training * people.training_gain_per_day * day * (1 - skill) * social_staff
+@jit
+def skill_after_training(skill: float, social_staff: float, training_step: float) -> float:
+    """One employee's skill after a step: training moves social staff toward 1.
+
+    ``training_step`` is training in force x ``training_gain_per_day`` x the step in days.
+    """
+    return skill + training_step * (1 - skill) * social_staff
 
 
+@jit
 def motivation_after(
-    params: Params, people: Any, motivation: Any, overloaded: Any, social_staff: Any, day: float, adopting: float = 0.0
-) -> Any:
-    """Motivation after ``day`` days: rewards up, quotas, overload and resistance to change down, recovery to rest."""
-    change = (
-        params.rewards * people.rewards_gain_per_day
-        - params.quota * people.quota_drain_per_day
-        - overloaded * people.overload_drain_per_day
-        - adopting * people.change_resistance_per_day
-        + people.recovery_per_day * (people.motivation_mean - motivation)
-    )
-    return np.clip(motivation + change * day * np.maximum(social_staff, people.non_social_motivation_weight), 0, 1)
+    motivation: float,
+    social_staff: float,
+    overloaded: float,
+    adopting: float,
+    programmes: float,
+    overload_drain: float,
+    resistance: float,
+    recovery: float,
+    rest: float,
+    day: float,
+    non_social_weight: float,
+) -> float:
+    """One employee's motivation after ``day`` days, in [0, 1].
+
+    ``programmes`` (rewards' gain less the quota's drain, per day) and overload and
+    resistance to change (while ``adopting``) move it; it recovers toward ``rest``. Staff who
+    do little social work feel it at ``non_social_weight``.
+    """
+    change = programmes - overloaded * overload_drain - adopting * resistance + recovery * (rest - motivation)
+    return min(max(motivation + change * day * max(social_staff, non_social_weight), 0.0), 1.0)
 
 
 def overloaded_departments(people: Any, waiting: np.ndarray, servers: np.ndarray) -> np.ndarray:
@@ -62,10 +76,32 @@ def develop(step: Step, idx: np.ndarray, overloaded: np.ndarray, adopting: np.nd
     """
     state, params, people = step.state, step.params, step.config.people
     day = step.dt / HOURS_PER_DAY
-    social = params.social_staff[idx]
-    state.skill[idx] = skill_after_training(params, people, state.skill[idx], social, day)
-    state.motivation[idx] = motivation_after(params, people, state.motivation[idx], overloaded, social, day, adopting)
-    state.post_load[idx] *= decay(people.post_load_decay_per_day, step.dt)
+    _develop_rows(
+        np.asarray(idx), overloaded, adopting, state.skill, state.motivation, state.post_load, params.social_staff,
+        params.training * people.training_gain_per_day * day,
+        params.rewards * people.rewards_gain_per_day - params.quota * people.quota_drain_per_day,
+        people.overload_drain_per_day, people.change_resistance_per_day, people.recovery_per_day,
+        people.motivation_mean, day, people.non_social_motivation_weight,
+        decay(people.post_load_decay_per_day, step.dt),
+    )  # fmt: skip
+
+
+@jit
+def _develop_rows(
+    idx, overloaded, adopting, skill, motivation, post_load, social_staff, training_step, programmes, overload_drain,
+    resistance, recovery, rest, day, non_social_weight, keep_post_load,
+):  # fmt: skip
+    """Row by row: skill (:func:`skill_after_training`), motivation (:func:`motivation_after`), load fades."""
+    for r in range(len(idx)):
+        i = idx[r]
+        social = social_staff[i]
+        new_skill = skill_after_training(skill[i], social, training_step)
+        motivation[i] = motivation_after(
+            motivation[i], social, overloaded[r], adopting[r], programmes, overload_drain, resistance, recovery, rest,
+            day, non_social_weight,
+        )  # fmt: skip
+        skill[i] = new_skill
+        post_load[i] *= keep_post_load
 
 
 def people_step(step: Step, overloaded: np.ndarray, dept: np.ndarray, adopting: bool = False) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
+from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on, rows_of
 
 HOURS_PER_DAY = 24.0
@@ -14,8 +16,9 @@ HOURS_PER_DAY = 24.0
 # --- formulas ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def decay(rate_per_day: float, dt: float) -> float:
-    """Share kept after ``dt`` hours of exponential decay at ``rate_per_day``."""
+    """Share kept after ``dt`` hours of exponential decay at ``rate_per_day`` (memoised: called every step)."""
     return float(np.exp(-rate_per_day * dt / HOURS_PER_DAY))
 
 
@@ -37,24 +40,59 @@ def sentiment_pull(cust: Any, dt: float) -> float:
 
 def churn_probability(cust: Any, sentiment: Any, dt: float) -> Any:
     """Probability an active customer leaves in a step; rises as sentiment falls."""
-    base = -np.log1p(-cust.churn_per_year) / (365.0 * HOURS_PER_DAY)
-    return base * dt * np.exp(-cust.churn_sentiment_slope * sentiment)
+    return base_churn_hazard(cust.churn_per_year) * dt * np.exp(-cust.churn_sentiment_slope * sentiment)
+
+
+@functools.lru_cache(maxsize=256)
+def base_churn_hazard(churn_per_year: float) -> float:
+    """Churn hazard per hour at neutral sentiment, from the yearly churn share."""
+    return -np.log1p(-churn_per_year) / (365.0 * HOURS_PER_DAY)
 
 
 def is_advocate(cust: Any, sentiment: Any, awareness: Any) -> Any:
     """Sentiment above the advocate threshold and aware of the brand: the condition to become one."""
-    return (sentiment > cust.advocate_threshold) & (awareness > cust.advocate_awareness_min)
+    return becomes_advocate(sentiment, awareness, cust.advocate_threshold, cust.advocate_awareness_min)
 
 
-def advocate_after(cust: Any, advocate: Any, sentiment: Any, awareness: Any, active: Any) -> Any:
-    """Advocacy is sticky: become one above the threshold, stay one until well below it."""
-    stays = advocate & (sentiment >= cust.advocate_threshold - cust.advocate_hysteresis)
-    return (stays | is_advocate(cust, sentiment, awareness)) & active
+@jit
+def becomes_advocate(sentiment: Any, awareness: Any, threshold: float, awareness_min: float) -> Any:
+    """:func:`is_advocate` on plain numbers (scalars or arrays), for compiled loops."""
+    return (sentiment > threshold) & (awareness > awareness_min)
 
 
-def drift_weight(cust: Any, advocate: Any) -> Any:
-    """Share of the neighbours' pull a customer feels (advocates are stubborn)."""
-    return 1.0 - cust.advocate_stubbornness * advocate
+@jit
+def advocate_after(
+    advocate: bool,
+    sentiment: float,
+    awareness: float,
+    active: bool,
+    threshold: float,
+    hysteresis: float,
+    awareness_min: float,
+) -> bool:
+    """Advocacy is sticky: become one above the threshold, stay one until well below it (one customer)."""
+    stays = advocate & (sentiment >= threshold - hysteresis)
+    return (stays | becomes_advocate(sentiment, awareness, threshold, awareness_min)) & active
+
+
+@jit
+def drifted(
+    sentiment: float,
+    neighbour_mean: float,
+    has_neighbours: bool,
+    advocate: bool,
+    baseline: float,
+    pull: float,
+    stubbornness: float,
+    anchor: float,
+) -> float:
+    """One customer's sentiment after a step of anchored drift (Friedkin & Johnsen), in [-1, 1].
+
+    A share ``pull`` of the gap to the neighbours' mean closes, less by ``stubbornness`` for
+    an advocate, and a share ``anchor`` of the gap to the customer's own baseline.
+    """
+    social = pull * (1.0 - stubbornness * advocate) * (neighbour_mean - sentiment) if has_neighbours else 0.0
+    return min(max(sentiment + social + anchor * (baseline - sentiment), -1.0), 1.0)
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -104,51 +142,91 @@ def feel_ignored(step: Step, idx: np.ndarray) -> None:
 def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.ndarray) -> None:
     """Customers ``idx`` drift toward their neighbours and their own baseline, may churn, update advocacy.
 
-    Anchored opinion dynamics (Friedkin & Johnsen): a share ``sentiment_pull`` of the gap to
-    the neighbours' mean closes (less for stubborn advocates) and ``sentiment_anchor_per_day``
-    of the gap to the customer's own baseline, so under a steady organisation sentiment settles.
+    Anchored opinion dynamics (Friedkin & Johnsen, :func:`drifted`): under a steady
+    organisation sentiment settles. Then churn (:func:`churn_probability`), discovery from
+    the same uniform's other end, a newcomer in a churned customer's place, and advocacy
+    (:func:`advocate_after`).
     """
     state, cust, dt = step.state, step.config.customers, step.dt
-    idx, rows = np.asarray(idx), rows_of(idx, len(state.sentiment))
-    sentiment = state.sentiment[rows]
-    pull = sentiment_pull(cust, dt) * drift_weight(cust, state.advocate[rows])
-    anchor = 1.0 - decay(cust.sentiment_anchor_per_day, dt)
-    social = np.where(state.degree[rows] > 0, pull * (neighbour_mean - sentiment), 0.0)
-    sentiment = sentiment + social + anchor * (state.baseline[rows] - sentiment)
-    sentiment = np.clip(sentiment, -1.0, 1.0)
-    state.sentiment[rows] = sentiment
-    state.promo_load[rows] *= decay(cust.promo_load_decay_per_day, dt)
-    state.awareness[rows] *= decay(cust.awareness_decay_per_day, dt)
-    p_churn = churn_probability(cust, sentiment, dt)
-    present = ~state.churned[rows]  # churned is only written at the end
-    leave = present & (u_churn < p_churn)
-    # the same uniform, from its other end: a non-follower who stays may discover the brand
-    discover = present & ~leave & ~state.follows[rows] & (u_churn > 1.0 - cust.discovery_per_day * dt / 24)
-    state.follows[idx[discover]] = True
-    step.flows["new_followers"] += int(discover.sum())
-    flows, ignored, answered = step.flows, state.was_ignored[rows], state.was_answered[rows]
-    n_leave = int(leave.sum())
-    flows["churned"] += n_leave
-    flows["churned_ignored"] += int((leave & ignored).sum())
-    flows["churned_answered"] += int((leave & answered & ~ignored).sum())
-    flows["ignored_customer_hours"] += float((present & ignored).sum()) * dt
-    flows["answered_customer_hours"] += float((present & answered & ~ignored).sum()) * dt
-    state.churned_total += n_leave
-    gone = idx[leave]
-    state.follows[gone] = False
-    state.advocate[gone] = False
-    if cust.replace_churned:  # a newcomer with the same disposition takes the customer's place
-        state.sentiment[gone] = state.baseline[gone]
-        state.awareness[gone] = cust.non_follower_awareness_max / 2
-        state.promo_load[gone] = 0.0
-        state.was_ignored[gone] = False
-        state.was_answered[gone] = False
-    else:
-        state.churned[gone] = True
-        present = ~state.churned[rows]
-    state.advocate[rows] = advocate_after(
-        cust, state.advocate[rows], state.sentiment[rows], state.awareness[rows], present
-    )
+    idx = np.asarray(idx)
+    _drift_rows(
+        idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline, state.promo_load,
+        state.awareness, sentiment_pull(cust, dt), cust.advocate_stubbornness,
+        1.0 - decay(cust.sentiment_anchor_per_day, dt), decay(cust.promo_load_decay_per_day, dt),
+        decay(cust.awareness_decay_per_day, dt),
+    )  # fmt: skip
+    p_churn = churn_probability(cust, state.sentiment[rows_of(idx, len(state.sentiment))], dt)
+    counts = np.zeros(6, dtype=np.int64)
+    _churn_rows(
+        idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
+        state.sentiment, state.awareness, state.baseline, state.promo_load,
+        1.0 - cust.discovery_per_day * dt / 24, cust.replace_churned, cust.non_follower_awareness_max / 2,
+        cust.advocate_threshold, cust.advocate_hysteresis, cust.advocate_awareness_min, counts,
+    )  # fmt: skip
+    new_followers, leave, leave_ignored, leave_answered, ignored, answered = (int(c) for c in counts)
+    flows = step.flows
+    flows["new_followers"] += new_followers
+    flows["churned"] += leave
+    flows["churned_ignored"] += leave_ignored
+    flows["churned_answered"] += leave_answered
+    flows["ignored_customer_hours"] += float(ignored) * dt
+    flows["answered_customer_hours"] += float(answered) * dt
+    state.churned_total += leave
+
+
+@jit
+def _drift_rows(
+    idx, neighbour_mean, sentiment, advocate, degree, baseline, promo_load, awareness, pull, stubbornness, anchor,
+    keep_promo, keep_awareness,
+):  # fmt: skip
+    """Row by row: sentiment drifts (:func:`drifted`), promotional load and awareness decay."""
+    for r in range(len(idx)):
+        i = idx[r]
+        sentiment[i] = drifted(
+            sentiment[i], neighbour_mean[r], degree[i] > 0, advocate[i], baseline[i], pull, stubbornness, anchor
+        )
+        promo_load[i] *= keep_promo
+        awareness[i] *= keep_awareness
+
+
+@jit
+def _churn_rows(
+    idx, u, p_churn, churned, follows, was_ignored, was_answered, advocate, sentiment, awareness, baseline,
+    promo_load, discover_above, replace, newcomer_awareness, threshold, hysteresis, awareness_min, counts,
+):  # fmt: skip
+    """Row by row: churn (``u < p_churn``), else discovery (``u > discover_above``), then advocacy.
+
+    ``counts`` accumulates new followers, leavers, leavers who had been ignored, leavers who
+    had been answered (and not ignored), and customers present who had been ignored / answered.
+    """
+    for r in range(len(idx)):
+        i = idx[r]
+        present = not churned[i]
+        leave = present & (u[r] < p_churn[r])
+        ignored, answered = was_ignored[i], was_answered[i] & ~was_ignored[i]
+        counts[4] += present & ignored
+        counts[5] += present & answered
+        if present & ~leave & ~follows[i] & (u[r] > discover_above):
+            follows[i] = True
+            counts[0] += 1
+        if leave:
+            counts[1] += 1
+            counts[2] += ignored
+            counts[3] += answered
+            follows[i] = False
+            advocate[i] = False
+            if replace:  # a newcomer with the same disposition takes the customer's place
+                sentiment[i] = baseline[i]
+                awareness[i] = newcomer_awareness
+                promo_load[i] = 0.0
+                was_ignored[i] = False
+                was_answered[i] = False
+            else:
+                churned[i] = True
+                present = False
+        advocate[i] = advocate_after(
+            advocate[i], sentiment[i], awareness[i], present, threshold, hysteresis, awareness_min
+        )
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -158,14 +236,14 @@ def run_out_of_patience(table: Any, t1: float, flows: dict[str, float]) -> np.nd
     """Inquiries whose author expected a reply and whose patience ran out unanswered before ``t1``.
 
     They are marked irate; returns their customers. (Those who expected no reply are not.)
+    Every inquiry whose patience ran out is done waiting for it (``done_irate``).
     """
-    deadline = table["t_raise"] + table["patience"]
-    due = ~table["done_irate"] & (deadline < t1) & (table["t_start"] > deadline)
-    table["done_irate"][due] = True
-    irate = due & table["expects_reply"]
-    table["irate"][irate] = True
-    flows["irate"] += int(irate.sum())
-    return table["customer"][irate]
+    rows = _past_deadline(
+        table["t_raise"], table["patience"], True, 0.0, table["t_start"], t1, table["done_irate"],
+        table["expects_reply"], table["irate"],
+    )  # fmt: skip
+    flows["irate"] += len(rows)
+    return table["customer"][rows]
 
 
 def overdue_unanswered(table: Any, t1: float, ignored_after: float) -> np.ndarray:
@@ -173,19 +251,41 @@ def overdue_unanswered(table: Any, t1: float, ignored_after: float) -> np.ndarra
 
     Every such inquiry is done waiting; those whose author expected a reply are marked ignored.
     """
-    deadline = table["t_raise"] + ignored_after
-    due = ~table["done_ignored"] & (deadline < t1) & (table["t_start"] > deadline)
-    table["done_ignored"][due] = True
-    ignored = due & table["expects_reply"]
-    table["ignored"][ignored] = True
-    return table["customer"][ignored]
+    rows = _past_deadline(
+        table["t_raise"], table["patience"], False, ignored_after, table["t_start"], t1, table["done_ignored"],
+        table["expects_reply"], table["ignored"],
+    )  # fmt: skip
+    return table["customer"][rows]
+
+
+@jit
+def _past_deadline(t_raise, patience, by_patience, wait, t_start, t1, done, expects_reply, mark):
+    """Rows whose deadline passed before ``t1`` with service not started by then, not yet ``done``.
+
+    The deadline is ``t_raise + patience`` if ``by_patience``, else ``t_raise + wait``. Such
+    rows become ``done``; those whose author expected a reply are also marked (``mark``) and
+    returned, in row order.
+    """
+    rows = np.empty(len(t_raise), dtype=np.int64)
+    k = 0
+    for r in range(len(t_raise)):
+        if done[r]:
+            continue
+        deadline = t_raise[r] + (patience[r] if by_patience else wait)
+        if deadline < t1 and t_start[r] > deadline:
+            done[r] = True
+            if expects_reply[r]:
+                mark[r] = True
+                rows[k] = r
+                k += 1
+    return rows[:k]
 
 
 def deliver_answers(
     table: Any, support: Any, t1: float, dept_skill: np.ndarray, flows: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Answers finished before ``t1``: resolved or not, and the wait; returns (rows, resolved, wait)."""
-    rows = np.flatnonzero(~table["done_answer"] & (table["t_end"] < t1))
+    rows = _finished(table["t_end"], table["done_answer"], t1)
     if not len(rows):
         return rows, np.zeros(0, dtype=bool), np.zeros(0)
     resolved = table["u_resolve"][rows] < resolution_probability(support, dept_skill[table["owner"][rows]])
@@ -196,6 +296,18 @@ def deliver_answers(
     flows["answered"] += len(rows)
     flows["resolved"] += int(resolved.sum())
     return rows, resolved, wait
+
+
+@jit
+def _finished(t_end, done_answer, t1):
+    """Rows whose answer is not yet delivered and whose service ended before ``t1``."""
+    rows = np.empty(len(t_end), dtype=np.int64)
+    k = 0
+    for r in range(len(t_end)):
+        if not done_answer[r] and t_end[r] < t1:
+            rows[k] = r
+            k += 1
+    return rows[:k]
 
 
 def respond(
@@ -210,9 +322,13 @@ def respond(
         return np.empty(0)
     t1 = step.t + step.dt
     who = run_out_of_patience(table, t1, step.flows)
-    complain = step.apply(lose_patience, who, rng.random(len(who)))
-    negative_seeds.append(who[complain] if len(who) else who)
-    step.apply(feel_ignored, overdue_unanswered(table, t1, step.config.customers.ignored_after_hours))
+    if len(who):  # (an empty draw consumes nothing from the stream)
+        complain = step.apply(lose_patience, who, rng.random(len(who)))
+        if complain.any():
+            negative_seeds.append(who[complain])
+    ignored = overdue_unanswered(table, t1, step.config.customers.ignored_after_hours)
+    if len(ignored):
+        step.apply(feel_ignored, ignored)
     rows, resolved, wait = deliver_answers(table, step.config.support, t1, dept_skill, step.flows)
     if len(rows):
         step.apply(take_answer, table["customer"][rows], wait, resolved, rng.random(len(rows)))
@@ -238,10 +354,11 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
     """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up."""
     state, cust, flows = step.state, step.config.customers, step.flows
     n = len(state.sentiment)
-    active = ~state.churned
+    active = ~state.churned if np.count_nonzero(state.churned) else None  # None: everyone
     step.apply(settle, np.arange(n), neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
-    advocates = int(state.advocate.sum())
-    detractors = int((active & (state.sentiment < cust.detractor_threshold)).sum())
+    advocates = np.count_nonzero(state.advocate)
+    below = state.sentiment < cust.detractor_threshold
+    detractors = np.count_nonzero(below if active is None else active & below)
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)

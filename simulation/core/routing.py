@@ -118,6 +118,20 @@ def compile_routing(config: Config, company: Company, structure: Structure) -> t
     return params, handoffs
 
 
+def detection_chances(coverage: np.ndarray, tool_coverage: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """What listening catches: the chance nobody does, and who else does, by owner.
+
+    Returns the probability that no listening unit and no tool detect an inquiry; for each
+    owner, the probability that another unit detects it; and, for each owner, the running
+    total of the other units' coverage (to pick which of them).
+    """
+    n_dept = len(coverage)
+    miss_all = np.prod(1.0 - coverage) * (1.0 - tool_coverage)
+    others = np.ones((n_dept, n_dept)) * coverage[None, :]
+    np.fill_diagonal(others, 0.0)
+    return miss_all, 1.0 - np.prod(1.0 - others, axis=1), np.cumsum(others, axis=1)
+
+
 def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Detection by the listening units, then hand-off to the owner (delay grows with graph distance)."""
     params, config, flows = step.params, step.config, step.flows
@@ -137,7 +151,7 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         }
     cov = params.listen_coverage
     n_dept = len(cov)
-    miss_all = np.prod(1.0 - cov) * (1.0 - params.tool_coverage)
+    miss_all, p_other, cumulative = params.detection
     detector = np.full(n, -1, dtype=np.int16)
     handoff_hours = np.zeros(n)
     hops = np.zeros(n, dtype=np.int16)
@@ -149,9 +163,6 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
     else:
         by_owner = rng.random(n) < cov[owner]
         by_tool = ~by_owner & (rng.random(n) < params.tool_coverage)
-        others = np.ones((n_dept, n_dept)) * cov[None, :]
-        np.fill_diagonal(others, 0.0)
-        p_other = 1.0 - np.prod(1.0 - others, axis=1)
         by_other = ~by_owner & ~by_tool & (rng.random(n) < p_other[owner])
         detector[by_owner] = owner[by_owner]
         detector[by_tool] = n_dept
@@ -163,7 +174,6 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
             wrong = np.minimum((rng.random(n) * (n_company - 1)).astype(np.int16), n_company - 2)
             wrong = wrong + (wrong >= owner)
             detector[misrouted] = wrong[misrouted]
-        cumulative = np.cumsum(others, axis=1)
         pick = rng.random(n)
         for d in np.unique(owner[by_other]):
             rows_d = np.flatnonzero(by_other & (owner == d))

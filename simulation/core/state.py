@@ -125,6 +125,7 @@ class State:
     crisis_durations: list[float] = field(default_factory=list)
     crises: int = 0
     hours: float = 0.0  # simulated time at the start of the next step
+    activity_cumsum: tuple[int, np.ndarray] | None = None  # (churned count, cumulative activity), see needs
 
 
 def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: np.random.Generator) -> State:
