@@ -167,6 +167,7 @@ class SocialMediaOrgModel(mesa.Model):
         self.departments = mesa.agent.AgentSet(
             [DepartmentAgent(self, i) for i in range(len(self.engine.company.departments))], random=self.random
         )
+        self._by_index = sorted(self.departments, key=lambda d: d.index)
         # The agents engine has real customer and employee agents of its own (``model.population``).
         self.population: mesa.Model | None = getattr(self.engine, "population", None)
         views = self.engine.n_customers <= VIEW_LIMIT if agent_views == "auto" else bool(agent_views)
@@ -204,7 +205,7 @@ class SocialMediaOrgModel(mesa.Model):
         ``batch_run`` stops there (given a ``max_steps`` at least that large).
         """
         self.departments.do("step")
-        staffed = np.array([d.on_duty for d in sorted(self.departments, key=lambda d: d.index)])
+        staffed = np.fromiter((d.on_duty for d in self._by_index), dtype=bool, count=len(self._by_index))
         self.engine.step(staffed)
         self.running = self.engine.steps_done < self.config.simulation.steps
         if self.collect:

@@ -105,16 +105,20 @@ class Posts:
         return len(self.poster)
 
 
+NO_POSTS = Posts(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=bool))
+
+
 def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -> Posts:
     """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
     state, params, config, flows = step.state, step.params, step.config, step.flows
+    if not on_duty.any():  # off duty: every mean is 0, and a Poisson draw of mean 0 consumes nothing
+        return NO_POSTS
     lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, config.people)
     counts = rng.poisson(lam)
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
-    if k == 0:  # most steps (off duty, low rates): no draws to make, no load to add
-        none = np.zeros(0, dtype=bool)
-        return Posts(poster, none, np.zeros(0), none)
+    if k == 0:  # most steps (low rates): no draws to make, no load to add
+        return NO_POSTS
     skill = state.skill[poster]
     quality = post_quality(params, config.content, skill, state.post_load[poster])
     promoting = rng.random(k) < params.promo_share[poster]

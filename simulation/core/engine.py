@@ -35,6 +35,12 @@ from simulation.graphs import build_social_csr, graph_from_csr, to_csr
 from simulation.rng import streams
 
 KEEP_NETWORKX_UP_TO = 100_000
+NO_ROUTES = {
+    "detector": np.zeros(0, dtype=np.int16),
+    "owner": np.zeros(0, dtype=np.int16),
+    "lost": np.zeros(0, dtype=bool),
+    "kind": np.zeros(0, dtype=np.int8),
+}
 ScheduledChange = tuple[int, Callable[[Any], None]]
 
 
@@ -173,10 +179,12 @@ class VectorEngine:
         scale = self.n_customers / config.organization.reference_customers
         tech_factor = innovation.technical_factor(config.innovation, state.ideas_implemented, scale)
         rows = needs.raise_needs(step, rngs["needs"], tech_factor)
-        rows = routing.route(rows, step, rngs["routing"])
-        self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
-        if len(rows["kind"]):
+        if len(rows["kind"]):  # (routing no rows draws nothing)
+            rows = routing.route(rows, step, rngs["routing"])
+            self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
             state.inquiries.append_new(rows)
+        else:
+            self.last_routes = NO_ROUTES
         posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=len(self.company.departments))
         waiting = service.serve(step, staffed, posts_by_dept * config.people.hours_per_post)
         waits = response.respond(step, rngs["response"], self._department_skill(), negative)
@@ -197,7 +205,7 @@ class VectorEngine:
         if others:
             diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
         crisis.crisis_step(step, rngs["crisis"])
-        active = int((~state.churned).sum())
+        active = len(state.churned) - int(np.count_nonzero(state.churned))
         competitor_rate = config.competitor.mentions_per_customer_per_day * active * dt / 24.0
         step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
         step.flows["value_customers"] = config.value.customer_value_per_year * active * dt / (365.0 * 24.0)

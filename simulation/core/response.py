@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulation.core.compiled import jit
-from simulation.core.effects import CUSTOMERS, Step, effect_on, rows_of
+from simulation.core.effects import CUSTOMERS, Step, effect_on
 
 HOURS_PER_DAY = 24.0
 
@@ -149,13 +149,15 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     """
     state, cust, dt = step.state, step.config.customers, step.dt
     idx = np.asarray(idx)
+    whole = idx is state.everyone  # every customer, in order: the loops skip the indirection
+    rows = slice(None) if whole else idx
     _drift_rows(
-        idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline, state.promo_load,
-        state.awareness, sentiment_pull(cust, dt), cust.advocate_stubbornness,
-        1.0 - decay(cust.sentiment_anchor_per_day, dt), decay(cust.promo_load_decay_per_day, dt),
-        decay(cust.awareness_decay_per_day, dt),
+        whole, idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline,
+        sentiment_pull(cust, dt), cust.advocate_stubbornness, 1.0 - decay(cust.sentiment_anchor_per_day, dt),
     )  # fmt: skip
-    p_churn = churn_probability(cust, state.sentiment[rows_of(idx, len(state.sentiment))], dt)
+    state.promo_load[rows] *= decay(cust.promo_load_decay_per_day, dt)
+    state.awareness[rows] *= decay(cust.awareness_decay_per_day, dt)
+    p_churn = churn_probability(cust, state.sentiment[rows], dt)
     counts = np.zeros(6, dtype=np.int64)
     _churn_rows(
         idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
@@ -175,18 +177,13 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
 
 
 @jit
-def _drift_rows(
-    idx, neighbour_mean, sentiment, advocate, degree, baseline, promo_load, awareness, pull, stubbornness, anchor,
-    keep_promo, keep_awareness,
-):  # fmt: skip
-    """Row by row: sentiment drifts (:func:`drifted`), promotional load and awareness decay."""
-    for r in range(len(idx)):
-        i = idx[r]
+def _drift_rows(whole, idx, neighbour_mean, sentiment, advocate, degree, baseline, pull, stubbornness, anchor):
+    """Row by row, sentiment drifts (:func:`drifted`); ``whole``: the rows are every customer in order."""
+    for r in range(len(sentiment) if whole else len(idx)):
+        i = r if whole else idx[r]
         sentiment[i] = drifted(
             sentiment[i], neighbour_mean[r], degree[i] > 0, advocate[i], baseline[i], pull, stubbornness, anchor
         )
-        promo_load[i] *= keep_promo
-        awareness[i] *= keep_awareness
 
 
 @jit
@@ -355,7 +352,7 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
     state, cust, flows = step.state, step.config.customers, step.flows
     n = len(state.sentiment)
     active = ~state.churned if np.count_nonzero(state.churned) else None  # None: everyone
-    step.apply(settle, np.arange(n), neighbour_mean, rng.random(n))
+    step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
     advocates = np.count_nonzero(state.advocate)
     below = state.sentiment < cust.detractor_threshold

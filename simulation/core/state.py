@@ -125,6 +125,7 @@ class State:
     crisis_durations: list[float] = field(default_factory=list)
     crises: int = 0
     hours: float = 0.0  # simulated time at the start of the next step
+    everyone: np.ndarray | None = None  # 0..n-1: the customers' indices (effects on all of them get this array)
     activity_cumsum: tuple[int, np.ndarray] | None = None  # (churned count, cumulative activity), see needs
 
 
@@ -171,4 +172,5 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
         last_post_h=np.full(company.size, -np.inf),
         account_node=account_node,
         free_at=[[] for _ in company.departments],
+        everyone=np.arange(n, dtype=np.int64),
     )
