@@ -87,7 +87,7 @@ def _needs_routing_service(step, rng):
 
 def _response(step, rng):
     step.dt = 24.0  # a whole day: patience runs out and answers arrive
-    response.respond(step, rng, np.full(len(step.state.free_at), 0.5), [])
+    response.respond(step, rng, lambda: np.full(len(step.state.free_at), 0.5), [])
     innovation.innovate(step, rng)
 
 

@@ -113,6 +113,7 @@ class VectorEngine:
         self._crisis_seeds: np.ndarray | None = None
         self._neighbours: SlotMajor | None = None
         self._company_staff: np.ndarray | None = None  # employees of the company itself (not the agency)
+        self._staff: tuple[Params, np.ndarray, int] | None = None  # social staff under these parameters
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -185,9 +186,14 @@ class VectorEngine:
             state.inquiries.append_new(rows)
         else:
             self.last_routes = NO_ROUTES
-        posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=len(self.company.departments))
-        waiting = service.serve(step, staffed, posts_by_dept * config.people.hours_per_post)
-        waits = response.respond(step, rngs["response"], self._department_skill(), negative)
+        n_dept = len(self.company.departments)
+        if len(posts):
+            posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=n_dept)
+            posting_hours = posts_by_dept * config.people.hours_per_post
+        else:
+            posting_hours = np.zeros(n_dept)
+        waiting = service.serve(step, staffed, posting_hours)
+        waits = response.respond(step, rngs["response"], self._department_skill, negative)
         if len(state.inquiries):
             innovation.innovate(step, rngs["response"])
             response.close_inquiries(state)
@@ -251,8 +257,10 @@ class VectorEngine:
         active = slice(None) if everyone else ~state.churned
         n_active = len(state.churned) if everyone else np.count_nonzero(active)
         advocates = int(np.count_nonzero(state.advocate[active]))
-        staff = self.params.social_staff > 0
-        n_staff = np.count_nonzero(staff)
+        if self._staff is None or self._staff[0] is not self.params:
+            staff = self.params.social_staff > 0
+            self._staff = (self.params, staff, np.count_nonzero(staff))
+        _, staff, n_staff = self._staff
         if self._company_staff is None:
             self._company_staff = self.company.dept != self.company.agency_index
         last_post = state.last_post_h[self._company_staff]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.needs import HOURS_PER_DAY, IDEA
 
@@ -24,14 +25,27 @@ def innovate(step: Step, rng: np.random.Generator) -> None:
     state, inno, flows = step.state, step.config.innovation, step.flows
     table = state.inquiries
     t1 = step.t + step.dt
-    captured = (table["kind"] == IDEA) & (table["t_queue"] >= step.t) & (table["t_queue"] < t1)
-    n_captured = int(captured.sum())
+    captured = _reaching_owner(table["kind"], table["t_queue"], IDEA, step.t, t1)
+    n_captured = len(captured)
     if n_captured:
         flows["ideas_captured"] += n_captured
         chosen = rng.random(n_captured) < inno.implement_prob
         when = table["t_queue"][captured][chosen] + rng.exponential(inno.implement_days * HOURS_PER_DAY, chosen.sum())
         state.ideas_pending = np.concatenate([state.ideas_pending, when])
-    done = state.ideas_pending < t1
-    flows["ideas_implemented"] += int(done.sum())
-    state.ideas_implemented += int(done.sum())
-    state.ideas_pending = state.ideas_pending[~done]
+    if len(state.ideas_pending):
+        done = state.ideas_pending < t1
+        flows["ideas_implemented"] += int(done.sum())
+        state.ideas_implemented += int(done.sum())
+        state.ideas_pending = state.ideas_pending[~done]
+
+
+@jit
+def _reaching_owner(kind: np.ndarray, t_queue: np.ndarray, idea: int, t: float, t1: float) -> np.ndarray:
+    """Rows of kind ``idea`` that reach their owner's queue in ``[t, t1)``, in row order."""
+    rows = np.empty(len(kind), dtype=np.int64)
+    k = 0
+    for r in range(len(kind)):
+        if kind[r] == idea and t <= t_queue[r] < t1:
+            rows[k] = r
+            k += 1
+    return rows[:k]

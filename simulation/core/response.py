@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -279,13 +280,16 @@ def _past_deadline(t_raise, patience, by_patience, wait, t_start, t1, done, expe
 
 
 def deliver_answers(
-    table: Any, support: Any, t1: float, dept_skill: np.ndarray, flows: dict[str, float]
+    table: Any, support: Any, t1: float, dept_skill: Callable[[], np.ndarray], flows: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Answers finished before ``t1``: resolved or not, and the wait; returns (rows, resolved, wait)."""
+    """Answers finished before ``t1``: resolved or not, and the wait; returns (rows, resolved, wait).
+
+    ``dept_skill()`` gives each department's mean skill (the owner's sets the chance of a resolution).
+    """
     rows = _finished(table["t_end"], table["done_answer"], t1)
     if not len(rows):
         return rows, np.zeros(0, dtype=bool), np.zeros(0)
-    resolved = table["u_resolve"][rows] < resolution_probability(support, dept_skill[table["owner"][rows]])
+    resolved = table["u_resolve"][rows] < resolution_probability(support, dept_skill()[table["owner"][rows]])
     table["resolved"][rows] = resolved
     wait = table["t_start"][rows] - table["t_raise"][rows]
     table["done_answer"][rows] = True
@@ -308,11 +312,15 @@ def _finished(t_end, done_answer, t1):
 
 
 def respond(
-    step: Step, rng: np.random.Generator, dept_skill: np.ndarray, negative_seeds: list[np.ndarray]
+    step: Step,
+    rng: np.random.Generator,
+    dept_skill: Callable[[], np.ndarray],
+    negative_seeds: list[np.ndarray],
 ) -> np.ndarray:
     """Customers whose patience ran out turn irate (some complain); answered ones react.
 
-    Returns the waits (hours) of the answers delivered this step.
+    ``dept_skill()`` gives each department's mean skill (asked for only when answers are
+    delivered). Returns the waits (hours) of the answers delivered this step.
     """
     table = step.state.inquiries
     if len(table) == 0:
@@ -341,10 +349,16 @@ def reply_value(config: Any, wait: Any) -> Any:
 def close_inquiries(state: Any) -> None:
     """Move closed inquiries (answered, or never queued and past the ignored mark) to the log."""
     table = state.inquiries
-    never = ~np.isfinite(table["t_queue"])
-    closed = table["done_answer"] | (never & table["done_ignored"])
-    if closed.any():
-        state.log.append(table.take(~closed))
+    open_rows = _still_open(table["t_queue"], table["done_answer"], table["done_ignored"])
+    if open_rows is not None:
+        state.log.append(table.take(open_rows))
+
+
+@jit
+def _still_open(t_queue: np.ndarray, done_answer: np.ndarray, done_ignored: np.ndarray) -> np.ndarray | None:
+    """Mask of inquiries still open (not answered, and queued or not yet ignored); None if all are."""
+    closed = done_answer | (~np.isfinite(t_queue) & done_ignored)
+    return ~closed if closed.any() else None
 
 
 def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> None:

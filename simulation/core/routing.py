@@ -175,16 +175,18 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
             wrong = wrong + (wrong >= owner)
             detector[misrouted] = wrong[misrouted]
         pick = rng.random(n)
-        for d in np.unique(owner[by_other]):
-            rows_d = np.flatnonzero(by_other & (owner == d))
-            detector[rows_d] = np.searchsorted(cumulative[d], pick[rows_d] * cumulative[d, -1], side="right")
+        if by_other.any():  # which other unit: searchsorted(cumulative[owner], pick x total, "right") per row
+            rows_o = np.flatnonzero(by_other)
+            totals = cumulative[owner[rows_o]]
+            detector[rows_o] = np.count_nonzero(totals <= (pick[rows_o] * totals[:, -1])[:, None], axis=1)
         moved = (detector >= 0) & (detector != owner)
         src, dst = detector[moved], owner[moved]
         mean = params.handoff_hours[src, dst]
         hop = np.maximum(params.handoff_hops[src, dst], 1)
         finite = np.isfinite(mean)
         draw = np.full(len(mean), np.inf)
-        draw[finite] = rng.gamma(hop[finite], mean[finite] / hop[finite])
+        if finite.any():  # gamma(hop, mean / hop), drawn as scale x standard gamma (the same numbers, less overhead)
+            draw[finite] = (mean[finite] / hop[finite]) * rng.standard_gamma(hop[finite])
         handoff_hours[moved] = draw
         hops[moved] = params.handoff_hops[src, dst]
         lost[moved] = ~finite | (rng.random(len(mean)) < params.handoff_loss[src, dst])

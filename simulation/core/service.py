@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.config import AGENCY, INQUIRY_TYPES
+from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.kernels import fifo_queue_state
 
@@ -53,8 +54,8 @@ def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndar
     waiting = np.zeros(len(state.free_at), dtype=np.int64)
     if len(table) == 0:
         return waiting
-    pending = np.isinf(table["t_start"]) & (table["t_queue"] < t1)
-    if not pending.any():
+    pending = _queued_not_started(table["t_start"], table["t_queue"], t1)
+    if pending is None:
         return waiting
     owner = table["owner"]
     servers = answering_servers(params.servers, posting_hours, step.dt)
@@ -85,3 +86,10 @@ def _resize_pool(pool: list[float], size: int, t: float) -> list[float]:
         pool.sort()
         del pool[size:]
     return pool
+
+
+@jit
+def _queued_not_started(t_start: np.ndarray, t_queue: np.ndarray, t1: float) -> np.ndarray | None:
+    """Mask of inquiries in a queue before ``t1`` whose service has not started; None if there are none."""
+    pending = np.isinf(t_start) & (t_queue < t1)
+    return pending if pending.any() else None

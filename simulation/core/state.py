@@ -81,8 +81,9 @@ class InquiryTable:
 
     def take(self, keep: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the rows not in ``keep`` and return them (as a dict of arrays)."""
-        removed = {name: col[~keep] for name, col in self.cols.items()}
-        self.cols = {name: col[keep] for name, col in self.cols.items()}
+        kept, gone = np.flatnonzero(keep), np.flatnonzero(~keep)  # (taking by index beats masking, per column)
+        removed = {name: col.take(gone) for name, col in self.cols.items()}
+        self.cols = {name: col.take(kept) for name, col in self.cols.items()}
         return removed
 
 
