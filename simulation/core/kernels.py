@@ -7,7 +7,6 @@ validated against theory in ``tests/test_kernels.py`` (bond percolation and Erla
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,30 +164,29 @@ def fifo_queue_state(
         raise ValueError("arrivals must be sorted (non-decreasing)")
     if not np.all(service_times >= 0):
         raise ValueError("service_times must be >= 0")
-    if not_before > -np.inf:
-        arrivals = np.maximum(arrivals, not_before)  # max(a, f, nb) == max(max(a, nb), f)
+    return fifo_run(arrivals, service_times, free_at, not_before, until)
+
+
+@jit
+def fifo_run(
+    arrivals: np.ndarray, service_times: np.ndarray, free_at: np.ndarray, not_before: float, until: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fifo_queue_state` without its argument checks (the step core's inputs are valid by construction).
+
+    Each arrival takes the earliest free server (ties: any, the free times are what count).
+    """
+    free = free_at.copy()
     starts = np.full(len(arrivals), np.inf)
-    if len(free_at) == 1:  # one server: no heap needed
-        free = float(free_at[0])
-        for i, (arrival, service) in enumerate(zip(arrivals.tolist(), service_times.tolist(), strict=True)):
-            start = arrival if arrival > free else free
-            if start >= until:
-                break
-            starts[i] = start
-            free = start + service
-        return starts, np.array([free])
-    heap = free_at.tolist()
-    heapq.heapify(heap)
-    replace = heapq.heapreplace
-    for i, (arrival, service) in enumerate(zip(arrivals.tolist(), service_times.tolist(), strict=True)):
-        start = heap[0]
-        if arrival > start:
-            start = arrival
+    for i in range(len(arrivals)):
+        server = np.argmin(free)
+        start = max(arrivals[i], not_before)
+        if free[server] > start:
+            start = free[server]
         if start >= until:
             break
-        replace(heap, start + service)
+        free[server] = start + service_times[i]
         starts[i] = start
-    return starts, np.sort(np.asarray(heap))
+    return starts, np.sort(free)
 
 
 def fifo_queue(

@@ -9,7 +9,7 @@ import numpy as np
 from simulation.config import AGENCY, INQUIRY_TYPES
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
-from simulation.core.kernels import fifo_queue_state
+from simulation.core.kernels import fifo_run
 
 if TYPE_CHECKING:
     from simulation.config import Config
@@ -55,20 +55,20 @@ def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndar
     if len(table) == 0:
         return waiting
     pending = _queued_not_started(table["t_start"], table["t_queue"], t1)
-    if pending is None:
+    if not len(pending):
         return waiting
-    owner = table["owner"]
+    owner = table["owner"][pending]
     servers = answering_servers(params.servers, posting_hours, step.dt)
-    for d in np.unique(owner[pending]):
-        rows = np.flatnonzero(pending & (owner == d))
-        rows = rows[np.argsort(table["t_queue"][rows], kind="stable")]
+    in_queue = np.bincount(owner, minlength=len(waiting))
+    for d in np.flatnonzero(in_queue):
         pool = _resize_pool(state.free_at[d], int(round(servers[d])), t)
         if not staffed[d] or not pool:
-            waiting[d] = len(rows)
+            waiting[d] = in_queue[d]
             continue
-        starts, pool[:] = fifo_queue_state(
-            table["t_queue"][rows], table["service_h"][rows], np.asarray(pool), not_before=t, until=t1
-        )
+        rows = pending[owner == d]
+        rows = rows[np.argsort(table["t_queue"][rows], kind="stable")]
+        starts, free_at = fifo_run(table["t_queue"][rows], table["service_h"][rows], np.array(pool), t, t1)
+        pool[:] = free_at.tolist()
         started = np.isfinite(starts)
         served = rows[started]
         table["t_start"][served] = starts[started]
@@ -89,7 +89,12 @@ def _resize_pool(pool: list[float], size: int, t: float) -> list[float]:
 
 
 @jit
-def _queued_not_started(t_start: np.ndarray, t_queue: np.ndarray, t1: float) -> np.ndarray | None:
-    """Mask of inquiries in a queue before ``t1`` whose service has not started; None if there are none."""
-    pending = np.isinf(t_start) & (t_queue < t1)
-    return pending if pending.any() else None
+def _queued_not_started(t_start: np.ndarray, t_queue: np.ndarray, t1: float) -> np.ndarray:
+    """Rows of the inquiries in a queue before ``t1`` whose service has not started, in row order."""
+    rows = np.empty(len(t_start), dtype=np.int64)
+    k = 0
+    for r in range(len(t_start)):
+        if np.isinf(t_start[r]) and t_queue[r] < t1:
+            rows[k] = r
+            k += 1
+    return rows[:k]
