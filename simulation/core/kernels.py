@@ -14,9 +14,6 @@ import scipy.sparse as sp
 
 from simulation.core.compiled import jit
 
-# Above this share of the node count, a boolean mark + flatnonzero dedupes faster than a sort.
-_MARK_SHARE = 1 / 8
-
 
 def _sorted_unique(nodes: np.ndarray) -> np.ndarray:
     """Sorted distinct node indices: ``np.unique`` without its overhead (several times faster)."""
@@ -27,22 +24,6 @@ def _sorted_unique(nodes: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(nodes[1:], nodes[:-1], out=keep[1:])
     return nodes[keep]
-
-
-def _newly_active(targets: np.ndarray, active: np.ndarray, susceptible: np.ndarray | None) -> np.ndarray:
-    """The sorted distinct ``targets`` that are not yet active and may be activated."""
-    n = len(active)
-    if len(targets) > _MARK_SHARE * n:  # many: mark them on a boolean array over all nodes
-        mark = np.zeros(n, dtype=bool)
-        mark[targets] = True
-        mark &= ~active
-        if susceptible is not None:
-            mark &= susceptible
-        return np.flatnonzero(mark)
-    targets = targets[~active[targets]]
-    if susceptible is not None:
-        targets = targets[susceptible[targets]]
-    return _sorted_unique(targets)
 
 
 def independent_cascade(
@@ -101,23 +82,51 @@ def independent_cascade(
     if len(seeds) == 0 or (not per_edge and p <= 0):
         return active
     indptr, indices = adjacency.indptr, adjacency.indices
+    p_edges = p if per_edge else p.reshape(1)
     frontier = seeds
     rounds = 0
     while len(frontier) and (max_rounds is None or rounds < max_rounds):
-        starts = indptr[frontier]
-        counts = indptr[frontier + 1] - starts
-        ends = np.cumsum(counts)
-        total = int(ends[-1])
-        if total == 0:
+        edges = _out_edges(indptr, frontier)  # rows in frontier order, CSR order within a row
+        if len(edges) == 0:
             break
-        # The frontier's out-edges without a Python loop: edge j of the round (rows in
-        # frontier order, CSR order within a row) sits at CSR position j + shift[j].
-        shift = np.repeat(starts - ends + counts, counts)
-        hits = np.flatnonzero(rng.random(total) < (p[shift + np.arange(total)] if per_edge else p))
-        frontier = _newly_active(indices[hits + shift[hits]], active, susceptible)
-        active[frontier] = True
+        frontier = _spread(edges, rng.random(len(edges)), p_edges, per_edge, indices, active, susceptible)
         rounds += 1
     return active
+
+
+@jit
+def _out_edges(indptr: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+    """CSR positions of the out-edges of ``frontier``'s nodes, node by node."""
+    total = 0
+    for node in frontier:
+        total += indptr[node + 1] - indptr[node]
+    edges = np.empty(total, dtype=np.int64)
+    k = 0
+    for node in frontier:
+        for position in range(indptr[node], indptr[node + 1]):
+            edges[k] = position
+            k += 1
+    return edges
+
+
+@jit
+def _spread(edges, u, p, per_edge, indices, active, susceptible):
+    """One round: edge ``j`` transmits if ``u[j] < p``; returns the newly active nodes (sorted) and marks them.
+
+    A node is newly active if reached, not yet active and (with a ``susceptible`` mask) susceptible.
+    """
+    reached = np.empty(len(edges), dtype=np.int64)
+    k = 0
+    for j in range(len(edges)):
+        if u[j] < (p[edges[j]] if per_edge else p[0]):
+            node = indices[edges[j]]
+            if not active[node] and (susceptible is None or susceptible[node]):
+                reached[k] = node
+                k += 1
+    new = np.unique(reached[:k])
+    for node in new:
+        active[node] = True
+    return new
 
 
 def fifo_queue_state(

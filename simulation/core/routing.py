@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 
 from simulation.config import AGENCY, INQUIRY_TYPES, SupportSection
+from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.organization import TOOL
 
@@ -161,24 +162,14 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         detected = rng.random(n) < 1.0 - miss_all
         detector[detected] = owner[detected]
     else:
-        by_owner = rng.random(n) < cov[owner]
-        by_tool = ~by_owner & (rng.random(n) < params.tool_coverage)
-        by_other = ~by_owner & ~by_tool & (rng.random(n) < p_other[owner])
-        detector[by_owner] = owner[by_owner]
-        detector[by_tool] = n_dept
-        latency[by_tool] *= config.organization.tool_latency_factor
-        # the tool first sends some detections to a wrong company department (not the agency, last)
-        misrouted = by_tool & (rng.random(n) < params.tool_misrouting)
-        n_company = n_dept - 1
-        if n_company > 1:
-            wrong = np.minimum((rng.random(n) * (n_company - 1)).astype(np.int16), n_company - 2)
-            wrong = wrong + (wrong >= owner)
-            detector[misrouted] = wrong[misrouted]
+        u_owner, u_tool, u_other, u_misroute = rng.random(n), rng.random(n), rng.random(n), rng.random(n)
+        n_company = n_dept - 1  # the agency is last
+        u_wrong = rng.random(n) if n_company > 1 else u_misroute[:0]
         pick = rng.random(n)
-        if by_other.any():  # which other unit: searchsorted(cumulative[owner], pick x total, "right") per row
-            rows_o = np.flatnonzero(by_other)
-            totals = cumulative[owner[rows_o]]
-            detector[rows_o] = np.count_nonzero(totals <= (pick[rows_o] * totals[:, -1])[:, None], axis=1)
+        detector = _detect(
+            owner, cov, params.tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick,
+            latency, config.organization.tool_latency_factor, params.tool_misrouting, n_company,
+        )  # fmt: skip
         moved = (detector >= 0) & (detector != owner)
         src, dst = detector[moved], owner[moved]
         mean = params.handoff_hours[src, dst]
@@ -205,3 +196,37 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         "hops": hops,
         "t_queue": t_queue,
     }
+
+
+@jit
+def _detect(
+    owner, coverage, tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick, latency,
+    tool_latency_factor, tool_misrouting, n_company,
+):  # fmt: skip
+    """Who detects each inquiry: its owner, else the shared tool, else another listening unit, else nobody (-1).
+
+    The owner detects with its coverage; the tool with its own (slower by
+    ``tool_latency_factor``; it first sends a share ``tool_misrouting`` to a wrong company
+    department, uniformly among the others, when there are several); another unit with
+    ``p_other``, which one picked by coverage (``cumulative``). One uniform of each kind per
+    inquiry; ``latency`` is changed in place. Returns the detector of each inquiry.
+    """
+    n_dept = len(coverage)
+    detector = np.full(len(owner), -1, dtype=np.int16)
+    for r in range(len(owner)):
+        o = owner[r]
+        if u_owner[r] < coverage[o]:
+            detector[r] = o
+        elif u_tool[r] < tool_coverage:
+            detector[r] = n_dept
+            latency[r] *= tool_latency_factor
+            if n_company > 1 and u_misroute[r] < tool_misrouting:
+                wrong = min(int(u_wrong[r] * (n_company - 1)), n_company - 2)
+                detector[r] = wrong + (wrong >= o)
+        elif u_other[r] < p_other[o]:
+            total = pick[r] * cumulative[o, -1]
+            unit = 0  # searchsorted(cumulative[o], total, side="right")
+            for j in range(cumulative.shape[1]):
+                unit += cumulative[o, j] <= total
+            detector[r] = unit
+    return detector
