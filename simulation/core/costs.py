@@ -41,8 +41,9 @@ def account_costs(step: Step, staffed: np.ndarray) -> None:
     monitoring) are what the roster actually did.
     """
     flows, params, dt = step.flows, step.params, step.dt
-    monitoring = params.listening_hours * dt * float(staffed.any())
-    flows["staff_hours"] += float((params.servers * staffed).sum()) * dt + monitoring
-    flows["busy_hours"] += monitoring
+    if staffed.any():  # (off duty nobody is paid or monitoring: both terms would add 0)
+        monitoring = params.listening_hours * dt
+        flows["staff_hours"] += float((params.servers * staffed).sum()) * dt + monitoring
+        flows["busy_hours"] += monitoring
     overheads = (params.fixed_cost_per_hour + params.training_cost_per_hour) * dt
     flows["cost"] = flows["staff_hours"] * step.config.cost.staff_cost_per_hour + overheads

@@ -126,6 +126,7 @@ class VectorEngine:
         self._neighbours: SlotMajor | None = None
         self._company_staff: np.ndarray | None = None  # employees of the company itself (not the agency)
         self._staff: tuple[Params, np.ndarray, int] | None = None  # social staff under these parameters
+        self._nobody_on_duty = np.zeros(self.company.size, dtype=bool)
 
     # ---------------------------------------------------------------------------------------
     @property
@@ -185,7 +186,8 @@ class VectorEngine:
         negative, self._negative = self._negative, []
         crisis_seeds, self._crisis_seeds = self._crisis_seeds, None
 
-        posts = content.produce_content(step, rngs["content"], staffed[self.company.dept])
+        on_duty = staffed[self.company.dept] if staffed.any() else self._nobody_on_duty
+        posts = content.produce_content(step, rngs["content"], on_duty)
         gaffe_seeds: list[np.ndarray] = []
         diffusion.diffuse(step, rngs["content"], posts, self.reached, gaffe_seeds)
 

@@ -22,10 +22,22 @@ def needs_rate(cust: Any, activity: Any, dt: float, mix: np.ndarray) -> Any:
 
 
 def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
-    """Relative rate of each inquiry type (technical problems cut by implemented ideas)."""
+    """Relative rate of each inquiry type (technical problems cut by implemented ideas; read-only).
+
+    Asked for every step with the same arguments until an idea is implemented or the
+    config changes, so the last answer is kept.
+    """
+    global _last_mix  # one tuple, read and replaced whole: safe with engines on several threads
+    last_cust, last_factor, last = _last_mix
+    if last_cust is cust and last_factor == tech_factor:
+        return last
     mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
     mix[TECHNICAL] *= tech_factor
+    _last_mix = (cust, tech_factor, _frozen(mix))
     return mix
+
+
+_last_mix: tuple[Any, float | None, np.ndarray | None] = (None, None, None)  # (customers, tech factor, mix)
 
 
 def draw_categories(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
@@ -70,16 +82,24 @@ def count_needs(kind: np.ndarray, flows: dict[str, float]) -> None:
 
 
 def no_needs() -> dict[str, np.ndarray]:
-    """The rows :func:`raise_needs` returns for a step without inquiries."""
-    return {
-        "customer": np.zeros(0, dtype=np.int64),
-        "kind": np.zeros(0, dtype=np.int8),
-        "t_raise": np.zeros(0),
-        "patience": np.zeros(0),
-        "service_h": np.zeros(0),
-        "u_resolve": np.zeros(0),
-        "expects_reply": np.zeros(0, dtype=bool),
-    }
+    """The rows :func:`raise_needs` returns for a step without inquiries (shared, read-only)."""
+    return NO_NEEDS
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+NO_NEEDS = {
+    "customer": _frozen(np.zeros(0, dtype=np.int64)),
+    "kind": _frozen(np.zeros(0, dtype=np.int8)),
+    "t_raise": _frozen(np.zeros(0)),
+    "patience": _frozen(np.zeros(0)),
+    "service_h": _frozen(np.zeros(0)),
+    "u_resolve": _frozen(np.zeros(0)),
+    "expects_reply": _frozen(np.zeros(0, dtype=bool)),
+}
 
 
 def active_activity_cumsum(state: Any) -> np.ndarray:

@@ -106,4 +106,5 @@ def _develop_rows(
 
 def people_step(step: Step, overloaded: np.ndarray, dept: np.ndarray, adopting: bool = False) -> None:
     """Every employee develops, given its department's overload and whether a change is being adopted."""
-    step.apply(develop, np.arange(len(dept)), overloaded[dept], np.full(len(dept), float(adopting)))
+    n = len(dept)
+    step.apply(develop, np.arange(n), overloaded[dept], np.ones(n) if adopting else np.zeros(n))
