@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 
 from simulation.config import Config
-from simulation.model import SocialMediaOrgModel
 from simulation.result import RunResult, result_of
 
 
 def run(config: Config, seed: int | None = None, *, progress: bool = False) -> RunResult:
-    """Run one scenario to the end through the Mesa model and return its result.
+    """Run one scenario to the end and return its result.
+
+    The engine is stepped directly, each department on duty by the plan its Mesa agent
+    (:class:`simulation.model.DepartmentAgent`) follows, decided before the step's scheduled
+    changes as in :class:`simulation.SocialMediaOrgModel`: the same run, seed for seed,
+    without the Mesa model's per-step bookkeeping. Use the Mesa model to watch or extend
+    the agents.
 
     Args:
         config: a validated scenario (see :func:`simulation.load_scenario`).
@@ -19,15 +24,20 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
     """
     from tqdm.auto import tqdm
 
-    model = SocialMediaOrgModel(config, seed, agent_views=False, collect=False)
+    from simulation.engines import build_engine
+
+    engine = build_engine(config, seed)
     steps = config.simulation.steps
     start = time.perf_counter()
-    with tqdm(
-        total=steps, desc=config.name, unit="step", disable=not progress, delay=2.0, mininterval=0.5, leave=False
-    ) as bar:
-        for _ in range(steps):
-            model.step()
-            bar.update()
-    result = result_of(model.engine, time.perf_counter() - start)
-    model.release()
-    return result
+    try:
+        with tqdm(
+            total=steps, desc=config.name, unit="step", disable=not progress, delay=2.0, mininterval=0.5, leave=False
+        ) as bar:
+            for _ in range(steps):
+                engine.step(engine.department_plan(engine.hours))
+                bar.update()
+        return result_of(engine, time.perf_counter() - start)
+    finally:
+        population = getattr(engine, "population", None)  # the agents engine's Mesa agents
+        if population is not None:
+            population.remove_all_agents()  # (Mesa's class-level registry would keep them)

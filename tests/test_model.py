@@ -99,3 +99,32 @@ def test_start_hour_sets_the_clock_and_staffing():
     model.step()
     assert model.engine.hours == 10.0
     assert all(d.on_duty for d in model.departments)  # 09:00 is inside the default staffed hours
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_run_steps_the_engine_as_the_mesa_model_does(engine):
+    """``simulation.run`` skips the Mesa model but gives its run: same records, inquiries and summary.
+
+    The staffing change lands on a step where the department agents have already decided
+    (they decide before the step's scheduled changes), the org change has an adoption lag.
+    """
+    config = build_config(
+        {
+            "customers": {"count": 300 if engine == "agents" else 1500},
+            "simulation": {"steps": 60, "engine": engine},
+            "support": {"staffed_hours": [9, 17]},
+            "interventions": [
+                {"step": 20, "action": "set", "key": "support.staffed_hours", "value": [0, 24]},  # at 20:00
+                {"step": 24, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 12},
+                {"step": 30, "action": "crisis", "size": 10},
+            ],
+        }
+    )
+    fast = run(config, seed=11)
+    model = SocialMediaOrgModel(config, seed=11, agent_views=False, collect=False)
+    for _ in range(config.simulation.steps):
+        model.step()
+    mesa_run = model.finish()
+    pd.testing.assert_frame_equal(fast.timeseries, mesa_run.timeseries)
+    pd.testing.assert_frame_equal(fast.inquiries, mesa_run.inquiries)
+    assert fast.summary == pytest.approx(mesa_run.summary, nan_ok=True, rel=0, abs=0)
