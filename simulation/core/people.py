@@ -107,4 +107,5 @@ def _develop_rows(
 def people_step(step: Step, overloaded: np.ndarray, dept: np.ndarray, adopting: bool = False) -> None:
     """Every employee develops, given its department's overload and whether a change is being adopted."""
     n = len(dept)
-    step.apply(develop, np.arange(n), overloaded[dept], np.ones(n) if adopting else np.zeros(n))
+    everyone = step.state.employees
+    step.apply(develop, everyone, overloaded[dept], np.ones(n) if adopting else np.zeros(n))

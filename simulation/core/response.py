@@ -155,9 +155,9 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     _drift_rows(
         loop_idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline,
         sentiment_pull(cust, dt), cust.advocate_stubbornness, 1.0 - decay(cust.sentiment_anchor_per_day, dt),
+        state.promo_load, decay(cust.promo_load_decay_per_day, dt), state.awareness,
+        decay(cust.awareness_decay_per_day, dt),
     )  # fmt: skip
-    state.promo_load[rows] *= decay(cust.promo_load_decay_per_day, dt)
-    state.awareness[rows] *= decay(cust.awareness_decay_per_day, dt)
     p_churn = churn_probability(cust, state.sentiment[rows], dt)
     new_followers, leave, leave_ignored, leave_answered, ignored, answered = _churn_rows(
         loop_idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
@@ -176,13 +176,24 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
 
 
 @jit
-def _drift_rows(idx, neighbour_mean, sentiment, advocate, degree, baseline, pull, stubbornness, anchor):
-    """Row by row, sentiment drifts (:func:`drifted`); ``idx`` None: every customer, in order."""
-    for r in range(len(sentiment) if idx is None else len(idx)):
+def _drift_rows(
+    idx, neighbour_mean, sentiment, advocate, degree, baseline, pull, stubbornness, anchor, promo_load, keep_promo,
+    awareness, keep_awareness,
+):  # fmt: skip
+    """Row by row, sentiment drifts (:func:`drifted`), then promotional load and awareness fade.
+
+    ``idx`` None: every customer, in order (each array in a loop of its own: they vectorize).
+    """
+    rows = len(sentiment) if idx is None else len(idx)
+    for r in range(rows):
         i = r if idx is None else idx[r]
         sentiment[i] = drifted(
             sentiment[i], neighbour_mean[r], degree[i] > 0, advocate[i], baseline[i], pull, stubbornness, anchor
         )
+    for r in range(rows):
+        promo_load[r if idx is None else idx[r]] *= keep_promo
+    for r in range(rows):
+        awareness[r if idx is None else idx[r]] *= keep_awareness
 
 
 @jit
@@ -270,8 +281,7 @@ def _past_deadline(t_raise, patience, by_patience, wait, t_start, t1, done, expe
     for r in range(len(t_raise)):
         if done[r]:
             continue
-        deadline = t_raise[r] + (patience[r] if by_patience else wait)
-        if deadline < t1 and t_start[r] > deadline:
+        if waited_past(t_raise[r] + (patience[r] if by_patience else wait), t_start[r], t1):
             done[r] = True
             if expects_reply[r]:
                 mark[r] = True
@@ -312,6 +322,33 @@ def _finished(t_end, done_answer, t1):
     return rows[:k]
 
 
+NO_WAITS = np.empty(0)
+NO_WAITS.flags.writeable = False
+
+
+@jit
+def _anything_due(t_raise, patience, t_start, t_end, done_irate, done_ignored, done_answer, t1, ignored_after):
+    """Whether any inquiry runs out of patience, is overdue or has its answer delivered before ``t1``.
+
+    The conditions of :func:`run_out_of_patience`, :func:`overdue_unanswered` and
+    :func:`deliver_answers` (most steps meet none of them).
+    """
+    for r in range(len(t_raise)):
+        if not done_irate[r] and waited_past(t_raise[r] + patience[r], t_start[r], t1):
+            return True
+        if not done_ignored[r] and waited_past(t_raise[r] + ignored_after, t_start[r], t1):
+            return True
+        if not done_answer[r] and t_end[r] < t1:
+            return True
+    return False
+
+
+@jit
+def waited_past(deadline: float, t_start: float, t1: float) -> bool:
+    """An inquiry's ``deadline`` passed before ``t1`` with its service not started by then."""
+    return deadline < t1 and t_start > deadline
+
+
 def respond(
     step: Step,
     rng: np.random.Generator,
@@ -324,15 +361,19 @@ def respond(
     delivered). Returns the waits (hours) of the answers delivered this step.
     """
     table = step.state.inquiries
-    if len(table) == 0:
-        return np.empty(0)
     t1 = step.t + step.dt
+    ignored_after = step.config.customers.ignored_after_hours
+    if len(table) == 0 or not _anything_due(
+        table["t_raise"], table["patience"], table["t_start"], table["t_end"], table["done_irate"],
+        table["done_ignored"], table["done_answer"], t1, ignored_after,
+    ):  # fmt: skip
+        return NO_WAITS
     who = run_out_of_patience(table, t1, step.flows)
     if len(who):  # (an empty draw consumes nothing from the stream)
         complain = step.apply(lose_patience, who, rng.random(len(who)))
         if complain.any():
             negative_seeds.append(who[complain])
-    ignored = overdue_unanswered(table, t1, step.config.customers.ignored_after_hours)
+    ignored = overdue_unanswered(table, t1, ignored_after)
     if len(ignored):
         step.apply(feel_ignored, ignored)
     rows, resolved, wait = deliver_answers(table, step.config.support, t1, dept_skill, step.flows)
@@ -369,8 +410,16 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
     active = ~state.churned if np.count_nonzero(state.churned) else None  # None: everyone
     step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
-    advocates = np.count_nonzero(state.advocate)
-    below = state.sentiment < cust.detractor_threshold
-    detractors = np.count_nonzero(below if active is None else active & below)
+    advocates, detractors = _voices(state.advocate, state.sentiment, active, cust.detractor_threshold)
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)
+
+
+@jit
+def _voices(advocate: np.ndarray, sentiment: np.ndarray, active: np.ndarray | None, threshold: float) -> tuple:
+    """Advocates, and detractors (sentiment below ``threshold``) among the ``active`` (None: everyone)."""
+    advocates = detractors = 0
+    for i in range(len(advocate)):
+        advocates += advocate[i]
+        detractors += (sentiment[i] < threshold) and (active is None or active[i])
+    return advocates, detractors

@@ -127,6 +127,7 @@ class State:
     crises: int = 0
     hours: float = 0.0  # simulated time at the start of the next step
     everyone: np.ndarray | None = None  # 0..n-1: the customers' indices (effects on all of them get this array)
+    employees: np.ndarray | None = None  # 0..size-1: the employees' indices
     activity_cumsum: tuple[int, np.ndarray] | None = None  # (churned count, cumulative activity), see needs
 
 
@@ -174,4 +175,5 @@ def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: 
         account_node=account_node,
         free_at=[[] for _ in company.departments],
         everyone=np.arange(n, dtype=np.int64),
+        employees=np.arange(company.size, dtype=np.int64),
     )
