@@ -44,7 +44,9 @@ class RunResult:
 
 def result_of(engine: VectorEngine, wall_seconds: float = float("nan")) -> RunResult:
     """Package what an engine has simulated so far as a :class:`RunResult` (KPIs computed here)."""
-    timeseries = pd.DataFrame.from_records(engine.records)
+    records = engine.records
+    # column by column (the frame DataFrame.from_records builds, a few times faster over thousands of steps)
+    timeseries = pd.DataFrame({k: [r[k] for r in records] for k in records[0]}) if records else pd.DataFrame()
     inquiries = engine.inquiry_log()
     summary = summarize(timeseries, inquiries, engine.end_stocks())
     meta = {

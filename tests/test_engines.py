@@ -181,3 +181,24 @@ def test_scenario_file_can_choose_the_agent_engine(tmp_path, scenario_dir):
     import json
 
     assert json.loads((out / "summary.json").read_text())["meta"]["engine"] == "agents"
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_churned_count_follows_the_churned_flags(engine):
+    """Without replacement churned customers stay churned; the kept count is their number at every step."""
+    from simulation.engines import build_engine
+
+    config = build_config(
+        {
+            "customers": {"count": 400, "replace_churned": False, "churn_per_year": 0.9},
+            "simulation": {"steps": 200, "engine": engine},
+        }
+    )
+    model = build_engine(config, seed=3)
+    for _ in range(config.simulation.steps):
+        model.step()
+        assert model.state.churned_count == int(model.state.churned.sum())
+    assert model.state.churned_count > 0
+    population = getattr(model, "population", None)
+    if population is not None:
+        population.remove_all_agents()

@@ -123,7 +123,7 @@ def hear_negative(step: Step, idx: np.ndarray) -> None:
 
 def still_active(state: State) -> np.ndarray | None:
     """The customers who have not churned, as a mask; None when that is everyone (the cascade's no-mask case)."""
-    return ~state.churned if state.churned.any() else None
+    return ~state.churned if state.churned_count else None
 
 
 def _neighbours(state: State, node: int) -> np.ndarray:

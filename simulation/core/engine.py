@@ -225,7 +225,7 @@ class VectorEngine:
         if others:
             diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
         crisis.crisis_step(step, rngs["crisis"])
-        active = len(state.churned) - int(np.count_nonzero(state.churned))
+        active = len(state.churned) - state.churned_count
         competitor_rate = config.competitor.mentions_per_customer_per_day * active * dt / 24.0
         step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
         step.flows["value_customers"] = config.value.customer_value_per_year * active * dt / (365.0 * 24.0)
@@ -267,9 +267,9 @@ class VectorEngine:
     def _record(self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float) -> dict:
         # the means are written as sum / count (what ndarray.mean computes, without its Python-level wrapper)
         state = self.state
-        everyone = not state.churned.any()  # then the stocks are over the whole arrays (same sums, fewer copies)
+        everyone = not state.churned_count  # then the stocks are over the whole arrays (same sums, fewer copies)
         active = slice(None) if everyone else ~state.churned
-        n_active = len(state.churned) if everyone else np.count_nonzero(active)
+        n_active = len(state.churned) - state.churned_count
         advocates = int(np.count_nonzero(state.advocate[active]))
         if self._staff is None or self._staff[0] is not self.params:
             staff = self.params.social_staff > 0

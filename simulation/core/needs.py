@@ -108,7 +108,7 @@ def active_activity_cumsum(state: Any) -> np.ndarray:
     Activity is fixed and a churned customer never returns, so the total changes only when
     the number of churned customers does; it is recomputed then and kept otherwise.
     """
-    churned = np.count_nonzero(state.churned)
+    churned = state.churned_count
     cached = state.activity_cumsum
     if cached is None or cached[0] != churned:
         weight = np.where(state.churned, 0.0, state.activity) if churned else state.activity

@@ -173,6 +173,8 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     flows["ignored_customer_hours"] += float(ignored) * dt
     flows["answered_customer_hours"] += float(answered) * dt
     state.churned_total += leave
+    if not cust.replace_churned:  # the leavers are marked churned
+        state.churned_count += leave
 
 
 @jit
@@ -407,7 +409,7 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
     """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up."""
     state, cust, flows = step.state, step.config.customers, step.flows
     n = len(state.sentiment)
-    active = ~state.churned if np.count_nonzero(state.churned) else None  # None: everyone
+    active = ~state.churned if state.churned_count else None  # None: everyone
     step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
     advocates, detractors = _voices(state.advocate, state.sentiment, active, cust.detractor_threshold)

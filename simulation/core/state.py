@@ -121,6 +121,7 @@ class State:
     # crisis
     crisis_intensity: float = 0.0
     churned_total: int = 0  # churn events so far (a replaced customer can churn again)
+    churned_count: int = 0  # customers marked churned now (churned.sum(), kept by settle)
     training_until_h: float | None = None  # when the training programme in force ends
     crisis_started_h: float = np.nan
     crisis_durations: list[float] = field(default_factory=list)
