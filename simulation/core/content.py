@@ -108,13 +108,29 @@ class Posts:
 NO_POSTS = Posts(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=bool))
 
 
+def draw_counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """``rng.poisson(lam)``: the same counts from the same stream, cheaper for a few positive means.
+
+    A mean of 0 draws nothing, so only the positive ones are drawn, in order; a handful one
+    by one (the array form's argument checks cost more than the draws).
+    """
+    counts = np.zeros(len(lam), dtype=np.int64)
+    positive = np.flatnonzero(lam)
+    if len(positive) <= 16:
+        for i in positive.tolist():
+            counts[i] = rng.poisson(lam[i])
+    else:
+        counts[positive] = rng.poisson(lam[positive])
+    return counts
+
+
 def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -> Posts:
     """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
     state, params, config, flows = step.state, step.params, step.config, step.flows
     if not on_duty.any():  # off duty: every mean is 0, and a Poisson draw of mean 0 consumes nothing
         return NO_POSTS
     lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, config.people)
-    counts = rng.poisson(lam)
+    counts = draw_counts(rng, lam)
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
     if k == 0:  # most steps (low rates): no draws to make, no load to add

@@ -34,9 +34,11 @@ def innovate(step: Step, rng: np.random.Generator) -> None:
         state.ideas_pending = np.concatenate([state.ideas_pending, when])
     if len(state.ideas_pending):
         done = state.ideas_pending < t1
-        flows["ideas_implemented"] += int(done.sum())
-        state.ideas_implemented += int(done.sum())
-        state.ideas_pending = state.ideas_pending[~done]
+        n_done = int(np.count_nonzero(done))
+        if n_done:
+            flows["ideas_implemented"] += n_done
+            state.ideas_implemented += n_done
+            state.ideas_pending = state.ideas_pending[~done]
 
 
 @jit
