@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulation.config import INQUIRY_TYPES
+from simulation.core.compiled import jit
 from simulation.core.effects import Step
 
 HOURS_PER_DAY = 24.0
@@ -40,16 +41,16 @@ def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
 _last_mix: tuple[Any, float | None, np.ndarray | None] = (None, None, None)  # (customers, tech factor, mix)
 
 
-def draw_categories(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
-    """``n`` draws of category ``i`` with probability ``p[i]``: ``rng.choice(len(p), n, p=p)``'s draws.
+def draw_categories(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Category ``i`` with probability ``p[i]`` for each uniform ``u`` (int8): ``rng.choice(len(p), n, p=p)``'s draws.
 
     The same algorithm as numpy's ``Generator.choice`` with replacement (the inverse CDF of
-    one uniform each), so the same numbers from the same stream, without its argument
+    one uniform each), so the same categories from the same uniforms, without its argument
     checks, which cost more than the draw for a few inquiries.
     """
     cdf = np.cumsum(p)
     cdf /= cdf[-1]
-    return np.searchsorted(cdf, rng.random(n), side="right")
+    return np.searchsorted(cdf, u, side="right").astype(np.int8)
 
 
 def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -126,19 +127,27 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
     n = rng.poisson(total) if total > 0 else 0
     if n == 0:  # a quiet step: the draws below would all be empty
         return no_needs()
-    picked = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
-    customer = np.minimum(picked, len(cumulative) - 1)
-    kind = draw_categories(rng, mix / mix.sum(), n).astype(np.int8)
-    t_raise = step.t + np.sort(rng.random(n)) * step.dt
+    # one call per kind of draw, in the order the rows' columns need them (random(3n) is random(n) three times)
+    u = rng.random(3 * n)
+    kind = draw_categories(mix / mix.sum(), u[n : 2 * n])
+    customer, t_raise = _who_and_when(cumulative, u[:n], u[2 * n :], step.t, step.dt)
     patience = draw_patience(cust, kind, rng)
     service = draw_handling_hours(config.support, rng, n)
     count_needs(kind, step.flows)
+    v = rng.random(2 * n)
     return {
         "customer": customer,
         "kind": kind,
         "t_raise": t_raise,
         "patience": patience,
         "service_h": service,
-        "u_resolve": rng.random(n),
-        "expects_reply": rng.random(n) < cust.expects_reply_share,
+        "u_resolve": v[:n],
+        "expects_reply": v[n:] < cust.expects_reply_share,
     }
+
+
+@jit
+def _who_and_when(cumulative: np.ndarray, u_who: np.ndarray, u_when: np.ndarray, t: float, dt: float) -> tuple:
+    """Who raises each inquiry (activity-weighted, by inverse CDF) and when (sorted uniform times in the step)."""
+    picked = np.searchsorted(cumulative, u_who * cumulative[-1], side="right")
+    return np.minimum(picked, len(cumulative) - 1), t + np.sort(u_when) * dt

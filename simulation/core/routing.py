@@ -170,20 +170,18 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
             owner, cov, params.tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick,
             latency, config.organization.tool_latency_factor, params.tool_misrouting, n_company,
         )  # fmt: skip
-        moved = (detector >= 0) & (detector != owner)
-        src, dst = detector[moved], owner[moved]
-        mean = params.handoff_hours[src, dst]
-        hop = np.maximum(params.handoff_hops[src, dst], 1)
+        moved, mean, shape = _handoff_legs(detector, owner, params.handoff_hours, params.handoff_hops)
         finite = np.isfinite(mean)
-        draw = np.full(len(mean), np.inf)
-        if finite.any():  # gamma(hop, mean / hop), drawn as scale x standard gamma (the same numbers, less overhead)
-            draw[finite] = (mean[finite] / hop[finite]) * rng.standard_gamma(hop[finite])
-        handoff_hours[moved] = draw
-        hops[moved] = params.handoff_hops[src, dst]
-        lost[moved] = ~finite | (rng.random(len(mean)) < params.handoff_loss[src, dst])
-        flows["handoffs"] += int(moved.sum())
-        flows["handoffs_lost"] += int(lost.sum())
-        flows["handoff_hours"] += float(draw[finite & ~lost[moved]].sum())
+        # gamma(hop, mean / hop) for the finite legs, as scale x standard gamma (numpy's own algorithm)
+        gamma = rng.standard_gamma(shape[finite]) if finite.any() else shape[:0]
+        u_lost = rng.random(len(moved))
+        kept_hours = _handoff_outcome(
+            moved, mean, shape, finite, gamma, u_lost, detector, owner, params.handoff_loss, params.handoff_hops,
+            handoff_hours, hops, lost,
+        )  # fmt: skip
+        flows["handoffs"] += len(moved)
+        flows["handoffs_lost"] += int(np.count_nonzero(lost))
+        flows["handoff_hours"] += float(kept_hours.sum())
     detected = detector >= 0
     flows["detected"] += int(detected.sum())
     t_queue = np.where(detected & ~lost, rows["t_raise"] + latency + handoff_hours, np.inf)
@@ -230,3 +228,49 @@ def _detect(
                 unit += cumulative[o, j] <= total
             detector[r] = unit
     return detector
+
+
+@jit
+def _handoff_legs(detector, owner, hours, hop_counts):
+    """Inquiries detected by a unit other than their owner: their rows, mean hand-off hours and hops (>= 1)."""
+    rows = np.empty(len(detector), dtype=np.int64)
+    k = 0
+    for r in range(len(detector)):
+        if detector[r] >= 0 and detector[r] != owner[r]:
+            rows[k] = r
+            k += 1
+    rows = rows[:k]
+    mean = np.empty(k)
+    shape = np.empty(k)
+    for j in range(k):
+        src, dst = detector[rows[j]], owner[rows[j]]
+        mean[j] = hours[src, dst]
+        shape[j] = max(hop_counts[src, dst], 1)
+    return rows, mean, shape
+
+
+@jit
+def _handoff_outcome(
+    moved, mean, shape, finite, gamma, u_lost, detector, owner, loss, hop_counts, handoff_hours, hops, lost
+):  # fmt: skip
+    """Each hand-off's delay (gamma draws for the finite legs, inf otherwise), hops and loss, in place.
+
+    A leg without a route (infinite mean) is lost; another with its ``loss`` probability.
+    Returns the delays of the hand-offs that arrive, in row order.
+    """
+    kept = np.empty(len(moved))
+    k = g = 0
+    for j in range(len(moved)):
+        r = moved[j]
+        src, dst = detector[r], owner[r]
+        delay = np.inf
+        if finite[j]:
+            delay = (mean[j] / shape[j]) * gamma[g]
+            g += 1
+        handoff_hours[r] = delay
+        hops[r] = hop_counts[src, dst]
+        lost[r] = (not finite[j]) or u_lost[j] < loss[src, dst]
+        if finite[j] and not lost[r]:
+            kept[k] = delay
+            k += 1
+    return kept[:k]
