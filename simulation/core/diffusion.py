@@ -68,10 +68,13 @@ def notice(step: Step, idx: np.ndarray, times: np.ndarray, promo_times: np.ndarr
     exposure (one uniform per customer decides: the first of its rows).
     """
     state, cust, flows = step.state, step.config.customers, step.flows
-    idx, first, rows = np.unique(idx, return_index=True, return_inverse=True)  # one row per customer
-    times = np.bincount(rows, weights=times, minlength=len(idx))
-    promo_times = np.bincount(rows, weights=promo_times, minlength=len(idx))
-    u_unfollow = u_unfollow[first]
+    if len(idx) > 1 and not bool((idx[1:] > idx[:-1]).all()):  # repeated customers: one row each
+        idx, first, rows = np.unique(idx, return_index=True, return_inverse=True)
+        times = np.bincount(rows, weights=times, minlength=len(idx))
+        promo_times = np.bincount(rows, weights=promo_times, minlength=len(idx))
+        u_unfollow = u_unfollow[first]
+    else:  # already one row per customer, in order (the vectorized engine's case)
+        times, promo_times = times.astype(np.float64), promo_times.astype(np.float64)
     state.awareness[idx] = awareness_after_exposure(state.awareness[idx], cust.awareness_gain, times)
     over = exposures_over_tolerance(state.promo_load[idx], promo_times, cust.promo_tolerance_per_day)
     state.promo_load[idx] += promo_times

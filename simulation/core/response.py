@@ -108,8 +108,9 @@ def lose_patience(step: Step, idx: np.ndarray, u_complain: np.ndarray) -> np.nda
     support = step.config.support
     np.subtract.at(step.state.sentiment, idx, support.irate_drop)
     complain = u_complain < support.complaint_share
-    step.flows["complaints_public"] += int(complain.sum())
-    step.flows["mentions_negative"] += int(complain.sum())
+    n_complain = int(np.count_nonzero(complain))
+    step.flows["complaints_public"] += n_complain
+    step.flows["mentions_negative"] += n_complain
     return complain
 
 
