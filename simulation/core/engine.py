@@ -123,7 +123,7 @@ class VectorEngine:
         self.reached = np.zeros(self.n_customers, dtype=bool)
         self._negative: list[np.ndarray] = []
         self._crisis_seeds: np.ndarray | None = None
-        self._neighbours: SlotMajor | None = None
+        self._neighbours: SlotMajor = slot_major(self.state.adjacency)  # the graph is fixed: laid out once
         self._company_staff: np.ndarray | None = None  # employees of the company itself (not the agency)
         self._staff: tuple[Params, np.ndarray, int] | None = None  # social staff under these parameters
         self._nobody_on_duty = np.zeros(self.company.size, dtype=bool)
@@ -170,8 +170,6 @@ class VectorEngine:
 
     def neighbour_sentiment(self) -> np.ndarray:
         """Mean sentiment of each customer's neighbours (the agents engine reads it through Mesa cells)."""
-        if self._neighbours is None:  # the graph is fixed for the run: lay it out once
-            self._neighbours = slot_major(self.state.adjacency)
         return neighbour_mean(self._neighbours, self.state.sentiment)
 
     # ---------------------------------------------------------------------------------------
