@@ -19,6 +19,7 @@ from simulation.agents_engine import AgentEngine
 from simulation.core import content, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Step, apply_at_once, group_rows, rows_of
 from simulation.core.flows import new_flows
+from simulation.core.state import INQUIRY_COLUMNS
 from simulation.engines import build_engine
 
 SMALL = {
@@ -189,3 +190,40 @@ def test_rows_of_takes_whole_arrays_only_for_everyone_in_order(idx, whole):
     values = np.arange(10.0, 10.0 + (1 if len(idx) == 1 else 5))
     assert isinstance(rows, slice) is whole
     np.testing.assert_array_equal(values[rows], values[idx])
+
+
+def test_a_closed_inquiry_takes_no_further_part_while_it_waits_for_the_log():
+    """Closed inquiries move to the log in batches; until then every scan skips them.
+
+    A never-queued inquiry whose author is more patient than ``ignored_after_hours`` is
+    ignored at 72 h and so closed: its patience running out later must not make it irate.
+    """
+    engine = build_engine(build_config({"customers": {"count": 200}, "simulation": {"steps": 10}}), seed=1)
+    state, config = engine.state, engine.config
+    row = {
+        **{name: np.zeros(1, dtype=dtype) for name, dtype in INQUIRY_COLUMNS.items()},
+        "t_raise": np.zeros(1),
+        "patience": np.array([200.0]),  # longer than ignored_after_hours (72)
+        "t_queue": np.array([np.inf]),  # never reached a queue (undetected or lost)
+        "t_start": np.array([np.inf]),
+        "t_end": np.array([np.inf]),
+        "expects_reply": np.ones(1, dtype=bool),
+        "owner": np.zeros(1, dtype=np.int16),
+    }
+    state.inquiries.append(row)
+    waiting = {**row, "t_queue": np.ones(1), "expects_reply": np.zeros(1, dtype=bool), "patience": np.full(1, 1e6)}
+    for _ in range(3):  # queued and never served: open, so one closed row is not yet worth a compaction
+        state.inquiries.append(waiting)
+    state.inquiries["patience"][1] = 240.0  # runs out before 250: the patience scan runs then
+
+    def respond_at(t):
+        step = Step(state, engine.params, config, new_flows(), t, 1.0, engine.dispatch)
+        response.respond(step, np.random.default_rng(0), lambda: np.full(len(state.free_at), 0.5), [])
+        response.close_inquiries(state)
+        return step.flows
+
+    assert respond_at(80.0)["ignored"] == 1  # ignored: closed, but one closed row does not fill a batch
+    assert len(state.inquiries) == 4 and not state.log
+    assert respond_at(250.0)["irate"] == 0  # patience ran out after it closed: nothing happens
+    assert not state.inquiries["irate"][0] and not state.inquiries["done_irate"][0]
+    assert len(engine.inquiry_log()) == 4  # the log of the run has every inquiry either way

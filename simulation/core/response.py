@@ -253,7 +253,7 @@ def run_out_of_patience(table: Any, t1: float, flows: dict[str, float]) -> np.nd
     """
     rows = _past_deadline(
         table["t_raise"], table["patience"], True, 0.0, table["t_start"], t1, table["done_irate"],
-        table["expects_reply"], table["irate"],
+        table["expects_reply"], table["irate"], table["t_queue"], table["done_answer"], table["done_ignored"],
     )  # fmt: skip
     flows["irate"] += len(rows)
     return table["customer"][rows]
@@ -266,14 +266,16 @@ def overdue_unanswered(table: Any, t1: float, ignored_after: float) -> np.ndarra
     """
     rows = _past_deadline(
         table["t_raise"], table["patience"], False, ignored_after, table["t_start"], t1, table["done_ignored"],
-        table["expects_reply"], table["ignored"],
+        table["expects_reply"], table["ignored"], table["t_queue"], table["done_answer"], table["done_ignored"],
     )  # fmt: skip
     return table["customer"][rows]
 
 
 @jit
-def _past_deadline(t_raise, patience, by_patience, wait, t_start, t1, done, expects_reply, mark):
-    """Rows whose deadline passed before ``t1`` with service not started by then, not yet ``done``.
+def _past_deadline(
+    t_raise, patience, by_patience, wait, t_start, t1, done, expects_reply, mark, t_queue, done_answer, done_ignored
+):  # fmt: skip
+    """Rows whose deadline passed before ``t1`` with service not started by then, not yet ``done`` nor closed.
 
     The deadline is ``t_raise + patience`` if ``by_patience``, else ``t_raise + wait``. Such
     rows become ``done``; those whose author expected a reply are also marked (``mark``) and
@@ -282,7 +284,7 @@ def _past_deadline(t_raise, patience, by_patience, wait, t_start, t1, done, expe
     rows = np.empty(len(t_raise), dtype=np.int64)
     k = 0
     for r in range(len(t_raise)):
-        if done[r]:
+        if done[r] or is_closed(t_queue[r], done_answer[r], done_ignored[r]):
             continue
         if waited_past(t_raise[r] + (patience[r] if by_patience else wait), t_start[r], t1):
             done[r] = True
@@ -330,13 +332,17 @@ NO_WAITS.flags.writeable = False
 
 
 @jit
-def _anything_due(t_raise, patience, t_start, t_end, done_irate, done_ignored, done_answer, t1, ignored_after):
+def _anything_due(
+    t_raise, patience, t_start, t_end, t_queue, done_irate, done_ignored, done_answer, t1, ignored_after
+):  # fmt: skip
     """Whether any inquiry runs out of patience, is overdue or has its answer delivered before ``t1``.
 
     The conditions of :func:`run_out_of_patience`, :func:`overdue_unanswered` and
     :func:`deliver_answers` (most steps meet none of them).
     """
     for r in range(len(t_raise)):
+        if is_closed(t_queue[r], done_answer[r], done_ignored[r]):
+            continue
         if not done_irate[r] and waited_past(t_raise[r] + patience[r], t_start[r], t1):
             return True
         if not done_ignored[r] and waited_past(t_raise[r] + ignored_after, t_start[r], t1):
@@ -367,7 +373,7 @@ def respond(
     t1 = step.t + step.dt
     ignored_after = step.config.customers.ignored_after_hours
     if len(table) == 0 or not _anything_due(
-        table["t_raise"], table["patience"], table["t_start"], table["t_end"], table["done_irate"],
+        table["t_raise"], table["patience"], table["t_start"], table["t_end"], table["t_queue"], table["done_irate"],
         table["done_ignored"], table["done_answer"], t1, ignored_after,
     ):  # fmt: skip
         return NO_WAITS
@@ -392,18 +398,36 @@ def reply_value(config: Any, wait: Any) -> Any:
 
 
 def close_inquiries(state: Any) -> None:
-    """Move closed inquiries (answered, or never queued and past the ignored mark) to the log."""
+    """Move closed inquiries (answered, or never queued and past the ignored mark) to the log, in batches.
+
+    A closed inquiry takes no further part (every scan skips it, :func:`is_closed`), so it
+    may wait in the table: the closed rows move once they are ``CLOSE_BATCH`` or half of the
+    table (one compaction instead of one a step; the log holds the same rows).
+    """
     table = state.inquiries
-    open_rows = _still_open(table["t_queue"], table["done_answer"], table["done_ignored"])
-    if open_rows is not None:
+    n_closed, open_rows = _still_open(table["t_queue"], table["done_answer"], table["done_ignored"])
+    if n_closed and n_closed >= min(CLOSE_BATCH, len(open_rows) // 2 + 1):
         state.log.append(table.take(open_rows))
 
 
+CLOSE_BATCH = 64
+
+
 @jit
-def _still_open(t_queue: np.ndarray, done_answer: np.ndarray, done_ignored: np.ndarray) -> np.ndarray | None:
-    """Mask of inquiries still open (not answered, and queued or not yet ignored); None if all are."""
-    closed = done_answer | (~np.isfinite(t_queue) & done_ignored)
-    return ~closed if closed.any() else None
+def is_closed(t_queue: float, done_answer: bool, done_ignored: bool) -> bool:
+    """An inquiry is closed once answered, or once ignored if it never reached a queue."""
+    return done_answer or (np.isinf(t_queue) and done_ignored)
+
+
+@jit
+def _still_open(t_queue: np.ndarray, done_answer: np.ndarray, done_ignored: np.ndarray) -> tuple:
+    """How many inquiries are closed, and the mask of those still open."""
+    open_rows = np.empty(len(t_queue), dtype=np.bool_)
+    closed = 0
+    for r in range(len(t_queue)):
+        open_rows[r] = not is_closed(t_queue[r], done_answer[r], done_ignored[r])
+        closed += not open_rows[r]
+    return closed, open_rows
 
 
 def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> None:
