@@ -43,48 +43,86 @@ INQUIRY_COLUMNS: dict[str, type] = {
 
 
 class InquiryTable:
-    """Open inquiries as a structure of arrays (a few per step; compacted as they close)."""
+    """Open inquiries as a structure of arrays (a few per step; compacted as they close).
 
-    def __init__(self) -> None:
-        self.cols = {name: np.empty(0, dtype=dtype) for name, dtype in INQUIRY_COLUMNS.items()}
+    Each column (``table[name]``, ``table.cols``) is a view of the first ``len(table)`` rows of
+    a buffer with room to spare, so appending a step's inquiries writes into the buffers
+    instead of copying every column. A column fetched before an append or a compaction is
+    stale: fetch it again.
+    """
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._size = 0
+        self._buffers = {name: np.empty(capacity, dtype=dtype) for name, dtype in INQUIRY_COLUMNS.items()}
+        self._view()
+
+    def _view(self) -> None:
+        size = self._size
+        self.cols = {name: buffer[:size] for name, buffer in self._buffers.items()}
+
+    def __getstate__(self) -> dict:
+        return {"size": self._size, "buffers": self._buffers}
+
+    def __setstate__(self, state: dict) -> None:  # (copies and pickles keep columns as views of the buffers)
+        self._size, self._buffers = state["size"], state["buffers"]
+        self._view()
 
     def __len__(self) -> int:
-        return len(self.cols["customer"])
+        return self._size
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
+
+    def _make_room(self, added: int) -> int:
+        """Grow the buffers (doubling) so that ``added`` more rows fit; returns the first new row."""
+        start = self._size
+        capacity = len(self._buffers["customer"])
+        if start + added > capacity:
+            capacity = max(2 * capacity, start + added)
+            for name, buffer in self._buffers.items():
+                grown = np.empty(capacity, dtype=buffer.dtype)
+                grown[:start] = buffer[:start]
+                self._buffers[name] = grown
+        return start
 
     def append(self, rows: dict[str, np.ndarray]) -> None:
         """Append rows; every column must be given, no other."""
         if set(rows) != set(INQUIRY_COLUMNS):
             unknown = set(rows) ^ set(INQUIRY_COLUMNS)
             raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
+        added = len(rows["customer"])
+        start = self._make_room(added)
         for name, dtype in INQUIRY_COLUMNS.items():
-            self.cols[name] = np.concatenate([self.cols[name], np.asarray(rows[name], dtype=dtype)])
+            self._buffers[name][start : start + added] = np.asarray(rows[name], dtype=dtype)
+        self._size = start + added
+        self._view()
 
     def append_new(self, rows: dict[str, np.ndarray]) -> None:
         """Append newly raised (and routed) inquiries: not started, not answered, not irate."""
-        n = len(rows["kind"])
-        self.append(
-            {
-                **rows,
-                "t_start": np.full(n, np.inf),
-                "t_end": np.full(n, np.inf),
-                "resolved": np.zeros(n, bool),
-                "irate": np.zeros(n, bool),
-                "ignored": np.zeros(n, bool),
-                "done_ignored": np.zeros(n, bool),
-                "done_irate": np.zeros(n, bool),
-                "done_answer": np.zeros(n, bool),
-            }
-        )
+        fresh = {"t_start": np.inf, "t_end": np.inf, **dict.fromkeys(NEW_FLAGS, False)}
+        if set(rows) | set(fresh) != set(INQUIRY_COLUMNS):
+            unknown = (set(rows) | set(fresh)) ^ set(INQUIRY_COLUMNS)
+            raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
+        added = len(rows["kind"])
+        start = self._make_room(added)
+        for name, dtype in INQUIRY_COLUMNS.items():
+            value = fresh[name] if name in fresh else np.asarray(rows[name], dtype=dtype)
+            self._buffers[name][start : start + added] = value
+        self._size = start + added
+        self._view()
 
     def take(self, keep: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the rows not in ``keep`` and return them (as a dict of arrays)."""
         kept, gone = np.flatnonzero(keep), np.flatnonzero(~keep)  # (taking by index beats masking, per column)
         removed = {name: col.take(gone) for name, col in self.cols.items()}
-        self.cols = {name: col.take(kept) for name, col in self.cols.items()}
+        for name, col in self.cols.items():
+            self._buffers[name][: len(kept)] = col.take(kept)
+        self._size = len(kept)
+        self._view()
         return removed
+
+
+NEW_FLAGS = ("resolved", "irate", "ignored", "done_ignored", "done_irate", "done_answer")
 
 
 @dataclass
