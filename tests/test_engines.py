@@ -202,3 +202,21 @@ def test_churned_count_follows_the_churned_flags(engine):
     population = getattr(model, "population", None)
     if population is not None:
         population.remove_all_agents()
+
+
+def test_the_record_counts_active_followers_and_advocates_only():
+    """A churned customer can follow again (an answer to an inquiry raised before leaving): not counted."""
+    from simulation.engines import build_engine
+
+    config = build_config({"customers": {"count": 300, "replace_churned": False}, "simulation": {"steps": 5}})
+    engine = build_engine(config, seed=2)
+    engine.step()
+    state = engine.state
+    gone = np.flatnonzero(~state.churned)[:5]
+    state.churned[gone] = True
+    state.churned_count += len(gone)
+    state.follows[gone] = True  # as take_answer leaves them
+    record = engine.step()
+    assert record["followers"] == float((state.follows & ~state.churned).sum())
+    assert record["advocates"] == int((state.advocate & ~state.churned).sum())
+    assert record["followers"] < state.follows.sum()

@@ -227,12 +227,12 @@ class VectorEngine:
         competitor_rate = config.competitor.mentions_per_customer_per_day * active * dt / 24.0
         step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
         step.flows["value_customers"] = config.value.customer_value_per_year * active * dt / (365.0 * 24.0)
-        response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
+        advocates, followers = response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
         overloaded = people.overloaded_departments(config.people, waiting, self.params.servers)
         people.people_step(step, overloaded, self.company.dept, adopting=self._adoption is not None)
         costs.account_costs(step, staffed)
 
-        record = self._record(step.flows, waits, waiting, t)
+        record = self._record(step.flows, waits, waiting, t, advocates, followers)
         state.hours = t + dt
         self.steps_done += 1
         self.records.append(record)
@@ -262,13 +262,14 @@ class VectorEngine:
         counts = np.bincount(dept, minlength=len(self.company.departments))
         return np.bincount(dept, weights=self.state.skill, minlength=len(counts)) / np.maximum(counts, 1)
 
-    def _record(self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float) -> dict:
+    def _record(
+        self, flows: Flows, waits: np.ndarray, waiting: np.ndarray, t: float, advocates: int, followers: int
+    ) -> dict:
         # the means are written as sum / count (what ndarray.mean computes, without its Python-level wrapper)
         state = self.state
         everyone = not state.churned_count  # then the stocks are over the whole arrays (same sums, fewer copies)
         active = slice(None) if everyone else ~state.churned
         n_active = len(state.churned) - state.churned_count
-        advocates = int(np.count_nonzero(state.advocate[active]))
         if self._staff is None or self._staff[0] is not self.params:
             staff = self.params.social_staff > 0
             self._staff = (self.params, staff, np.count_nonzero(staff))
@@ -288,7 +289,7 @@ class VectorEngine:
             "sentiment_mean": float(np.add.reduce(sentiment) / n_active) if n_active else np.nan,
             "advocates": advocates,
             "advocate_share": advocates / max(n_active, 1),
-            "followers": float(np.count_nonzero(state.follows[active])),
+            "followers": float(followers),
             "awareness_mean": float(np.add.reduce(state.awareness) / len(state.awareness)),
             "churn_rate": state.churned_total / len(state.churned),
             "ideas_implemented_total": float(state.ideas_implemented),

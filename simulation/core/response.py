@@ -414,23 +414,35 @@ def _still_open(t_queue: np.ndarray, done_answer: np.ndarray, done_ignored: np.n
     return closed, open_rows
 
 
-def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> None:
-    """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up."""
+def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> tuple[int, int]:
+    """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up.
+
+    Returns the advocates and the active followers after it.
+    """
     state, cust, flows = step.state, step.config.customers, step.flows
     n = len(state.sentiment)
     active = ~state.churned if state.churned_count else None  # None: everyone
     step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
-    advocates, detractors = _voices(state.advocate, state.sentiment, active, cust.detractor_threshold)
+    advocates, detractors, followers = _voices(
+        state.advocate, state.sentiment, state.follows, active, cust.detractor_threshold
+    )
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)
+    return advocates, followers
 
 
 @jit
-def _voices(advocate: np.ndarray, sentiment: np.ndarray, active: np.ndarray | None, threshold: float) -> tuple:
-    """Advocates, and detractors (sentiment below ``threshold``) among the ``active`` (None: everyone)."""
-    advocates = detractors = 0
+def _voices(advocate, sentiment, follows, active, threshold):
+    """Advocates, and detractors (sentiment below ``threshold``) and followers among the ``active`` (None: all).
+
+    ``active`` is who was active before the step's churn: those who churned in it no longer
+    follow nor advocate (a churned customer's answer can make it follow again: not counted).
+    """
+    advocates = detractors = followers = 0
     for i in range(len(advocate)):
+        present = active is None or active[i]
         advocates += advocate[i]
-        detractors += (sentiment[i] < threshold) and (active is None or active[i])
-    return advocates, detractors
+        followers += follows[i] and present
+        detractors += (sentiment[i] < threshold) and present
+    return advocates, detractors, followers

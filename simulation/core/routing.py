@@ -162,10 +162,12 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         detected = rng.random(n) < 1.0 - miss_all
         detector[detected] = owner[detected]
     else:
-        u_owner, u_tool, u_other, u_misroute = rng.random(n), rng.random(n), rng.random(n), rng.random(n)
         n_company = n_dept - 1  # the agency is last
-        u_wrong = rng.random(n) if n_company > 1 else u_misroute[:0]
-        pick = rng.random(n)
+        # one uniform of each kind per inquiry, in one call (random(k n) is random(n) k times)
+        kinds = 6 if n_company > 1 else 5
+        u = rng.random(kinds * n).reshape(kinds, n)
+        u_owner, u_tool, u_other, u_misroute = u[0], u[1], u[2], u[3]
+        u_wrong, pick = (u[4], u[5]) if n_company > 1 else (u[4, :0], u[4])
         detector = _detect(
             owner, cov, params.tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick,
             latency, config.organization.tool_latency_factor, params.tool_misrouting, n_company,
