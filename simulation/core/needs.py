@@ -41,16 +41,24 @@ def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
 _last_mix: tuple[Any, float | None, np.ndarray | None] = (None, None, None)  # (customers, tech factor, mix)
 
 
-def draw_categories(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Category ``i`` with probability ``p[i]`` for each uniform ``u`` (int8): ``rng.choice(len(p), n, p=p)``'s draws.
+def draw_categories(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Category ``i`` with probability proportional to ``weights[i]`` for each uniform ``u`` (int8).
 
-    The same algorithm as numpy's ``Generator.choice`` with replacement (the inverse CDF of
-    one uniform each), so the same categories from the same uniforms, without its argument
-    checks, which cost more than the draw for a few inquiries.
+    ``rng.choice(len(p), n, p=weights / weights.sum())``'s draws: the same algorithm as
+    numpy's ``Generator.choice`` with replacement (the inverse CDF of one uniform each), so
+    the same categories from the same uniforms, without its argument checks, which cost
+    more than the draw for a few inquiries. The CDF of the last weights is kept.
     """
-    cdf = np.cumsum(p)
-    cdf /= cdf[-1]
+    global _last_cdf  # one tuple, read and replaced whole (see inquiry_mix)
+    last_weights, cdf = _last_cdf
+    if last_weights is not weights:
+        cdf = np.cumsum(weights / weights.sum())
+        cdf /= cdf[-1]
+        _last_cdf = (weights, cdf)
     return np.searchsorted(cdf, u, side="right").astype(np.int8)
+
+
+_last_cdf: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
 
 def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -129,7 +137,7 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
         return no_needs()
     # one call per kind of draw, in the order the rows' columns need them (random(3n) is random(n) three times)
     u = rng.random(3 * n)
-    kind = draw_categories(mix / mix.sum(), u[n : 2 * n])
+    kind = draw_categories(mix, u[n : 2 * n])
     customer, t_raise = _who_and_when(cumulative, u[:n], u[2 * n :], step.t, step.dt)
     patience = draw_patience(cust, kind, rng)
     service = draw_handling_hours(config.support, rng, n)

@@ -65,15 +65,12 @@ def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndar
         if not staffed[d] or not pool:
             waiting[d] = in_queue[d]
             continue
-        rows = pending[owner == d]
-        rows = rows[np.argsort(table["t_queue"][rows], kind="stable")]
-        starts, free_at = fifo_run(table["t_queue"][rows], table["service_h"][rows], np.array(pool), t, t1)
+        free_at, served = _serve_queue(
+            pending[owner == d], table["t_queue"], table["service_h"], table["t_start"], table["t_end"],
+            np.array(pool), t, t1,
+        )  # fmt: skip
         pool[:] = free_at.tolist()
-        started = np.isfinite(starts)
-        served = rows[started]
-        table["t_start"][served] = starts[started]
-        table["t_end"][served] = starts[started] + table["service_h"][served]
-        waiting[d] = int((~started).sum())
+        waiting[d] = in_queue[d] - len(served)
         flows["busy_hours"] += float(table["service_h"][served].sum())
     return waiting
 
@@ -98,3 +95,20 @@ def _queued_not_started(t_start: np.ndarray, t_queue: np.ndarray, t1: float) -> 
             rows[k] = r
             k += 1
     return rows[:k]
+
+
+@jit
+def _serve_queue(rows, t_queue, service_h, t_start, t_end, free_at, t, t1):
+    """One owner's queue in arrival order (ties in row order) through :func:`fifo_run` from ``t`` to ``t1``.
+
+    Sets the start and end of the inquiries whose service starts; returns the servers' new
+    free times and those inquiries' rows, in queue order.
+    """
+    rows = rows[np.argsort(t_queue[rows], kind="mergesort")]  # (stable)
+    starts, free_at = fifo_run(t_queue[rows], service_h[rows], free_at, t, t1)
+    served = rows[np.isfinite(starts)]
+    for j in range(len(served)):
+        r = served[j]
+        t_start[r] = starts[j]
+        t_end[r] = starts[j] + service_h[r]
+    return free_at, served
