@@ -107,8 +107,28 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="silosim-parent-watch", daemon=True).start()
 
 
+def _start_worker(parent: int) -> None:
+    """Pool-worker initializer: end with the parent, and import what a run needs before the first run.
+
+    A spawned worker starts from a bare interpreter: the run stack (Mesa, pandas, scipy,
+    networkx, pydantic) takes about a second to import. Importing it here, in workers that
+    start as the pool is made, overlaps it with the parent's own preparation and keeps it
+    out of the first run's ``wall_seconds``. A failing import is left for the run to
+    report as its one-line error.
+    """
+    _exit_with_parent(parent)
+    try:
+        import simulation.api  # noqa: F401 - imported for its side effect: the modules a run needs
+        import simulation.batch.plan  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - run_payload imports the same and records the error
+        pass
+
+
 class LocalExecutor:
     """A pool of ``workers`` spawned processes, fed at most ``2 x workers`` runs ahead.
+
+    Every worker is started when the pool is made (not on the first runs), so the workers
+    import the run stack while the parent locks and prepares the batch directory.
 
     A worker that dies (killed by the OS or a user) breaks the whole pool: the pool is
     rebuilt and every run that was in flight is submitted again; a run in flight in
@@ -121,22 +141,27 @@ class LocalExecutor:
         self.pool = self._new_pool()
         self.breaks: dict[str, int] = {}
         self.rebuilds = 0
+        self.finished = False  # every submitted run came back: close() need not wait for the workers
 
     def _new_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
         import os
 
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         )
+        for _ in range(self.workers):  # a pool starts one process per submission while none is idle
+            pool.submit(int)
+        return pool
 
     def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
         """Submit lazily (bounded memory) and yield as runs finish."""
         pending: dict[Future, dict] = {}
         queue = iter(payloads)
+        self.finished = False
         for payload in queue:
             pending[self._submit(fn, payload)] = payload
             if len(pending) >= 2 * self.workers:
@@ -153,6 +178,7 @@ class LocalExecutor:
                 if following is not None:
                     pending[self._submit(fn, following)] = following
                 yield _result_or_failure(future, payload)
+        self.finished = True
 
     def _rebuild(self, fn: Callable[[dict], dict], pending: dict[Future, dict]) -> Iterator[dict]:
         """Replace a broken pool and resubmit its unfinished runs (finished ones are kept)."""
@@ -184,8 +210,14 @@ class LocalExecutor:
             return future
 
     def close(self) -> None:
-        """Cancel queued runs and stop the workers."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Cancel queued runs and stop the workers.
+
+        After a batch that ran to the end nothing is left to cancel, so the workers are told
+        to stop and left to exit on their own (a spawned interpreter's teardown takes a few
+        tenths of a second), in parallel with what the parent does next; otherwise (an
+        interrupt, an error) this waits until they are gone.
+        """
+        self.pool.shutdown(wait=not self.finished, cancel_futures=True)
 
 
 def check_scheduler(address: str, timeout: float = 3.0) -> None:
