@@ -8,11 +8,22 @@ figure is the best of ``--repeats`` (the machine is shared). A run is single-thr
 its CPU seconds are its core-seconds. The model has gained rules since f258e7e (issue 12),
 so the ratio compares today's model, optimised, with the old code on the old model.
 
-Part 2 times ``simulation.batch.compare`` on the same quarter: 1 worker, 2 local workers,
-and a 2-process Dask ``LocalCluster`` (start-up included), best of ``--batch-repeats``.
+Part 2 times ``simulation.batch.compare`` the way a strategist runs it: several shipped
+scenarios (``--batch-scenarios``, default four ways to organise: centralized, centre of
+excellence, democratized, dedicated care team) x ``--batch-replicates`` (default 8) on
+common seeds, one quarter each at ``--batch-customers``, saved to a batch directory as
+``silosim compare --out`` does (summary, time series, manifest). 32 runs is 16 per worker
+on 2 workers: a batch's fixed costs (spawning workers, importing the run stack in each,
+about a second) weigh on it as on a real comparison, where one scenario x 8 replicates
+(4 runs a worker, the old default: ``--batch-scenarios centralized --batch-in-memory``)
+is mostly start-up. Each setup (1 worker, in this process; 2 local workers; a 2-process
+Dask ``LocalCluster``) includes its start-up; the setups take turns, in a rotating order,
+and each figure is the best of ``--batch-repeats``. Results are the same in every setup
+(same seeds), so only time differs.
 
     python benchmarks/throughput.py                      # both parts
     python benchmarks/throughput.py --sizes 1000 --repeats 3 --no-batch
+    python benchmarks/throughput.py --no-reference --batch-scenarios centralized --batch-in-memory  # old part 2
 """
 
 from __future__ import annotations
@@ -28,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/centralized.toml"
+# Part 2: four ways to organise, the comparison a strategist starts from.
+BATCH_SCENARIOS = ["centralized", "center_of_excellence", "democratized", "dedicated_care_team"]
 QUARTER = 2184
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -123,28 +136,40 @@ def per_run(sizes: list[int], repeats: int, reference: str) -> None:
         print(f"speedup_{n}={best['reference', n] / best['this tree', n]:.2f}")
 
 
-def batch_scaling(customers: int, replicates: int, repeats: int) -> None:
+def batch_scaling(customers: int, scenarios: list[str], replicates: int, repeats: int, in_memory: bool) -> None:
     """Part 2: wall seconds of one ``compare`` batch, 1 worker vs 2, local pool vs Dask."""
     from simulation import load_scenario
     from simulation.batch import RunOptions, compare
 
     os.environ.update(SINGLE_THREADED)
-    config = load_scenario(ROOT / SCENARIO, [f"customers.count={customers}", f"simulation.steps={QUARTER}"])
+    overrides = [f"customers.count={customers}", f"simulation.steps={QUARTER}"]
+    configs = [load_scenario(ROOT / "scenarios" / f"{name}.toml", overrides) for name in scenarios]
     setups = {
         "1 worker": RunOptions(workers=1),
         "2 workers, local pool": RunOptions(workers=2),
         "2 workers, Dask LocalCluster": RunOptions(workers=2, executor="dask"),
     }
-    best = dict.fromkeys(setups, float("inf"))
-    for _ in range(repeats):
-        for name, options in setups.items():
-            start = time.perf_counter()
-            compare([config], replicates=replicates, seed=1, options=options)
-            best[name] = min(best[name], time.perf_counter() - start)
-    print(f"\nbatch: compare, 1 scenario x {replicates} replicates, {customers:,} customers, one quarter each")
-    print(f"best of {repeats}, wall seconds (pool and cluster start-up included)")
+    names = list(setups)
+    times: dict[str, list[float]] = {name: [] for name in setups}
+    load = os.getloadavg()[0]
+    for rep in range(repeats):
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:  # each setup goes first in turn
+            with tempfile.TemporaryDirectory(prefix="silosim-batch-") as tmp:
+                start = time.perf_counter()
+                compare(configs, replicates=replicates, seed=1, options=setups[name], out=None if in_memory else tmp)
+                times[name].append(time.perf_counter() - start)
+    best = {name: min(seconds) for name, seconds in times.items()}
+    runs = len(configs) * replicates
+    where = "in memory" if in_memory else "saved to a batch directory"
+    print(f"\nbatch: compare, {len(configs)} scenario(s) x {replicates} replicates = {runs} runs, {where}")
+    print(f"({', '.join(scenarios)}), {customers:,} customers, one quarter each")
+    print(f"best of {repeats}, wall seconds (pool and cluster start-up included); all repeats in brackets")
     for name, seconds in best.items():
-        print(f"{name:32s}{seconds:8.2f} s{replicates / seconds:8.2f} runs/s")
+        every = ", ".join(f"{s:.2f}" for s in times[name])
+        print(f"{name:32s}{seconds:8.2f} s{runs / seconds:8.2f} runs/s   [{every}]")
+    overhead = best["2 workers, local pool"] - best["1 worker"] / 2
+    print(f"(2-worker pool minus half the 1-worker time: {overhead:.2f} s; load average {load:.2f} before, ", end="")
+    print(f"{os.getloadavg()[0]:.2f} after)")
     print(f"two_workers_speedup={best['1 worker'] / best['2 workers, local pool']:.2f}")
     print(f"dask_vs_pool={best['2 workers, local pool'] / best['2 workers, Dask LocalCluster']:.2f}")
 
@@ -157,13 +182,21 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip part 1")
     parser.add_argument("--no-batch", action="store_true", help="skip part 2")
     parser.add_argument("--batch-customers", type=int, default=1000)
+    parser.add_argument("--batch-scenarios", nargs="+", default=BATCH_SCENARIOS, help="names in scenarios/")
     parser.add_argument("--batch-replicates", type=int, default=8)
     parser.add_argument("--batch-repeats", type=int, default=2)
+    parser.add_argument("--batch-in-memory", action="store_true", help="no batch directory (no files written)")
     args = parser.parse_args()
+    missing = [name for name in args.batch_scenarios if not (ROOT / "scenarios" / f"{name}.toml").is_file()]
+    if missing and not args.no_batch:
+        print(f"--batch-scenarios {missing[0]}: no scenarios/{missing[0]}.toml", file=sys.stderr)
+        sys.exit(2)
     if not args.no_reference:
         per_run(args.sizes, args.repeats, args.reference)
     if not args.no_batch:
-        batch_scaling(args.batch_customers, args.batch_replicates, args.batch_repeats)
+        batch_scaling(
+            args.batch_customers, args.batch_scenarios, args.batch_replicates, args.batch_repeats, args.batch_in_memory
+        )
 
 
 if __name__ == "__main__":
