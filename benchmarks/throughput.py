@@ -19,10 +19,14 @@ about a second) weigh on it as on a real comparison, where one scenario x 8 repl
 is mostly start-up. Each setup (1 worker, in this process; 2 local workers; a 2-process
 Dask ``LocalCluster``) includes its start-up; the setups take turns, in a rotating order,
 and each figure is the best of ``--batch-repeats``. Results are the same in every setup
-(same seeds), so only time differs.
+(same seeds), so only time differs. By default every batch runs in this process, as in a
+notebook (this process is warm: the 1-worker setup pays no imports, each pool worker
+does); ``--batch-fresh`` runs each in a new Python process, as ``silosim compare`` does
+(every setup also pays this process's imports).
 
     python benchmarks/throughput.py                      # both parts
     python benchmarks/throughput.py --sizes 1000 --repeats 3 --no-batch
+    python benchmarks/throughput.py --no-reference --batch-fresh                                  # as the CLI
     python benchmarks/throughput.py --no-reference --batch-scenarios centralized --batch-in-memory  # old part 2
 """
 
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/centralized.toml"
@@ -136,14 +141,45 @@ def per_run(sizes: list[int], repeats: int, reference: str) -> None:
         print(f"speedup_{n}={best['reference', n] / best['this tree', n]:.2f}")
 
 
-def batch_scaling(customers: int, scenarios: list[str], replicates: int, repeats: int, in_memory: bool) -> None:
+# A batch in a fresh process, as `silosim compare` runs one: imports, pool start-up and teardown included.
+FRESH_BATCH = """
+import json, sys
+from simulation import load_scenario
+from simulation.batch import RunOptions, compare
+args = json.loads(sys.argv[1])
+configs = [load_scenario(path, args["overrides"]) for path in args["paths"]]
+options = RunOptions(workers=args["workers"], executor=args["executor"])
+compare(configs, replicates=args["replicates"], seed=1, options=options, out=args["out"])
+"""
+
+
+def batch_seconds(
+    configs: list, paths: list[str], overrides: list[str], replicates: int, options: Any, out: str | None, fresh: bool
+) -> float:
+    """Wall seconds of one ``compare`` batch: in this process, or in a fresh one (``fresh``)."""
+    from simulation.batch import compare
+
+    start = time.perf_counter()
+    if fresh:
+        args = {"paths": paths, "overrides": overrides, "replicates": replicates, "out": out}
+        args.update(workers=options.workers, executor=options.executor)
+        subprocess.run([sys.executable, "-c", FRESH_BATCH, json.dumps(args)], check=True, env=dict(os.environ))
+    else:
+        compare(configs, replicates=replicates, seed=1, options=options, out=out)
+    return time.perf_counter() - start
+
+
+def batch_scaling(
+    customers: int, scenarios: list[str], replicates: int, repeats: int, in_memory: bool, fresh: bool
+) -> None:
     """Part 2: wall seconds of one ``compare`` batch, 1 worker vs 2, local pool vs Dask."""
     from simulation import load_scenario
-    from simulation.batch import RunOptions, compare
+    from simulation.batch import RunOptions
 
     os.environ.update(SINGLE_THREADED)
     overrides = [f"customers.count={customers}", f"simulation.steps={QUARTER}"]
-    configs = [load_scenario(ROOT / "scenarios" / f"{name}.toml", overrides) for name in scenarios]
+    paths = [str(ROOT / "scenarios" / f"{name}.toml") for name in scenarios]
+    configs = [load_scenario(path, overrides) for path in paths]
     setups = {
         "1 worker": RunOptions(workers=1),
         "2 workers, local pool": RunOptions(workers=2),
@@ -155,15 +191,15 @@ def batch_scaling(customers: int, scenarios: list[str], replicates: int, repeats
     for rep in range(repeats):
         for name in names[rep % len(names) :] + names[: rep % len(names)]:  # each setup goes first in turn
             with tempfile.TemporaryDirectory(prefix="silosim-batch-") as tmp:
-                start = time.perf_counter()
-                compare(configs, replicates=replicates, seed=1, options=setups[name], out=None if in_memory else tmp)
-                times[name].append(time.perf_counter() - start)
+                out = None if in_memory else tmp
+                times[name].append(batch_seconds(configs, paths, overrides, replicates, setups[name], out, fresh))
     best = {name: min(seconds) for name, seconds in times.items()}
     runs = len(configs) * replicates
     where = "in memory" if in_memory else "saved to a batch directory"
     print(f"\nbatch: compare, {len(configs)} scenario(s) x {replicates} replicates = {runs} runs, {where}")
     print(f"({', '.join(scenarios)}), {customers:,} customers, one quarter each")
-    print(f"best of {repeats}, wall seconds (pool and cluster start-up included); all repeats in brackets")
+    how = "each batch in a fresh process (imports included)" if fresh else "each batch in this process"
+    print(f"best of {repeats}, wall seconds (pool and cluster start-up included), {how}; all repeats in brackets")
     for name, seconds in best.items():
         every = ", ".join(f"{s:.2f}" for s in times[name])
         print(f"{name:32s}{seconds:8.2f} s{runs / seconds:8.2f} runs/s   [{every}]")
@@ -186,6 +222,9 @@ def main() -> None:
     parser.add_argument("--batch-replicates", type=int, default=8)
     parser.add_argument("--batch-repeats", type=int, default=2)
     parser.add_argument("--batch-in-memory", action="store_true", help="no batch directory (no files written)")
+    parser.add_argument(
+        "--batch-fresh", action="store_true", help="each batch in a fresh Python process, as silosim compare"
+    )
     args = parser.parse_args()
     missing = [name for name in args.batch_scenarios if not (ROOT / "scenarios" / f"{name}.toml").is_file()]
     if missing and not args.no_batch:
@@ -195,7 +234,12 @@ def main() -> None:
         per_run(args.sizes, args.repeats, args.reference)
     if not args.no_batch:
         batch_scaling(
-            args.batch_customers, args.batch_scenarios, args.batch_replicates, args.batch_repeats, args.batch_in_memory
+            args.batch_customers,
+            args.batch_scenarios,
+            args.batch_replicates,
+            args.batch_repeats,
+            args.batch_in_memory,
+            args.batch_fresh,
         )
 
 
