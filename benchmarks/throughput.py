@@ -14,7 +14,7 @@ excellence, democratized, dedicated care team) x ``--batch-replicates`` (default
 common seeds, one quarter each at ``--batch-customers``, saved to a batch directory as
 ``silosim compare --out`` does (summary, time series, manifest). 32 runs is 16 per worker
 on 2 workers: a batch's fixed costs (spawning workers, importing the run stack in each,
-about a second) weigh on it as on a real comparison, where one scenario x 8 replicates
+about 1.4 s) weigh on it as on a real comparison, where one scenario x 8 replicates
 (4 runs a worker, the old default: ``--batch-scenarios centralized --batch-in-memory``)
 is mostly start-up. Each setup (1 worker, in this process; 2 local workers; a 2-process
 Dask ``LocalCluster``) includes its start-up; the setups take turns, in a rotating order,
