@@ -110,16 +110,20 @@ def _exit_with_parent(parent: int) -> None:
 def _start_worker(parent: int) -> None:
     """Pool-worker initializer: end with the parent, and import what a run needs before the first run.
 
-    A spawned worker starts from a bare interpreter: the run stack (Mesa, pandas, scipy,
-    networkx, pydantic) takes about a second to import. Importing it here, in workers that
-    start as the pool is made, overlaps it with the parent's own preparation and keeps it
-    out of the first run's ``wall_seconds``. A failing import is left for the run to
-    report as its one-line error.
+    A spawned worker starts from a bare interpreter: the run stack (the engine and its
+    numba kernels, pandas, scipy, networkx, pydantic) takes about a second to import.
+    Importing it here, in workers that start as the pool is made, overlaps it with the
+    parent's own preparation and keeps it out of the first run's ``wall_seconds``. A
+    failing import is left for the run to report as its one-line error.
     """
     _exit_with_parent(parent)
-    try:
-        import simulation.api  # noqa: F401 - imported for its side effect: the modules a run needs
+    try:  # imported for their side effect: the modules simulation.api.run imports as it runs
+        import tqdm.auto  # noqa: F401
+
+        import simulation.api  # noqa: F401
         import simulation.batch.plan  # noqa: F401
+        import simulation.core.engine  # noqa: F401
+        import simulation.engines  # noqa: F401
     except Exception:  # noqa: BLE001, S110 - run_payload imports the same and records the error
         pass
 
