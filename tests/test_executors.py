@@ -1,4 +1,4 @@
-"""The local process pool: workers start with the pool, warm, and a finished batch does not wait on them."""
+"""The local process pool: workers start with the pool, warm, and stop when the batch is closed."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_every_worker_starts_with_the_pool_and_imports_the_run_stack_before_its_
         executor.close()
 
 
-def test_after_a_finished_batch_the_workers_stop_on_their_own():
+def test_after_a_finished_batch_the_workers_stop():
     executor = LocalExecutor(2)
     workers = pool_processes(executor)
     results = list(executor.imap_unordered(loaded_before_this_task, [{"run_id": "a"}, {"run_id": "b"}]))

@@ -214,14 +214,12 @@ class LocalExecutor:
             return future
 
     def close(self) -> None:
-        """Cancel queued runs and stop the workers.
+        """Cancel queued runs and stop the workers, waiting until they are gone.
 
-        After a batch that ran to the end nothing is left to cancel, so the workers are told
-        to stop and left to exit on their own (a spawned interpreter's teardown takes a few
-        tenths of a second), in parallel with what the parent does next; otherwise (an
-        interrupt, an error) this waits until they are gone.
+        (Not waiting after a finished batch saved 0.2-0.3 s, but left the pool's manager
+        thread to write to closed pipes at interpreter exit: a traceback after a good batch.)
         """
-        self.pool.shutdown(wait=not self.finished, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_scheduler(address: str, timeout: float = 3.0) -> None:
