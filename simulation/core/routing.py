@@ -153,12 +153,12 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
     cov = params.listen_coverage
     n_dept = len(cov)
     miss_all, p_other, cumulative = params.detection
-    detector = np.full(n, -1, dtype=np.int16)
     handoff_hours = np.zeros(n)
     hops = np.zeros(n, dtype=np.int16)
     lost = np.zeros(n, dtype=bool)
     latency = rng.exponential(params.listen_latency_hours, n) if params.listen_latency_hours > 0 else np.zeros(n)
     if not config.support.handoffs:
+        detector = np.full(n, -1, dtype=np.int16)
         detected = rng.random(n) < 1.0 - miss_all
         detector[detected] = owner[detected]
     else:

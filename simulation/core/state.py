@@ -99,15 +99,13 @@ class InquiryTable:
 
     def append_new(self, rows: dict[str, np.ndarray]) -> None:
         """Append newly raised (and routed) inquiries: not started, not answered, not irate."""
-        fresh = {"t_start": np.inf, "t_end": np.inf, **dict.fromkeys(NEW_FLAGS, False)}
-        if set(rows) | set(fresh) != set(INQUIRY_COLUMNS):
-            unknown = (set(rows) | set(fresh)) ^ set(INQUIRY_COLUMNS)
+        if rows.keys() != GIVEN_COLUMNS:
+            unknown = (set(rows) | set(FRESH)) ^ set(INQUIRY_COLUMNS)
             raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
         added = len(rows["kind"])
         start = self._make_room(added)
-        for name, dtype in INQUIRY_COLUMNS.items():
-            value = fresh[name] if name in fresh else np.asarray(rows[name], dtype=dtype)
-            self._buffers[name][start : start + added] = value
+        for name, buffer in self._buffers.items():  # (assignment casts to the column's type)
+            buffer[start : start + added] = FRESH[name] if name in FRESH else rows[name]
         self._size = start + added
         self._view()
 
@@ -123,6 +121,8 @@ class InquiryTable:
 
 
 NEW_FLAGS = ("resolved", "irate", "ignored", "done_ignored", "done_irate", "done_answer")
+FRESH = {"t_start": np.inf, "t_end": np.inf, **dict.fromkeys(NEW_FLAGS, False)}  # a new inquiry's state
+GIVEN_COLUMNS = frozenset(INQUIRY_COLUMNS) - frozenset(FRESH)  # what append_new is given
 
 
 @dataclass
