@@ -124,11 +124,6 @@ def hear_negative(step: Step, idx: np.ndarray) -> None:
 # --- processes --------------------------------------------------------------------------------
 
 
-def still_active(state: State) -> np.ndarray | None:
-    """The customers who have not churned, as a mask; None when that is everyone (the cascade's no-mask case)."""
-    return ~state.churned if state.churned_count else None
-
-
 def _neighbours(state: State, node: int) -> np.ndarray:
     a = state.adjacency
     return a.indices[a.indptr[node] : a.indptr[node + 1]]
@@ -228,7 +223,7 @@ def reshare_cascade(
     customers reached; the caller applies what a re-share does to each of them.
     """
     p = reshare_probability(content, quality, promoting)
-    active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=still_active(state))
+    active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=state.active_mask())
     active[seeds] = False
     shared = np.flatnonzero(active)
     flows["reshares"] += len(shared)
@@ -249,7 +244,7 @@ def negative_cascade(
         return 0
     state = step.state
     p = step.config.content.negative_transmissibility if transmissibility is None else transmissibility
-    hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=still_active(state)))
+    hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=state.active_mask()))
     step.apply(hear_negative, hit)
     media = int((state.kind[hit] == MEDIA).sum())
     return len(hit) + int(round(step.config.customers.media_amplification * media))

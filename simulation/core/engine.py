@@ -267,8 +267,7 @@ class VectorEngine:
     ) -> dict:
         # the means are written as sum / count (what ndarray.mean computes, without its Python-level wrapper)
         state = self.state
-        everyone = not state.churned_count  # then the stocks are over the whole arrays (same sums, fewer copies)
-        active = slice(None) if everyone else ~state.churned
+        active = state.active_mask()  # None: everyone, and the stocks are over the whole arrays (no copies)
         n_active = len(state.churned) - state.churned_count
         if self._staff is None or self._staff[0] is not self.params:
             staff = self.params.social_staff > 0
@@ -278,7 +277,7 @@ class VectorEngine:
             self._company_staff = self.company.dept != self.company.agency_index
         last_post = state.last_post_h[self._company_staff]
         recent = np.count_nonzero((t - last_post) < self.config.people.participation_window_hours)
-        sentiment = state.sentiment[active]
+        sentiment = state.sentiment if active is None else state.sentiment[active]
         return {
             "step": self.steps_done,
             "hours": t,

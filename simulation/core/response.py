@@ -305,7 +305,7 @@ def _finished(t_end, done_answer, t1):
     rows = np.empty(len(t_end), dtype=np.int64)
     k = 0
     for r in range(len(t_end)):
-        if not done_answer[r] and t_end[r] < t1:
+        if answer_due(done_answer[r], t_end[r], t1):
             rows[k] = r
             k += 1
     return rows[:k]
@@ -331,9 +331,15 @@ def _anything_due(
             return True
         if not done_ignored[r] and waited_past(t_raise[r] + ignored_after, t_start[r], t1):
             return True
-        if not done_answer[r] and t_end[r] < t1:
+        if answer_due(done_answer[r], t_end[r], t1):
             return True
     return False
+
+
+@jit
+def answer_due(done_answer: bool, t_end: float, t1: float) -> bool:
+    """An answer not yet delivered whose service ends before ``t1``."""
+    return not done_answer and t_end < t1
 
 
 @jit
@@ -421,7 +427,7 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
     """
     state, cust, flows = step.state, step.config.customers, step.flows
     n = len(state.sentiment)
-    active = ~state.churned if state.churned_count else None  # None: everyone
+    active = state.active_mask()  # before the step's churn (None: everyone)
     step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
     rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
     advocates, detractors, followers = _voices(

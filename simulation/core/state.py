@@ -73,8 +73,11 @@ class InquiryTable:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
 
-    def _make_room(self, added: int) -> int:
-        """Grow the buffers (doubling) so that ``added`` more rows fit; returns the first new row."""
+    def _write(self, values: dict, added: int) -> None:
+        """Append ``added`` rows, ``values[name]`` for each column (an array or one value for all).
+
+        The buffers grow (doubling) when full; assignment casts to each column's type.
+        """
         start = self._size
         capacity = len(self._buffers["customer"])
         if start + added > capacity:
@@ -83,31 +86,24 @@ class InquiryTable:
                 grown = np.empty(capacity, dtype=buffer.dtype)
                 grown[:start] = buffer[:start]
                 self._buffers[name] = grown
-        return start
+        for name, buffer in self._buffers.items():
+            buffer[start : start + added] = values[name]
+        self._size = start + added
+        self._view()
 
     def append(self, rows: dict[str, np.ndarray]) -> None:
         """Append rows; every column must be given, no other."""
-        if set(rows) != set(INQUIRY_COLUMNS):
+        if rows.keys() != INQUIRY_COLUMNS.keys():
             unknown = set(rows) ^ set(INQUIRY_COLUMNS)
             raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
-        added = len(rows["customer"])
-        start = self._make_room(added)
-        for name, dtype in INQUIRY_COLUMNS.items():
-            self._buffers[name][start : start + added] = np.asarray(rows[name], dtype=dtype)
-        self._size = start + added
-        self._view()
+        self._write(rows, len(rows["customer"]))
 
     def append_new(self, rows: dict[str, np.ndarray]) -> None:
         """Append newly raised (and routed) inquiries: not started, not answered, not irate."""
         if rows.keys() != GIVEN_COLUMNS:
             unknown = (set(rows) | set(FRESH)) ^ set(INQUIRY_COLUMNS)
             raise KeyError(f"inquiry columns do not match the schema: {sorted(unknown)}")
-        added = len(rows["kind"])
-        start = self._make_room(added)
-        for name, buffer in self._buffers.items():  # (assignment casts to the column's type)
-            buffer[start : start + added] = FRESH[name] if name in FRESH else rows[name]
-        self._size = start + added
-        self._view()
+        self._write({**rows, **FRESH}, len(rows["kind"]))
 
     def take(self, keep: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the rows not in ``keep`` and return them (as a dict of arrays)."""
@@ -168,6 +164,10 @@ class State:
     everyone: np.ndarray | None = None  # 0..n-1: the customers' indices (effects on all of them get this array)
     employees: np.ndarray | None = None  # 0..size-1: the employees' indices
     activity_cumsum: tuple[int, np.ndarray] | None = None  # (churned count, cumulative activity), see needs
+
+    def active_mask(self) -> np.ndarray | None:
+        """The customers who have not churned, as a mask; None when that is everyone (no mask needed)."""
+        return ~self.churned if self.churned_count else None
 
 
 def init_state(config: Config, company: Company, adjacency: sp.csr_matrix, rng: np.random.Generator) -> State:
