@@ -7,8 +7,13 @@ the adjacency in :func:`simulation.graphs.to_csr`'s format: a symmetric ``scipy.
 CSR matrix with 0/1 float data, sorted indices and no self-loops. No networkx graph is built.
 
 They are equal to networkx's generators *in distribution*, not draw for draw (networkx
-draws from Python's ``random``). Randomness: each generator takes an integer seed (or a
-``numpy.random.Generator``, from which one integer is drawn). The compiled loops seed
+draws from Python's ``random``), except with ``like_networkx=True`` (Holme–Kim and
+Barabási–Albert): then the kernel makes Python's draws from ``random.Random(seed)`` and
+returns networkx's edges in networkx's order, for the graphs below
+:data:`simulation.graphs.COMPILED_GRAPHS_FROM` nodes that runs have always drawn.
+
+Randomness: each generator takes an integer seed (or a ``numpy.random.Generator``, from
+which one integer is drawn). The compiled loops seed
 numba's own Mersenne Twister with it (``np.random.seed(seed)`` inside compiled code seeds
 numba's per-thread generator, which is independent of numpy's global state); G(n, p) draws
 from ``numpy.random.default_rng(seed)``. Same seed, same matrix.
@@ -20,6 +25,7 @@ with ``cache=True`` so later processes load the machine code from the cache.
 from __future__ import annotations
 
 import functools
+import random
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,7 +50,7 @@ def _index_dtype(count: int) -> type:
 # Compiled kernels: plain Python functions here, compiled by numba on first use (_kernels).
 
 
-def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repeated, src, dst):
+def _grow_preferential(n, m, p, seed, python_random, coin, n0, r_len, initial_src, initial_dst, repeated, src, dst):
     """Grow a graph by preferential attachment with triad formation (networkx's Holme–Kim loop).
 
     From an initial graph on nodes ``0..n0-1`` (edges ``initial_*``, only with ``p = 0``;
@@ -64,8 +70,51 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
     For triad formation each node keeps its neighbours in a block of a shared pool that
     doubles when full, so a random neighbour of a hub is one draw (redrawn if not eligible)
     rather than a walk over its list. Returns the number of edges in ``src``/``dst``.
+
+    ``python_random`` non-empty: draw for draw networkx's own generator. It holds the state
+    of Python's ``random.Random(seed)`` (624 words and the index, as ``getstate()`` gives
+    them), and every draw is the one Python's ``random`` makes: Mersenne Twister words,
+    ``choice`` by rejection of ``getrandbits``, ``random()`` from two words; a triangle's
+    third node is ``choice`` over the list of eligible neighbours. Empty: numba's own
+    generator, seeded with ``seed``. ``coin``: toss the triangle coin for each link after a
+    node's first (networkx's Holme–Kim tosses it even when ``p`` is 0; Barabási–Albert never).
     """
-    np.random.seed(seed)
+    like_python = len(python_random) > 0
+    state = python_random.copy()
+
+    def word(mt):  # genrand_uint32 of CPython's _randommodule.c; mt[624] is the index
+        if mt[624] >= 624:
+            for kk in range(624):
+                y = (mt[kk] & 0x80000000) | (mt[(kk + 1) % 624] & 0x7FFFFFFF)
+                mt[kk] = mt[(kk + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+            mt[624] = 0
+        y = mt[mt[624]]
+        mt[624] += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        return y ^ (y >> 18)
+
+    def below(mt, count):  # random.Random._randbelow_with_getrandbits: what choice draws
+        if not like_python:
+            return np.random.randint(0, count)
+        bits = 0
+        rest = count
+        while rest:
+            bits += 1
+            rest >>= 1
+        r = word(mt) >> (32 - bits)
+        while r >= count:
+            r = word(mt) >> (32 - bits)
+        return r
+
+    def uniform(mt):  # random.Random.random
+        if not like_python:
+            return np.random.random()
+        return ((word(mt) >> 5) * 67108864.0 + (word(mt) >> 6)) * (1.0 / 9007199254740992.0)
+
+    if not like_python:
+        np.random.seed(seed)
     edges = 0
     for i in range(len(initial_src)):
         src[edges], dst[edges] = initial_src[i], initial_dst[i]
@@ -84,11 +133,12 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
         room <<= 1
     table = np.empty(room, dtype=np.int64)
     spare = np.empty(room, dtype=np.int64)
+    nearby = np.empty(n if like_python else 0, dtype=np.int64)  # a target's eligible neighbours, every one
     for source in range(n0, n):
         # m distinct targets drawn uniformly from the repeated-nodes list
         t_len = 0
         while t_len < m:
-            x = np.int64(repeated[np.random.randint(0, r_len)])
+            x = np.int64(repeated[below(state, r_len)])
             fresh = True
             for j in range(t_len):
                 if drawn[j] == x:
@@ -155,13 +205,13 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
         count = 0
         while count < m:
             end = np.int64(-1)  # this link's other end: a triangle's third node, else the next target
-            if count > 0 and triads and np.random.random() < p:
+            if count > 0 and coin and uniform(state) < p:
                 # a neighbour of target, not source and not yet linked to source; at most
                 # 1 + (edges - first) of target's neighbours are not eligible
                 d, base = deg[target], start[target]
-                if d > 1 + edges - first:
+                if d > 1 + edges - first and not like_python:
                     while end < 0:
-                        w = pool[base + np.random.randint(0, d)]
+                        w = pool[base + below(state, d)]
                         linked = w == source
                         for e in range(first, edges):
                             if dst[e] == w:
@@ -178,10 +228,13 @@ def _grow_preferential(n, m, p, seed, n0, r_len, initial_src, initial_dst, repea
                                 linked = True
                                 break
                         if not linked:
-                            spare[eligible] = pool[q]
+                            if like_python:
+                                nearby[eligible] = pool[q]
+                            else:
+                                spare[eligible] = pool[q]
                             eligible += 1
                     if eligible > 0:
-                        end = spare[np.random.randint(0, eligible)]
+                        end = nearby[below(state, eligible)] if like_python else spare[below(state, eligible)]
             if end < 0:  # preferential attachment to the next target
                 t_len -= 1
                 target = targets[t_len]
@@ -321,9 +374,21 @@ def csr_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
 
 
 def _preferential_edges(
-    n: int, m: int, p: float, seed: int, initial_src: np.ndarray, initial_dst: np.ndarray, repeated0: np.ndarray
+    n: int,
+    m: int,
+    p: float,
+    seed: int,
+    initial_src: np.ndarray,
+    initial_dst: np.ndarray,
+    repeated0: np.ndarray,
+    like_networkx: bool,
+    coin: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run the preferential-attachment kernel from an initial graph; return its edge arrays."""
+    """Run the preferential-attachment kernel from an initial graph; return its edge arrays.
+
+    ``like_networkx``: draw from Python's ``random.Random(seed)`` as networkx does (the edges
+    in the order networkx adds them); else from numba's generator seeded with ``seed``.
+    """
     if p > 0 and len(initial_src):
         raise ValueError("triad formation starts from isolated nodes (the initial graph's ties are not tracked)")
     n0 = int(max(repeated0.max(initial=-1), initial_src.max(initial=-1), initial_dst.max(initial=-1))) + 1
@@ -337,6 +402,8 @@ def _preferential_edges(
         m,
         float(p),
         seed,
+        _python_random_state(seed) if like_networkx else np.empty(0, dtype=np.int64),
+        coin,
         n0,
         len(repeated0),
         initial_src.astype(node),
@@ -348,26 +415,49 @@ def _preferential_edges(
     return src[:edges], dst[:edges]
 
 
-def holme_kim_edges(n: int, m: int, p: float, seed: int | np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _python_random_state(seed: int) -> np.ndarray:
+    """The state of Python's ``random.Random(seed)`` (624 words, then the index), as networkx seeds it."""
+    if isinstance(seed, np.random.Generator) or int(seed) != seed:
+        raise TypeError(
+            f"like_networkx: the seed must be an integer (networkx seeds random.Random with it), got {seed!r}"
+        )
+    return np.array(random.Random(int(seed)).getstate()[1], dtype=np.int64)
+
+
+def holme_kim_edges(
+    n: int, m: int, p: float, seed: int | np.random.Generator, *, like_networkx: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Edges of a Holme–Kim graph (``networkx.powerlaw_cluster_graph(n, m, p)``'s model).
 
     Starts from ``m`` isolated nodes; each later node adds ``m`` links, each after the first
-    closing a triangle with probability ``p``.
+    closing a triangle with probability ``p``. ``like_networkx``: draw for draw
+    ``networkx.powerlaw_cluster_graph(n, m, p, seed=seed)``, the edges in the order it adds
+    them (:func:`simulation.graphs.graph_in_order` rebuilds its graph exactly), compiled.
     """
     if m < 1 or n < m:
         raise ValueError(f"holme_kim: need 1 <= m <= n, got m={m}, n={n}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"holme_kim: p must be in [0, 1], got {p}")
     none = np.empty(0, dtype=np.int64)
-    return _preferential_edges(n, m, p, _seed_of(seed), none, none, np.arange(m))
+    seed = seed if like_networkx else _seed_of(seed)
+    return _preferential_edges(n, m, p, seed, none, none, np.arange(m), like_networkx, p > 0 or like_networkx)
 
 
-def barabasi_albert_edges(n: int, m: int, seed: int | np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Edges of a Barabási–Albert graph (``networkx.barabasi_albert_graph(n, m)``: a star on m + 1 nodes first)."""
+def barabasi_albert_edges(
+    n: int, m: int, seed: int | np.random.Generator, *, like_networkx: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges of a Barabási–Albert graph (``networkx.barabasi_albert_graph(n, m)``: a star on m + 1 nodes first).
+
+    ``like_networkx``: draw for draw ``networkx.barabasi_albert_graph(n, m, seed=seed)``, the
+    edges in the order it adds them, compiled.
+    """
     if m < 1 or m >= n:
         raise ValueError(f"barabasi_albert: need 1 <= m < n, got m={m}, n={n}")
     hub, leaves = np.zeros(m, dtype=np.int64), np.arange(1, m + 1)
-    return _preferential_edges(n, m, 0.0, _seed_of(seed), hub, leaves, np.concatenate([hub, leaves]))
+    seed = seed if like_networkx else _seed_of(seed)
+    return _preferential_edges(
+        n, m, 0.0, seed, hub, leaves, np.concatenate([hub, leaves]), like_networkx, False
+    )  # fmt: skip
 
 
 def watts_strogatz_edges(n: int, k: int, p: float, seed: int | np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

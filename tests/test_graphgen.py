@@ -10,7 +10,7 @@ from scipy.stats import ks_2samp
 
 from simulation import ScenarioError, build_config, graphgen, graphs
 from simulation.graphs import build_social_csr, build_social_graph, to_csr
-from simulation.rng import stream
+from simulation.rng import stream, streams
 
 # The default scenario's models: mean degree 8 (m = 4 links per new node), triangle_prob 0.3, rewire_prob 0.1.
 COMPILED = {
@@ -211,7 +211,81 @@ def test_invalid_parameters(call, message):
 
 
 # --------------------------------------------------------------------------------------------
-# graphs.build_social_csr: networkx below the threshold, compiled from it
+# like_networkx: the compiled growth kernel making networkx's own draws
+
+
+def neighbour_lists(graph: nx.Graph) -> list[list[int]]:
+    """Every node's neighbours in the graph's order (networkx keeps insertion order)."""
+    return [list(graph.adj[node]) for node in graph]
+
+
+# small and hub-heavy graphs; m from 1 (no triangle step) to 12 (the set's table resizes
+# past 4 targets); p at both ends (p = 0 still tosses networkx's coin; p = 1 closes every
+# triangle it can, drawing from long neighbour lists)
+LIKE_NETWORKX_CASES = [
+    (n, m, p, seed)
+    for seed, (n, m, p) in enumerate(
+        [
+            (5, 1, 0.5),
+            (12, 3, 1.0),
+            (50, 7, 0.3),
+            (300, 2, 0.0),
+            (300, 12, 0.9),
+            (2_000, 4, 0.3),
+            (2_000, 1, 1.0),
+            (2_000, 5, 1.0),
+            (6_000, 4, 0.3),
+            (6_000, 3, 0.05),
+        ]
+    )  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("n, m, p, seed", LIKE_NETWORKX_CASES)
+def test_like_networkx_holme_kim_is_networkx_draw_for_draw(n, m, p, seed):
+    expected = nx.powerlaw_cluster_graph(n, m, p, seed=seed)
+    u, v = graphgen.holme_kim_edges(n, m, p, seed, like_networkx=True)
+    graph = graphs.graph_in_order(n, u, v)
+    assert list(graph) == list(expected)
+    assert neighbour_lists(graph) == neighbour_lists(expected)  # the same edges, added in the same order
+    assert (graphgen.csr_from_edges(n, u, v) != to_csr(expected)).nnz == 0
+
+
+@pytest.mark.parametrize("n, m, p, seed", LIKE_NETWORKX_CASES)
+def test_like_networkx_barabasi_albert_is_networkx_draw_for_draw(n, m, p, seed):
+    if m >= n:
+        pytest.skip("barabasi_albert needs m < n")
+    expected = nx.barabasi_albert_graph(n, m, seed=seed)
+    u, v = graphgen.barabasi_albert_edges(n, m, seed, like_networkx=True)
+    assert neighbour_lists(graphs.graph_in_order(n, u, v)) == neighbour_lists(expected)
+
+
+def test_like_networkx_needs_an_integer_seed():
+    with pytest.raises(TypeError, match="like_networkx: the seed must be an integer"):
+        graphgen.holme_kim_edges(100, 2, 0.3, np.random.default_rng(1), like_networkx=True)
+
+
+def test_an_engine_builds_the_networkx_graph_only_when_asked(monkeypatch):
+    """A run needs only the CSR; the networkx graph, when asked for, is networkx's (neighbour order too)."""
+    from simulation.core.engine import VectorEngine
+
+    built = []
+    monkeypatch.setattr(graphs, "graph_in_order", lambda *args: built.append(args) or graphs.nx.empty_graph(0))
+    config = build_config({"customers": {"count": 400}, "simulation": {"steps": 3}})
+    engine = VectorEngine(config, seed=5)
+    for _ in range(3):
+        engine.step()
+    assert built == []
+    monkeypatch.undo()
+    seed = int(streams(5)["social_graph"].integers(2**31 - 1))  # the one draw the engine makes from it
+    expected = nx.powerlaw_cluster_graph(
+        400, graphs._attachments(config.network), config.network.triangle_prob, seed=seed
+    )
+    assert neighbour_lists(VectorEngine(config, seed=5).social_graph) == neighbour_lists(expected)
+
+
+# --------------------------------------------------------------------------------------------
+# graphs.build_social_csr: networkx's graph below the threshold, compiled from it
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -221,6 +295,7 @@ def test_small_graphs_are_networkx_as_before(kind):
     seed = int(stream(1, "social_graph").integers(2**31 - 1))
     assert graph is not None and graph.number_of_nodes() == 3_000
     assert (adjacency != to_csr(NETWORKX[kind](3_000, seed))).nnz == 0
+    assert neighbour_lists(graph) == neighbour_lists(NETWORKX[kind](3_000, seed))
     assert (adjacency != to_csr(graph)).nnz == 0
     assert build_social_csr(network, 3_000, stream(1, "social_graph"), keep_graph_up_to=2_999)[1] is None
 

@@ -16,6 +16,7 @@ and :func:`simulation.result.result_of` turns its records into a result.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +32,7 @@ from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
-from simulation.graphs import build_social_csr, graph_from_csr, to_csr
+from simulation.graphs import build_social, graph_from_csr, to_csr
 from simulation.rng import streams
 
 KEEP_NETWORKX_UP_TO = 100_000
@@ -96,16 +97,19 @@ class VectorEngine:
             if config.organization.org_chart is not None:
                 raise ValueError("organization.org_chart: read it first (simulation.build_engine does)")
             company = build_company(config.organization, self.rngs["company"])
-        # networkx costs ~2 KB a node: keep it for small graphs, rebuild from the CSR on demand otherwise
+        # networkx costs ~2 KB a node and a run needs only the CSR: the networkx graph is
+        # built when first asked for (social_graph); a given one is kept only if small
+        self._as_networkx: Callable[[], nx.Graph]
         if social_graph is None:
             if config.network.kind == "edgelist":
                 raise ValueError("network.path: read the edge list first (simulation.build_engine does)")
-            adjacency, social_graph = build_social_csr(
-                config.network, config.customers.count, self.rngs["social_graph"], keep_graph_up_to=KEEP_NETWORKX_UP_TO
+            adjacency, self._as_networkx = build_social(
+                config.network, config.customers.count, self.rngs["social_graph"]
             )
         else:
             adjacency = to_csr(social_graph)
             social_graph = social_graph if social_graph.number_of_nodes() <= KEEP_NETWORKX_UP_TO else None
+            self._as_networkx = functools.partial(graph_from_csr, adjacency)
         self.company: Company = company
         self.state: State = init_state(config, company, adjacency, self.rngs["customers"])
         self.state.hours = float(config.simulation.start_hour)
@@ -131,9 +135,9 @@ class VectorEngine:
     # ---------------------------------------------------------------------------------------
     @property
     def social_graph(self) -> nx.Graph:
-        """The customers' social graph as networkx (rebuilt from the CSR matrix for large runs)."""
+        """The customers' social graph as networkx, built on first use (from the CSR matrix for large runs)."""
         if self._social_graph is None:
-            self._social_graph = graph_from_csr(self.state.adjacency)
+            self._social_graph = self._as_networkx()
         return self._social_graph
 
     @property
