@@ -43,11 +43,14 @@ test-311: $(VENV)/.installed-dev chromium app-assets
 	$(PY) -m pytest -q -n 2
 
 # The 3.12 subset proves the Mesa 3.4+ path: Mesa compatibility, batch_run and the DataCollector,
-# both engines, the model and interventions, config, CLI, batches and the seeded baseline. Left to
+# both engines, the model and interventions, config, CLI, batches and the seeded baseline, and the
+# compiled generators that make networkx's draws (CPython's random and set order, on 3.12 too). Left to
 # the 3.11 run: the slow multi-seed statistical tests (-m slow), the browser test, the app, the
 # notebooks, reports and theory checks, which do not touch Mesa's API. About 2 minutes on 2 cores.
 TESTS_312 := tests/test_mesa_compat.py tests/test_model.py tests/test_engines.py tests/test_interventions.py \
-	tests/test_config.py tests/test_cli.py tests/test_batch.py tests/test_baseline.py
+	tests/test_config.py tests/test_cli.py tests/test_batch.py tests/test_baseline.py \
+	tests/test_graphgen.py::test_like_networkx_holme_kim_is_networkx_draw_for_draw \
+	tests/test_graphgen.py::test_like_networkx_barabasi_albert_is_networkx_draw_for_draw
 test-312: $(VENV312)/.installed-dev
 	@$(PY312) -c 'import sys; from simulation.mesa_compat import mesa_version; \
 		sys.exit(0 if mesa_version() >= (3, 4) else "make: $(VENV312) has Mesa %d.%d, not the newest Mesa 3" % mesa_version())'
