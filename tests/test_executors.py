@@ -6,7 +6,10 @@ import multiprocessing
 import sys
 import time
 
-from simulation.batch.executors import LocalExecutor, make_executor
+import pytest
+
+from simulation.batch import executors
+from simulation.batch.executors import LocalExecutor, make_executor, shutdown_workers
 
 RUN_STACK = ("simulation.api", "simulation.core.engine", "simulation.engines", "simulation.graphs")
 
@@ -46,13 +49,74 @@ def test_every_worker_starts_with_the_pool_and_imports_the_run_stack_before_its_
         executor.close()
 
 
-def test_after_a_finished_batch_the_workers_stop():
-    executor = LocalExecutor(2)
-    workers = pool_processes(executor)
+def finished_batch(workers: int = 2) -> tuple[LocalExecutor, list]:
+    """A pool that ran a short batch to the end and was closed (its workers kept warm)."""
+    executor = LocalExecutor(workers)
+    processes = pool_processes(executor)
     results = list(executor.imap_unordered(loaded_before_this_task, [{"run_id": "a"}, {"run_id": "b"}]))
     assert len(results) == 2 and executor.finished
     executor.close()
-    assert wait_until(lambda: not any(w.is_alive() for w in workers)), "pool workers did not exit"
+    return executor, processes
+
+
+@pytest.fixture(autouse=True)
+def no_warm_workers():
+    """Each test starts and ends without warm workers of earlier batches."""
+    shutdown_workers()
+    yield
+    shutdown_workers()
+
+
+def test_the_next_batch_of_as_many_workers_reuses_the_warm_workers():
+    first, processes = finished_batch()
+    assert all(w.is_alive() for w in processes) and not first.warm
+    second = LocalExecutor(2)
+    try:
+        assert second.warm and second.pool is first.pool
+        results = list(second.imap_unordered(loaded_before_this_task, [{"run_id": f"r{i}"} for i in range(4)]))
+        assert len(results) == 4 and all(r["loaded"] == sorted(RUN_STACK) for r in results)
+        other = LocalExecutor(3)  # another size: its own pool
+        assert not other.warm and other.pool is not first.pool
+        other.close()
+    finally:
+        second.close()
+
+
+def test_shutdown_workers_stops_the_warm_workers():
+    _, processes = finished_batch()
+    shutdown_workers()
+    assert not any(w.is_alive() for w in processes)
+    assert not LocalExecutor(2).warm
+
+
+def test_warm_workers_stop_by_themselves_when_idle(monkeypatch):
+    monkeypatch.setattr(executors, "IDLE_SECONDS", 0.2)
+    _, processes = finished_batch()
+    assert wait_until(lambda: not any(w.is_alive() for w in processes)), "idle workers did not exit"
+    assert not LocalExecutor(2).warm
+
+
+def test_warm_workers_are_not_reused_after_the_source_or_environment_changed(monkeypatch):
+    finished_batch()
+    monkeypatch.setenv("SILOSIM_TEST_CHANGED", "1")  # a worker would not see it
+    fresh = LocalExecutor(2)
+    assert not fresh.warm
+    fresh.close()
+    stamp = executors._source_stamp()
+    assert stamp[0] and all(name.endswith(".py") for name, _, _ in stamp[0])  # the package's sources are in it
+
+
+def test_a_warm_pool_whose_worker_died_is_replaced():
+    _, processes = finished_batch()
+    processes[0].kill()
+    processes[0].join(10)
+    executor = LocalExecutor(2)
+    try:
+        assert not executor.warm
+        results = list(executor.imap_unordered(loaded_before_this_task, [{"run_id": "a"}, {"run_id": "b"}]))
+        assert sorted(r["run_id"] for r in results) == ["a", "b"]
+    finally:
+        executor.close()
 
 
 def test_a_batch_stopped_part_way_waits_until_its_workers_are_gone():

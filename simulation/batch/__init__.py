@@ -9,7 +9,9 @@ Three entry points, each ``(configs, ...) -> BatchResult``:
 With ``out=DIR`` results are saved as runs finish and a repeated call resumes (see
 :mod:`simulation.batch.store`); the CLI commands (``silosim compare`` ...) are thin shells
 over these functions. Workers are spawned processes: presets, interventions and KPIs
-registered in a notebook exist only with ``workers=1``.
+registered in a notebook exist only with ``workers=1``. A local pool that finished a batch
+stays warm for the next batch of as many workers (five minutes idle, or until
+:func:`shutdown_workers`), unless the package source, working directory or environment changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.batch.executors import shutdown_workers
 from simulation.batch.plan import (
     MAX_POINTS,
     Plan,
@@ -50,6 +53,7 @@ __all__ = [
     "parse_range_param",
     "run_plan",
     "sensitivity",
+    "shutdown_workers",
     "sweep",
 ]
 
