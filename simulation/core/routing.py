@@ -174,8 +174,10 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         )  # fmt: skip
         moved, mean, shape = _handoff_legs(detector, owner, params.handoff_hours, params.handoff_hops)
         finite = np.isfinite(mean)
-        # gamma(hop, mean / hop) for the finite legs, as scale x standard gamma (numpy's own algorithm)
-        gamma = rng.standard_gamma(shape[finite]) if finite.any() else shape[:0]
+        # gamma(hop, mean / hop) for the finite legs, as scale x standard gamma (numpy's own
+        # algorithm); one scalar draw per leg is the array call's stream, for a fraction of its
+        # fixed cost on the few legs of a step
+        gamma = np.array([rng.standard_gamma(s) for s in shape[finite].tolist()], dtype=np.float64)
         u_lost = rng.random(len(moved))
         kept_hours = _handoff_outcome(
             moved, mean, shape, finite, gamma, u_lost, detector, owner, params.handoff_loss, params.handoff_hops,
