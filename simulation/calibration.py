@@ -259,22 +259,15 @@ def _mapper(workers: int, executor: str, scheduler: str | None) -> Iterable[Call
     elif workers <= 1:
         yield map
     else:
-        import multiprocessing
-        import os
-        from concurrent.futures import ProcessPoolExecutor
+        from simulation.batch.executors import release_pool, start_pool
 
-        from simulation.batch.executors import _exit_with_parent
-
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
-        )
+        pool, stamp, _ = start_pool(workers)  # the batches' pool: warm if a batch just ran
+        finished = False
         try:
             yield lambda fn, items: pool.map(fn, list(items))
+            finished = True
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            release_pool(workers, pool, stamp, finished=finished)
 
 
 # --------------------------------------------------------------------------------------------

@@ -128,3 +128,23 @@ def test_a_batch_stopped_part_way_waits_until_its_workers_are_gone():
     assert not executor.finished
     executor.close()
     assert not any(w.is_alive() for w in workers)
+
+
+def test_a_calibration_runs_on_the_warm_pool_and_leaves_it_warm():
+    from simulation.calibration import _mapper
+
+    first, _ = finished_batch()
+    with _mapper(2, "local", None) as map_:
+        assert executors._warm == {}  # taken for the calibration
+        results = list(map_(loaded_before_this_task, [{"run_id": "x"}, {"run_id": "y"}]))
+    assert [r["run_id"] for r in results] == ["x", "y"]
+    assert executors._warm[2][0] is first.pool
+
+
+def test_a_calibration_that_fails_stops_its_workers():
+    from simulation.calibration import _mapper
+
+    _, processes = finished_batch()
+    with pytest.raises(RuntimeError, match="stopped"), _mapper(2, "local", None):
+        raise RuntimeError("stopped")
+    assert executors._warm == {} and not any(w.is_alive() for w in processes)

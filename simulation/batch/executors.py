@@ -190,6 +190,42 @@ def _take_warm(workers: int) -> tuple[ProcessPoolExecutor, tuple] | None:
     return pool, stamp
 
 
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes, every one started now and importing the run stack."""
+    import multiprocessing
+    import os
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+    for _ in range(workers):  # a pool starts one process per submission while none is idle
+        pool.submit(int)
+    return pool
+
+
+def start_pool(workers: int) -> tuple[ProcessPoolExecutor, tuple, bool]:
+    """A process pool of ``workers``: the warm one an earlier batch left, if any, else new.
+
+    Returns the pool, what its workers took from this process (for :func:`release_pool`)
+    and whether it was warm.
+    """
+    warm = _take_warm(workers)
+    if warm is not None:
+        return *warm, True
+    return _new_pool(workers), _source_stamp(), False
+
+
+def release_pool(workers: int, pool: ProcessPoolExecutor, stamp: tuple, *, finished: bool) -> None:
+    """After a batch: keep the pool warm if every run came back (``finished``), else stop it, waiting."""
+    if finished:
+        _keep_warm(workers, pool, stamp)
+    else:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def shutdown_workers() -> None:
     """Stop the local-pool workers kept warm between batches.
 
@@ -223,26 +259,10 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        warm = _take_warm(workers)
-        self.warm = warm is not None  # this batch's workers were already running
-        self.pool, self._stamp = warm if warm is not None else (self._new_pool(), _source_stamp())
+        self.pool, self._stamp, self.warm = start_pool(workers)  # warm: this batch's workers were running
         self.breaks: dict[str, int] = {}
         self.rebuilds = 0
         self.finished = False  # every submitted run came back: close() may keep the workers warm
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        import multiprocessing
-        import os
-
-        pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(os.getpid(),),
-        )
-        for _ in range(self.workers):  # a pool starts one process per submission while none is idle
-            pool.submit(int)
-        return pool
 
     def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
         """Submit lazily (bounded memory) and yield as runs finish."""
@@ -275,7 +295,7 @@ class LocalExecutor:
         for future in finished:
             yield future.result()
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self.pool, self._stamp = self._new_pool(), _source_stamp()
+        self.pool, self._stamp = _new_pool(self.workers), _source_stamp()
         self.rebuilds += 1
         for payload in lost:
             run_id = payload["run_id"]
@@ -303,10 +323,7 @@ class LocalExecutor:
         pipes at interpreter exit: a traceback. A warm pool is shut down by the interpreter's
         own exit hook for process pools, which waits.)
         """
-        if self.finished:
-            _keep_warm(self.workers, self.pool, self._stamp)
-        else:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        release_pool(self.workers, self.pool, self._stamp, finished=self.finished)
 
 
 def check_scheduler(address: str, timeout: float = 3.0) -> None:
