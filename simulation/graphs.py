@@ -52,7 +52,7 @@ generators draw graphs of the same models from numba's generator, straight to CS
 on a machine's first use takes a few seconds; later processes load them from numba's cache.
 """
 
-LIKE_NETWORKX = {"holme_kim": graphgen.holme_kim_edges, "barabasi_albert": graphgen.barabasi_albert_edges}
+LIKE_NETWORKX = frozenset({"holme_kim", "barabasi_albert"})
 """The kinds whose compiled generator can make networkx's generator's draws (``like_networkx=True``)."""
 
 

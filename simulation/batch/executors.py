@@ -247,7 +247,7 @@ class LocalExecutor:
     import the run stack while the parent locks and prepares the batch directory. A pool
     that finished its batch is kept warm for the next batch of as many workers in this
     process (:data:`IDLE_SECONDS`, :func:`shutdown_workers`): a worker's start-up (imports,
-    numba's cache) costs about 1.4 s of CPU, as much as three quarter runs at 1,000
+    numba's cache) costs about 1.4 s of CPU, as much as four quarter runs at 1,000
     customers. A warm pool is not reused if the package's source files, the working
     directory, ``sys.path`` or the environment have changed since its workers started.
 
@@ -319,9 +319,9 @@ class LocalExecutor:
     def close(self) -> None:
         """Keep the workers warm after a finished batch; else cancel queued runs and stop them, waiting.
 
-        (Not waiting after a stopped batch left the pool's manager thread to write to closed
-        pipes at interpreter exit: a traceback. A warm pool is shut down by the interpreter's
-        own exit hook for process pools, which waits.)
+        (Shutting down without waiting once left the pool's manager thread writing to closed
+        pipes at interpreter exit: a traceback. A warm pool still parked at exit is shut down
+        by ``concurrent.futures``' own exit hook, which joins it.)
         """
         release_pool(self.workers, self.pool, self._stamp, finished=self.finished)
 
