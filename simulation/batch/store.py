@@ -384,9 +384,14 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows[1:] if len(row) == len(header)]
 
 
+# pandas 3 reads floats back exactly by default (and deprecates the option); pandas 2 needs it
+ROUND_TRIP = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
 def parse_summary(text: str) -> pd.DataFrame:
-    """summary.csv text -> DataFrame (empty error cells as "")."""
-    frame = pd.read_csv(io.StringIO(text), float_precision="round_trip", keep_default_na=True)
+    """summary.csv text -> DataFrame: the floats as written, empty error cells as ""."""
+    # the error column as text even when every cell is empty (a float column cannot take "")
+    frame = pd.read_csv(io.StringIO(text), keep_default_na=True, dtype={"error": object}, **ROUND_TRIP)
     if "error" in frame:
         frame["error"] = frame["error"].fillna("").astype(str)
     return frame
