@@ -219,7 +219,7 @@ def batch_scaling(
     print(f"best of {repeats}, wall seconds (pool and cluster start-up included), {how}; all repeats in brackets")
     for name, seconds in best.items():
         every = ", ".join(f"{s:.2f}" for s in times[name])
-        print(f"{name:32s}{seconds:8.2f} s{runs / seconds:8.2f} runs/s   [{every}]")
+        print(f"{name:36s}{seconds:8.2f} s{runs / seconds:8.2f} runs/s   [{every}]")
     overhead = best[NEW] - best["1 worker"] / 2
     print(
         f"(new 2-worker pool minus half the 1-worker time: {overhead:.2f} s; load average {load:.2f} before, ", end=""
