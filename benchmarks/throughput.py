@@ -197,6 +197,8 @@ def batch_scaling(
     if fresh:  # a fresh process has no warm workers
         del setups[WARM]
     short = [load_scenario(path, [overrides[0], "simulation.steps=24"]) for path in paths]
+    if not fresh:  # untimed: this process warm (imports, numba's kernels), as the docstring says
+        compare(short, replicates=1, seed=1)
     names = list(setups)
     times: dict[str, list[float]] = {name: [] for name in setups}
     load = os.getloadavg()[0]
