@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulation.core.effects import EMPLOYEES, Step, effect_on
+from simulation.core.effects import EMPLOYEES, Step, effect_on, read_only
 from simulation.core.organization import effective_coordination
 
 if TYPE_CHECKING:
@@ -105,7 +105,12 @@ class Posts:
         return len(self.poster)
 
 
-NO_POSTS = Posts(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=bool))
+NO_POSTS = Posts(
+    read_only(np.zeros(0, dtype=np.int64)),
+    read_only(np.zeros(0, dtype=bool)),
+    read_only(np.zeros(0)),
+    read_only(np.zeros(0, dtype=bool)),
+)  # a step without posts (shared, read-only)
 
 
 def draw_counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:

@@ -80,6 +80,12 @@ def group_rows(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(ordered[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, made read-only: for the empty results a quiet step shares instead of allocating."""
+    array.flags.writeable = False
+    return array
+
+
 def rows_of(idx: np.ndarray, n: int) -> np.ndarray | slice:
     """``idx`` as an index into arrays of length ``n``: a whole-array slice when it is ``0..n-1`` in order.
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
-from simulation.core.effects import Dispatch, Step, apply_at_once
+from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
 from simulation.core.flows import Flows, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
@@ -36,11 +36,11 @@ from simulation.graphs import build_social, graph_from_csr, to_csr
 from simulation.rng import streams
 
 KEEP_NETWORKX_UP_TO = 100_000
-NO_ROUTES = {
-    "detector": np.zeros(0, dtype=np.int16),
-    "owner": np.zeros(0, dtype=np.int16),
-    "lost": np.zeros(0, dtype=bool),
-    "kind": np.zeros(0, dtype=np.int8),
+NO_ROUTES = {  # last_routes of a step without new inquiries (shared, read-only)
+    "detector": read_only(np.zeros(0, dtype=np.int16)),
+    "owner": read_only(np.zeros(0, dtype=np.int16)),
+    "lost": read_only(np.zeros(0, dtype=bool)),
+    "kind": read_only(np.zeros(0, dtype=np.int8)),
 }
 ScheduledChange = tuple[int, Callable[[Any], None]]
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from simulation.config import INQUIRY_TYPES
 from simulation.core.compiled import jit
-from simulation.core.effects import Step
+from simulation.core.effects import Step, read_only
 
 HOURS_PER_DAY = 24.0
 IDEA = INQUIRY_TYPES.index("idea")
@@ -34,7 +34,7 @@ def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
         return last
     mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
     mix[TECHNICAL] *= tech_factor
-    _last_mix = (cust, tech_factor, _frozen(mix))
+    _last_mix = (cust, tech_factor, read_only(mix))
     return mix
 
 
@@ -95,19 +95,14 @@ def no_needs() -> dict[str, np.ndarray]:
     return NO_NEEDS
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
 NO_NEEDS = {
-    "customer": _frozen(np.zeros(0, dtype=np.int64)),
-    "kind": _frozen(np.zeros(0, dtype=np.int8)),
-    "t_raise": _frozen(np.zeros(0)),
-    "patience": _frozen(np.zeros(0)),
-    "service_h": _frozen(np.zeros(0)),
-    "u_resolve": _frozen(np.zeros(0)),
-    "expects_reply": _frozen(np.zeros(0, dtype=bool)),
+    "customer": read_only(np.zeros(0, dtype=np.int64)),
+    "kind": read_only(np.zeros(0, dtype=np.int8)),
+    "t_raise": read_only(np.zeros(0)),
+    "patience": read_only(np.zeros(0)),
+    "service_h": read_only(np.zeros(0)),
+    "u_resolve": read_only(np.zeros(0)),
+    "expects_reply": read_only(np.zeros(0, dtype=bool)),
 }
 
 

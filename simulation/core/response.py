@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from simulation.core.compiled import jit
-from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.effects import CUSTOMERS, Step, effect_on, read_only
 
 HOURS_PER_DAY = 24.0
 
@@ -311,8 +311,7 @@ def _finished(t_end, done_answer, t1):
     return rows[:k]
 
 
-NO_WAITS = np.empty(0)
-NO_WAITS.flags.writeable = False
+NO_WAITS = read_only(np.empty(0))
 
 
 @jit
