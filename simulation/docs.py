@@ -1,8 +1,9 @@
-"""Generate the documentation tables from the code, so the docs cannot drift from it.
+"""Generate the documentation tables and the shipped prior file from the code, so they cannot drift from it.
 
 ``python -m simulation.docs --write`` rewrites the marked regions of ``docs/ODD.md``
-(parameters, priors) and ``README.md`` (presets, KPIs, parameters overview);
-``python -m simulation.docs --check`` exits 1 when they are stale (a test runs it).
+(parameters with unit and role, priors) and ``README.md`` (presets, KPIs), and the whole of
+``simulation/priors.toml`` (the declared priors as a prior file);
+``python -m simulation.docs --check`` exits 1 when any is stale (a test runs it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from simulation.config import Config, Intervention
 from simulation.interventions import builtin_actions
 from simulation.kpis import SUMMARY
 from simulation.presets import builtin_presets
+from simulation.priors import priors_toml, shipped_priors
+from simulation.scenario.schema import spec_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,10 +43,14 @@ def _fmt(value: Any) -> str:
 def _section_rows(model: type[BaseModel]) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
-        extra = field.json_schema_extra or {}
+        spec = spec_of(field)
         default = "required" if field.is_required() else _fmt(field.default)
-        rows.append(f"| `{name}` | `{default}` | {field.description} | {extra.get('source', '')} |")
+        unit = "" if spec.unit == "1" else spec.unit
+        rows.append(f"| `{name}` | `{default}` | {unit} | {spec.role} | {field.description} | {spec.source} |")
     return rows
+
+
+TABLE_HEAD = ["| key | default | unit | role | meaning | source |", "|---|---|---|---|---|---|"]
 
 
 def parameter_tables() -> str:
@@ -53,10 +60,10 @@ def parameter_tables() -> str:
         annotation = field.annotation
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             continue
-        out += [f"#### `[{section}]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
+        out += [f"#### `[{section}]`", "", *TABLE_HEAD]
         out += _section_rows(annotation)
         out.append("")
-    out += ["#### `[[interventions]]`", "", "| key | default | meaning | source |", "|---|---|---|---|"]
+    out += ["#### `[[interventions]]`", "", *TABLE_HEAD]
     out += _section_rows(Intervention)
     out += ["", "| action | what it does |", "|---|---|"]
     out += [f"| `{a.name}` | {a.description} |" for a in builtin_actions().values()]
@@ -110,9 +117,7 @@ def kpi_table() -> str:
 
 
 def prior_table() -> str:
-    """The shipped priors (``simulation/priors.toml``): key, default, distribution, reason."""
-    from simulation.priors import shipped_priors
-
+    """The shipped priors (declared with each parameter): key, default, distribution, reason."""
     base = Config()
     rows = ["| key | default | prior | reason |", "|---|---|---|---|"]
     for key, prior in shipped_priors().items():
@@ -132,6 +137,7 @@ REGIONS = {
     },
     ROOT / "README.md": {"PRESETS": preset_table, "KPIS": kpi_table},
 }
+FILES = {ROOT / "simulation" / "priors.toml": priors_toml}  # generated whole
 
 
 def render(text: str, regions: dict[str, Any]) -> str:
@@ -151,9 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the docs are stale")
     args = parser.parse_args(argv)
     stale = []
-    for path, regions in REGIONS.items():
+    generated = {
+        path: (lambda path=path, regions=regions: render(path.read_text(encoding="utf-8"), regions))
+        for path, regions in REGIONS.items()
+    }
+    generated.update(FILES)
+    for path, make in generated.items():
         text = path.read_text(encoding="utf-8")
-        fresh = render(text, regions)
+        fresh = make()
         if fresh != text:
             stale.append(path)
             if args.write:

@@ -189,9 +189,9 @@ def test_a_new_parameter_is_checked_without_code_of_its_own():
     from simulation.config import Section, param
 
     class NewSection(Section):
-        rate: float = param(1.0, "a rate")
-        shares: dict[str, float] = param({"a": 0.5}, "shares", probability=True)
-        patience: float = param(1.0, "may be infinite", allow_inf=True)
+        rate: float = param(1.0, "a rate", unit="1/h")
+        shares: dict[str, float] = param({"a": 0.5}, "shares", unit="share", probability=True)
+        patience: float = param(1.0, "may be infinite", unit="h", allow_inf=True)
 
     assert NewSection(patience=float("inf")).patience == float("inf")
     for bad, where in (({"rate": float("inf")}, "rate"), ({"shares": {"a": 2.0}}, "shares.a")):

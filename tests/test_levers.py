@@ -2,9 +2,9 @@
 
 Table-driven over every parameter of every section: each is moved away from its default
 (a boolean flipped, a number halved or doubled within its bounds, or a value from
-``CHANGED``), in a context where its mechanism is in force (``CONTEXT``: an agency for the
-agency's levers, a quota for the quota's, ...), and the run's summary must differ from the
-same context's at the default, on the same seed.
+``CHANGED``), in a context where its mechanism is in force (the ``context`` its declaration
+names: an agency for the agency's levers, a quota for the quota's, ...), and the run's summary
+must differ from the same context's at the default, on the same seed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 
 from simulation import build_config, run
 from simulation.config import Config
+from simulation.priors import parameter_specs
 
 BASE = {
     "customers": {"count": 600, "inquiry_rate_per_day": 0.05, "follower_share": 0.3},
@@ -28,55 +29,6 @@ NOT_LEVERS = {
     "name", "description", "interventions", "simulation.seed", "simulation.engine",  # identity, not behaviour
     "organization.model",  # a bundle of levers, each tested on its own
     "network.path", "organization.org_chart",  # input files, tested in test_inputs.py
-}  # fmt: skip
-GAFFES = {  # untrained posters without guidelines, and cascades that spread
-    "content": {"guidelines": False, "gaffe_prob": 0.3, "negative_transmissibility": 0.1},
-    "people": {"training": False},
-}
-CONTEXT = {  # the mechanism a lever belongs to, switched on
-    "organization.agency_headcount": {"organization": {"agency": True, "posters": ["agency"]}},
-    "organization.agency_social_share": {"organization": {"agency": True, "listeners": ["agency"]},
-                                         "support": {"owners": {"product_question": "agency"}}},
-    "cost.agency_fee_per_hour": {"organization": {"agency": True}},
-    "content.quota_multiplier": {"content": {"quota": True}},
-    "content.quota_quality_penalty": {"content": {"quota": True}},
-    "people.quota_drain_per_day": {"content": {"quota": True}},
-    "organization.task_force_size": {"organization": {"model": "task_force"}},
-    "organization.hubs": {"organization": {"model": "hub_and_spoke_multi"}},
-    "support.handling_cv": {"support": {"handling_distribution": "lognormal"}},
-    "network.triangle_prob": {"network": {"kind": "holme_kim"}},
-    "network.rewire_prob": {"network": {"kind": "watts_strogatz"}},
-    "people.rewards_gain_per_day": {"people": {"rewards": True}},
-    "people.rewards_cooperation": {"people": {"rewards": True}},
-    "people.adoption_dip": {"interventions": [
-        {"step": 40, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 200}]},
-    "people.change_resistance_per_day": {"interventions": [
-        {"step": 40, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 200}]},
-    "organization.social_share_default": {"organization": {"departments": ["marketing", "customer_service", "it",
-                                                                          "product", "sales", "pr", "legal"],
-                                                          "headcount": {"marketing": 12, "customer_service": 20,
-                                                                        "it": 10, "product": 8, "sales": 10,
-                                                                        "pr": 4, "legal": 3},
-                                                          "listeners": ["legal"]},
-                                          "support": {"owners": {"product_question": "legal"}}},
-    "innovation.max_reduction": {"innovation": {"problem_reduction": 0.5, "implement_days": 1.0}},
-    "innovation.problem_reduction": {"innovation": {"implement_prob": 1.0, "implement_days": 1.0}},
-    "customers.unfollow_prob": {"customers": {"promo_tolerance_per_day": 0.1}, "content": {"promo_share": 0.9}},
-    "customers.influencer_share": {"content": {"engagement_rate": 0.02}},
-    "customers.influencer_reach": {"content": {"engagement_rate": 0.02}},
-    "content.engagement_sentiment_weight": {"content": {"engagement_rate": 0.02}},
-    "customers.media_amplification": {"customers": {"media_share": 0.1}},
-    "content.gaffe_prob": GAFFES,
-    "content.guidelines_gaffe_reduction": {**GAFFES, "content": {**GAFFES["content"], "guidelines": True}},
-    "content.gaffe_seed_share": GAFFES,
-    "content.gaffe_seed_min_audience": GAFFES,
-    "content.crisis_threshold_share": GAFFES,
-    "organization.agency_contact": {"organization": {"model": "centralized", "agency": True, "listeners": ["agency"]},
-                                    "support": {"owners": {"product_question": "pr", "service_complaint": "pr"}}},
-    "support.silo_friction": {"organization": {"model": "centralized"}},
-    "support.silo_loss_friction": {"organization": {"model": "centralized"}},
-    "people.non_social_motivation_weight": {"people": {"rewards": True}, "interventions": [
-        {"step": 200, "action": "change_org_model", "model": "democratized", "adoption_lag_steps": 0}]},
 }  # fmt: skip
 CHANGED = {  # levers whose changed value cannot be derived from the default
     "network.kind": "erdos_renyi",
@@ -158,7 +110,7 @@ def summary(raw: dict) -> dict[str, float]:
 @pytest.mark.slow
 @pytest.mark.parametrize("key", levers())
 def test_every_lever_changes_at_least_one_kpi(key):
-    context = deep_update(BASE, CONTEXT.get(key, {}))
+    context = deep_update(BASE, dict(parameter_specs()[key].context))
     config = build_config(context)
     section, field = key.split(".")
     default = getattr(getattr(config, section), field)

@@ -9,35 +9,15 @@ import pytest
 from simulation import build_config
 from simulation.errors import ScenarioError
 from simulation.priors import (
+    SHIPPED_PRIORS,
     Prior,
     apply_draw,
     load_draws,
     load_prior,
-    parameter_fields,
+    parameter_specs,
     sample_prior,
     shipped_priors,
 )
-
-# Assumed parameters deliberately left without a prior: structural choices and known company data.
-WITHOUT_PRIOR = {
-    "customers.count",
-    "customers.inquiry_mix",
-    "network.path",
-    "organization.model",
-    "organization.org_chart",
-    "organization.posters",
-    "organization.listeners",
-    "organization.leads",
-    "organization.headcount",
-    "customers.replace_churned",  # a structural choice (a stationary market), not a number to calibrate
-    "organization.reference_customers",
-    "organization.social_share",
-    "content.posts_per_day_by_department",
-    "people.skill_by_department",
-    "support.handoffs",
-    "support.handling_distribution",
-    "support.staffed_hours",
-}
 
 
 def write(tmp_path, text, name="prior.toml"):
@@ -46,15 +26,29 @@ def write(tmp_path, text, name="prior.toml"):
     return path
 
 
-def test_every_assumed_parameter_has_a_shipped_prior_with_a_reason():
+def test_every_assumed_uncertainty_has_a_shipped_prior_with_a_reason():
+    # levers and structural choices may go without; a fact about the world that is assumed may not
     priors = shipped_priors()
-    for key, field in parameter_fields().items():
-        source = (field.json_schema_extra or {}).get("source", "")
-        if "assumption" not in source or key.startswith("simulation.") or key in WITHOUT_PRIOR:
+    for key, spec in parameter_specs().items():
+        if not spec.assumed or spec.role != "uncertainty":
             continue
         covered = key in priors or any(k.startswith(key + ".") for k in priors)
         assert covered, f"{key} is an assumption without a prior"
     assert all(p.reason for p in priors.values())
+
+
+def test_the_shipped_prior_file_is_the_declared_priors():
+    assert load_prior(SHIPPED_PRIORS) == shipped_priors()
+    assert list(load_prior(SHIPPED_PRIORS)) == list(shipped_priors())  # the order draws are taken in
+
+
+def test_a_relative_prior_follows_the_default():
+    # declared relative to the default: half to one and a half times it, whatever the default is
+    from simulation.scenario.schema import HALF_TO_ONE_AND_A_HALF, WITHIN_TWO
+
+    assert HALF_TO_ONE_AND_A_HALF.resolve(0.15)[:2] == ("uniform", (0.075, 0.225))
+    assert WITHIN_TWO.resolve(3.0)[:2] == ("loguniform", (1.5, 6.0))
+    assert WITHIN_TWO.resolve(0.0) is None  # nothing to scale: no prior for a zero default
 
 
 def test_shipped_priors_hold_the_defaults():

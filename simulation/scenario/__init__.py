@@ -1,0 +1,1 @@
+"""Scenarios as data: the parameter schema, presets, priors and the files a scenario reads."""
