@@ -21,7 +21,7 @@ _EXPORTS = {
     "register_intervention": "simulation.interventions",
     "register_kpi": "simulation.kpis",
     "all_presets": "simulation.presets",
-    "register_preset": "simulation.presets",
+    "register_preset": "simulation.config",
     "RunResult": "simulation.result",
     "run": "simulation.api",
     "optimize": "simulation.optimizer",

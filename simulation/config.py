@@ -27,7 +27,7 @@ from pydantic import (
 
 from simulation.errors import ScenarioError
 from simulation.interventions import validate_intervention
-from simulation.presets import get_preset
+from simulation.presets import Preset, drop_user_preset, get_preset, put_user_preset
 from simulation.scenario.schema import (
     HALF_TO_ONE_AND_A_HALF,
     HALF_UP_TO_ONE,
@@ -1726,3 +1726,30 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Config:
     raw = read_toml(Path(path))
     raw.setdefault("name", Path(path).stem)
     return build_config(apply_overrides(raw, overrides))
+
+
+def register_preset(
+    name: str, description: str, source: str, overrides: dict[str, Any], *, base: str | None = None
+) -> Preset:
+    """Add an org model usable as ``organization.model = name`` (the public extension point).
+
+    Args:
+        name: preset name.
+        description: one line shown by ``silosim presets``.
+        source: where the design comes from.
+        overrides: partial scenario (``{"organization": {...}, "content": {...}}``).
+        base: an existing preset whose values the new one starts from.
+
+    Returns:
+        The registered preset; its values are validated by building a config from it.
+    """
+    if base is not None:
+        overrides = deep_merge(get_preset(base).overrides, overrides)
+    preset = Preset(name, description, source, overrides)
+    previous = put_user_preset(preset)
+    try:
+        build_config({"organization": {"model": name}})
+    except Exception:
+        drop_user_preset(name, previous)
+        raise
+    return preset

@@ -12,12 +12,13 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from simulation.core.organization import OrgChart, check_names
 from simulation.errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -27,15 +28,6 @@ EDGELIST_KEY = "network.path"
 ORG_CHART_KEY = "organization.org_chart"
 MAX_FIELD_CHARS = 1000  # a node, employee or department name longer than this is not a name
 RESERVED_DEPARTMENT = "agency"  # the outside agency (simulation.config.AGENCY)
-
-
-@dataclass(frozen=True)
-class OrgChart:
-    """An org chart as read from a file: employee names, their departments and managers."""
-
-    employees: list[str]
-    departments: list[str]
-    managers: dict[str, str]
 
 
 def input_files(config: Config) -> dict[str, Path]:
@@ -70,10 +62,6 @@ def check_inputs(config: Config) -> None:
     if EDGELIST_KEY in input_files(config):
         read_edgelist(Path(config.network.path))
     if ORG_CHART_KEY in input_files(config):
-        from types import SimpleNamespace
-
-        from simulation.core.organization import check_names
-
         depts = read_org_chart(Path(config.organization.org_chart)).departments
         chart = SimpleNamespace(departments=(*dict.fromkeys(depts), RESERVED_DEPARTMENT))
         check_names(chart, config.organization, config.support)  # the names a config uses exist in the chart

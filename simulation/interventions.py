@@ -10,10 +10,13 @@ Engines expose two hooks the actions call: ``reconfigure(config, lag_steps)`` an
 from __future__ import annotations
 
 import functools
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
+from simulation.errors import ScenarioError
 from simulation.presets import all_presets
 
 if TYPE_CHECKING:
@@ -50,46 +53,15 @@ SWITCHES = {
     "shared_tool": "organization.shared_tool",
 }
 
-# Seed 004's roadmap, stage by stage: the config changes each stage makes.
-# "ALL" stands for every company department; "+name" adds to the current list.
-MATURITY_ROADMAP: tuple[tuple[str, dict[str, Any]], ...] = (
-    (
-        "1 establish policy, process and procedure (steering committee, listening tools, CoE)",
-        {
-            "organization.hub": True,
-            "organization.leads": True,
-            "organization.shared_tool": True,
-            "content.guidelines": True,
-        },
-    ),
-    (
-        "2 shape capabilities (rules of engagement, train early adopters, pilots)",
-        {
-            "people.training": True,
-            "organization.posters": "+customer_service",
-            "organization.listeners": "+customer_service",
-            "organization.coordination": 0.5,
-        },
-    ),
-    (
-        "3 develop ecosystem (roll out training across the organization, internal lead)",
-        {
-            "organization.posters": "ALL",
-            "organization.listeners": "ALL",
-            "organization.poster_share": 0.15,
-            "organization.coordination": 0.7,
-        },
-    ),
-    (
-        "4 drive innovation and integration (integrate systems, ambassador programmes)",
-        {
-            "organization.silo_strength": 0.3,
-            "organization.internal_channel": True,
-            "organization.poster_share": 0.3,
-            "people.rewards": True,
-        },
-    ),
-)
+
+@functools.cache
+def maturity_roadmap() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Seed 004's roadmap as ``(stage name, {config key: value})`` pairs, from ``scenario/roadmap.toml``.
+
+    ``"ALL"`` stands for every company department and ``"+name"`` adds one to the current list.
+    """
+    text = resources.files("simulation.scenario").joinpath("roadmap.toml").read_text(encoding="utf-8")
+    return tuple((stage["name"], dict(stage["set"])) for stage in tomllib.loads(text)["stage"])
 
 
 def _resolve(config: Config, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,14 +105,14 @@ def _crisis(engine: Engine, iv: Intervention) -> None:
 
 
 def _roadmap_stage(engine: Engine, iv: Intervention) -> None:
-    _, changes = MATURITY_ROADMAP[int(iv.value)]
+    _, changes = maturity_roadmap()[int(iv.value)]
     engine.reconfigure(engine.config.with_values(_resolve(engine.config, changes)), iv.stage_steps // 2)
 
 
 def _check_stage(iv: Intervention, config: Config) -> None:
     value = iv.value
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(MATURITY_ROADMAP):
-        raise ValueError(f"value: the roadmap stage is a whole number 0..{len(MATURITY_ROADMAP) - 1}, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(maturity_roadmap()):
+        raise ValueError(f"value: the roadmap stage is a whole number 0..{len(maturity_roadmap()) - 1}, not {value!r}")
 
 
 def _needs(*fields: str) -> Callable[[Intervention, Config], None]:
@@ -183,18 +155,13 @@ FIXED_KEYS = (
 
 
 def _check_set(iv: Intervention, config: Config) -> None:
-    from simulation.config import apply_overrides, build_config
-    from simulation.errors import ScenarioError
-
     _needs("key", "value")(iv, config)
     key = iv.key.strip()
     fixed = next((f for f in FIXED_KEYS if key == f or key.startswith(f"{f}.")), None)
     if fixed is not None:
         raise ValueError(f"key: {key!r} is fixed when the run starts; set it in the scenario instead")
-    layers = config.layers()
-    layers.pop("interventions", None)  # the schedule is being validated: leave it out
-    try:
-        build_config(apply_overrides(layers, [(iv.key, iv.value)]))
+    try:  # the schedule is being validated: leave it out
+        config.with_values({"interventions": [], iv.key: iv.value})
     except ScenarioError as err:
         raise ValueError(f"value: {err}") from None
 
@@ -252,7 +219,7 @@ def expand_schedule(interventions: list[Intervention]) -> list[Intervention]:
     out = []
     for iv in interventions:
         if iv.action == "maturity_roadmap":
-            for stage in range(len(MATURITY_ROADMAP)):
+            for stage in range(len(maturity_roadmap())):
                 out.append(
                     iv.model_copy(
                         update={

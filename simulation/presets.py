@@ -1,4 +1,8 @@
-"""Org-model presets: named parameter sets (data in ``presets.toml``), plus user-registered ones."""
+"""Org-model presets: named parameter sets (data in ``presets.toml``), plus user-registered ones.
+
+A registry of data that knows nothing of the schema; :func:`simulation.config.register_preset`
+adds a preset after checking that it builds a valid config.
+"""
 
 from __future__ import annotations
 
@@ -48,34 +52,16 @@ def get_preset(name: str) -> Preset:
     return presets[name]
 
 
-def register_preset(
-    name: str, description: str, source: str, overrides: dict[str, Any], *, base: str | None = None
-) -> Preset:
-    """Add an org model usable as ``organization.model = name`` (the public extension point).
+def put_user_preset(preset: Preset) -> Preset | None:
+    """Register ``preset`` under its name; returns the one it replaced (see ``config.register_preset``)."""
+    previous = _USER_PRESETS.get(preset.name)
+    _USER_PRESETS[preset.name] = preset
+    return previous
 
-    Args:
-        name: preset name.
-        description: one line shown by ``silosim presets``.
-        source: where the design comes from.
-        overrides: partial scenario (``{"organization": {...}, "content": {...}}``).
-        base: an existing preset whose values the new one starts from.
 
-    Returns:
-        The registered preset; its values are validated by building a config from it.
-    """
-    from simulation.config import build_config, deep_merge
-
-    if base is not None:
-        overrides = deep_merge(get_preset(base).overrides, overrides)
-    preset = Preset(name, description, source, overrides)
-    previous = _USER_PRESETS.get(name)
-    _USER_PRESETS[name] = preset
-    try:
-        build_config({"organization": {"model": name}})
-    except Exception:
-        if previous is None:
-            del _USER_PRESETS[name]
-        else:
-            _USER_PRESETS[name] = previous
-        raise
-    return preset
+def drop_user_preset(name: str, previous: Preset | None) -> None:
+    """Undo :func:`put_user_preset`: restore ``previous``, or remove the name."""
+    if previous is None:
+        _USER_PRESETS.pop(name, None)
+    else:
+        _USER_PRESETS[name] = previous

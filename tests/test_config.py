@@ -5,19 +5,18 @@ import pytest
 from pydantic import ValidationError
 
 from simulation import Config, ScenarioError, build_config, load_scenario
-from simulation.presets import all_presets, builtin_presets, get_preset, register_preset
+from simulation.config import register_preset
+from simulation.presets import all_presets, builtin_presets, get_preset
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def test_defaults_are_the_centralized_preset():
+    # centralized sets nothing of its own: the built-in defaults are the centralized design
+    assert get_preset("centralized").overrides == {}
     assert Config().model_dump() == build_config({}).model_dump()
+    assert build_config({"organization": {"model": "centralized"}}).model_dump() == Config().model_dump()
     assert Config().organization.model == "centralized"
-    # the section defaults repeat the centralized preset, so Config() means what it says
-    for section, values in get_preset("centralized").overrides.items():
-        model = Config.model_fields[section].annotation
-        for key, value in values.items():
-            assert model.model_fields[key].default == value, f"{section}.{key}"
 
 
 def test_preset_values_merge_under_scenario_keys():
@@ -121,6 +120,8 @@ def test_override_syntax_errors():
     with pytest.raises(ScenarioError, match="expected key=value"):
         Config().with_overrides(["organization.silo_strength"])
     with pytest.raises(ScenarioError, match="'silo_strength' is not a table"):
+        build_config({"organization": {"silo_strength": 0.5}}).with_overrides(["organization.silo_strength.x=1"])
+    with pytest.raises(ScenarioError, match="organization.silo_strength: Input should be a valid number"):
         Config().with_overrides(["organization.silo_strength.x=1"])
 
 
@@ -277,3 +278,9 @@ def test_no_toml_document_or_set_value_raises_anything_but_scenario_error(tmp_pa
             assert "\n" not in str(err)
 
     check()
+
+
+def test_changing_the_model_of_the_defaults_brings_the_new_preset():
+    # the defaults are no layer of their own: a bare Config() changed to another model is that model
+    changed = Config().with_values({"organization.model": "democratized"})
+    assert changed.model_dump() == build_config({"organization": {"model": "democratized"}}).model_dump()

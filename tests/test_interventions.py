@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from simulation import SocialMediaOrgModel, build_config, register_intervention, run
-from simulation.interventions import MATURITY_ROADMAP, expand_schedule
+from simulation.interventions import expand_schedule, maturity_roadmap
 
 
 def model_with(interventions, steps=120, **org):
@@ -67,7 +67,7 @@ def test_maturity_roadmap_runs_four_stages():
     )
     stages = expand_schedule(list(cfg.interventions))
     assert [s.step for s in stages] == [10, 60, 110, 160]
-    assert len(stages) == len(MATURITY_ROADMAP)
+    assert len(stages) == len(maturity_roadmap())
     model = model_with([{"step": 10, "action": "maturity_roadmap", "stage_steps": 50}], steps=300)
     step(model, 250)
     org = model.config.organization

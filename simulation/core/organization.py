@@ -19,12 +19,22 @@ import numpy as np
 
 from simulation.config import AGENCY, OrganizationSection, SupportSection
 from simulation.errors import ScenarioError
-from simulation.graphs import OrgChart
 
 if TYPE_CHECKING:
     from simulation.core.routing import Handoffs
 
 MEMBER, LEAD, HUB, MANAGER = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class OrgChart:
+    """An org chart as read from a file: employee names, their departments and managers."""
+
+    employees: list[str]
+    departments: list[str]
+    managers: dict[str, str]
+
+
 ROLE_NAMES = ("member", "lead", "hub", "manager")
 EXECUTIVE, CHANNEL, TOOL = "executive", "channel", "tool"
 
