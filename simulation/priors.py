@@ -211,6 +211,18 @@ def parameter_specs() -> dict[str, ParamSpec]:
     return {key: spec_of(field) for key, field in parameter_fields().items()}
 
 
+def spec_for_key(key: str) -> ParamSpec | None:
+    """The declaration of ``section.key`` (or of the table holding ``section.key.entry``); None if no parameter."""
+    fields = parameter_fields()
+    field = fields.get(key)
+    if field is None:
+        head, _, sub = key.rpartition(".")
+        field = fields.get(head)
+        if field is None or not sub or not isinstance(field.default, Mapping):
+            return None
+    return spec_of(field)
+
+
 def declared_priors() -> dict[str, Prior]:
     """The priors the parameters declare, resolved against their defaults (a table's entries one by one).
 

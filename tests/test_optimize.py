@@ -181,6 +181,8 @@ def test_same_trials_with_one_and_two_workers_and_on_dask(base, tmp_path):
         ('"organization.model" = { choices = ["centralised"] }', "organization.model"),
         ('"organization.silo_strength" = { range = [0.2, 1.8] }', "organization.silo_strength"),
         ('"organization.silo_strength" = { range = [0.2, 0.8], log = true, step = 0.1 }', "step and log"),
+        ('"simulation.seed" = { choices = [1, 2] }', "simulation.seed: not a design lever (its role is structural)"),
+        ('"support.handling_minutes" = { range = [5, 20] }', "not a design lever (its role is uncertainty)"),
     ],
 )
 def test_bad_space_is_one_line_exit_2_before_any_trial(tmp_path, space, message):

@@ -18,6 +18,7 @@ from typing import Any
 
 from simulation.config import Config
 from simulation.errors import ScenarioError
+from simulation.priors import spec_for_key
 
 # KPIs whose definition bounds them: rates and shares are fractions, counts and costs are
 # not negative. Used only to refuse a constraint no design can meet, before any trial runs.
@@ -191,6 +192,12 @@ def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
 
     if not isinstance(key, str) or not key or not all(key.split(".")):
         raise ScenarioError(f"--space {key!r}: a key is a dotted config name such as organization.silo_strength")
+    declared = spec_for_key(key)
+    if declared is not None and declared.role != "lever":
+        raise ScenarioError(
+            f"--space {key}: not a design lever (its role is {declared.role}): an optimisation searches what a "
+            "company decides; vary facts about the world with --robust"
+        )
     if not isinstance(spec, Mapping):
         raise ScenarioError(f"--space {key}: expected {{ choices = [...] }} or {{ range = [low, high] }}")
     unknown = set(spec) - {"choices", "range", "log", "step"}
