@@ -52,7 +52,7 @@ TESTS_312 := tests/test_mesa_compat.py tests/test_model.py tests/test_engines.py
 	tests/test_graphgen.py::test_like_networkx_holme_kim_is_networkx_draw_for_draw \
 	tests/test_graphgen.py::test_like_networkx_barabasi_albert_is_networkx_draw_for_draw
 test-312: $(VENV312)/.installed-dev
-	@$(PY312) -c 'import sys; from simulation.mesa_compat import mesa_version; \
+	@$(PY312) -c 'import sys; from simulation.engines.mesa_compat import mesa_version; \
 		sys.exit(0 if mesa_version() >= (3, 4) else "make: $(VENV312) has Mesa %d.%d, not the newest Mesa 3" % mesa_version())'
 	$(PY312) -m pytest -q -n 2 -m "not slow and not browser" $(TESTS_312)
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from simulation import calibrate, load_scenario
-from simulation.batch.plan import layers_json
-from simulation.calibration import Simulator
-from simulation.priors import priors_from_table
+from simulation.scenario.priors import priors_from_table
+from simulation.studies.batch.plan import layers_json
+from simulation.studies.calibration import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = {

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 import typer
 
 from simulation.core import independent_cascade
-from simulation.graphs import to_csr
+from simulation.core.social_graph import to_csr
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 

@@ -11,8 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from simulation.config import load_scenario
-from simulation.model import SocialMediaOrgModel
+from simulation.engines.mesa_model import SocialMediaOrgModel
+from simulation.scenario.config import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ The floor is measured in the same run, on the same graph: one sparse matrix-vect
 over the social graph plus one uniform draw per stored edge — the least a step that lets
 every customer look at every tie once can cost. The engine's set-up is timed by part.
 
-Then the social-graph generator the engine uses at this size (``simulation.graphgen``,
+Then the social-graph generator the engine uses at this size (``simulation.core.graphgen``,
 compiled) is timed against networkx's generator of the same model, in the same run, split
 into graph (edge generation) and CSR (assembly), plus the customer state built on it;
 networkx's generator runs once (about 45 s for Holme–Kim at 1M nodes).
@@ -22,14 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation import graphgen, graphs
-from simulation.config import load_scenario
+import simulation.core.social_graph as graphs
 from simulation.core import engine as engine_module
+from simulation.core import graphgen
 from simulation.core.engine import VectorEngine
 from simulation.core.kernels import slot_major
 from simulation.core.organization import build_company
 from simulation.core.state import init_state
 from simulation.rng import stream
+from simulation.scenario.config import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ figure is the best of ``--repeats`` (the machine is shared). A run is single-thr
 its CPU seconds are its core-seconds. The model has gained rules since f258e7e (issue 12),
 so the ratio compares today's model, optimised, with the old code on the old model.
 
-Part 2 times ``simulation.batch.compare`` the way a strategist runs it: several shipped
+Part 2 times ``simulation.studies.batch.compare`` the way a strategist runs it: several shipped
 scenarios (``--batch-scenarios``, default four ways to organise: centralized, centre of
 excellence, democratized, dedicated care team) x ``--batch-replicates`` (default 8) on
 common seeds, one quarter each at ``--batch-customers``, saved to a batch directory as
@@ -148,7 +148,7 @@ def per_run(sizes: list[int], repeats: int, reference: str) -> None:
 FRESH_BATCH = """
 import json, sys
 from simulation import load_scenario
-from simulation.batch import RunOptions, compare
+from simulation.studies.batch import RunOptions, compare
 args = json.loads(sys.argv[1])
 configs = [load_scenario(path, args["overrides"]) for path in args["paths"]]
 options = RunOptions(workers=args["workers"], executor=args["executor"])
@@ -160,7 +160,7 @@ def batch_seconds(
     configs: list, paths: list[str], overrides: list[str], replicates: int, options: Any, out: str | None, fresh: bool
 ) -> float:
     """Wall seconds of one ``compare`` batch: in this process, or in a fresh one (``fresh``)."""
-    from simulation.batch import compare
+    from simulation.studies.batch import compare
 
     start = time.perf_counter()
     if fresh:
@@ -181,7 +181,7 @@ def batch_scaling(
 ) -> None:
     """Part 2: wall seconds of one ``compare`` batch, 1 worker vs 2, local pool vs Dask."""
     from simulation import load_scenario
-    from simulation.batch import RunOptions, compare, executors, shutdown_workers
+    from simulation.studies.batch import RunOptions, compare, executors, shutdown_workers
 
     os.environ.update(SINGLE_THREADED)
     overrides = [f"customers.count={customers}", f"simulation.steps={QUARTER}"]

@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import simulation
-from simulation import analysis
+from simulation.outputs import analysis
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
 pd.set_option("display.float_format", "{:.4g}".format)
@@ -200,7 +200,7 @@ pd.DataFrame(
 # %%
 service = next(d for d in departments if d.name == "customer_service")
 print(service.name, "owns", service.owns, "with", service.servers, "servers; queue now:", service.queue_length)
-customer = next(iter(model.agents_by_type[simulation.model.CustomerAgent]))
+customer = next(iter(model.agents_by_type[simulation.engines.mesa_model.CustomerAgent]))
 print(
     "a customer:",
     {

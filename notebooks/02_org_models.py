@@ -41,8 +41,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import simulation
-from simulation import batch, plots
-from simulation.kpis import all_kpis
+from simulation.outputs import plots
+from simulation.outputs.kpis import all_kpis
+from simulation.studies import batch
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
 pd.set_option("display.float_format", "{:.4g}".format)

@@ -42,7 +42,8 @@ import pandas as pd
 from IPython.display import display
 
 import simulation
-from simulation import analysis, batch, plots, plots_org
+from simulation.outputs import analysis, plots, plots_org
+from simulation.studies import batch
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
 pd.set_option("display.float_format", "{:.4g}".format)

@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 import simulation
-from simulation import analysis, batch, plots
+from simulation.outputs import analysis, plots
+from simulation.studies import batch
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
 pd.set_option("display.float_format", "{:.4g}".format)

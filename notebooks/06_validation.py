@@ -15,7 +15,7 @@
 #    on Poisson arrivals and exponential service, and then the *whole model* configured as an
 #    M/M/c queue (`analysis.mmc_config`: no hand-offs, full coverage, infinite patience,
 #    round-the-clock staff), against the Erlang C probability of waiting and mean wait
-#    over a range of loads (`simulation.theory.erlang_c_*`).
+#    over a range of loads (`simulation.studies.theory.erlang_c_*`).
 # 2. **Cascades vs bond percolation.** One-seed independent cascades
 #    (`simulation.core.independent_cascade`) on Erdős–Rényi graphs against the final-size
 #    equation S = 1 − exp(−k T S) over a range of transmissibilities T.
@@ -68,10 +68,11 @@ import numpy as np
 import pandas as pd
 
 import simulation
-from simulation import analysis, theory
-from simulation.batch.stats import mean_ci
 from simulation.core import fifo_queue
+from simulation.outputs import analysis
 from simulation.rng import replicate_seeds
+from simulation.studies import theory
+from simulation.studies.batch.stats import mean_ci
 
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold"})
 pd.set_option("display.float_format", "{:.4g}".format)

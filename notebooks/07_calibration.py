@@ -37,10 +37,10 @@ print(SCALE, SIZES)
 import pandas as pd
 
 import simulation
-from simulation import batch
-from simulation.batch.plan import layers_json
-from simulation.calibration import Simulator
-from simulation.priors import priors_from_table, shipped_priors
+from simulation.scenario.priors import priors_from_table, shipped_priors
+from simulation.studies import batch
+from simulation.studies.batch.plan import layers_json
+from simulation.studies.calibration import Simulator
 
 pd.set_option("display.float_format", "{:.4g}".format)
 pd.set_option("display.width", 140)
@@ -148,7 +148,7 @@ comparison = batch.compare(
     draws=SIZES["draws"],
     workers=WORKERS,
 )
-from simulation.batch.uncertainty import prob_better, variance_shares
+from simulation.studies.batch.uncertainty import prob_better, variance_shares
 
 prob = prob_better(comparison.summary, "centralized", ["detection_rate", "resolution_rate", "churn_rate"])
 prob

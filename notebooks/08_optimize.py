@@ -45,8 +45,8 @@ import pandas as pd
 from IPython.display import Image, Markdown
 
 import simulation
-from simulation.batch import RunOptions
-from simulation.priors import SHIPPED_PRIORS
+from simulation.scenario.priors import SHIPPED_PRIORS
+from simulation.studies.batch import RunOptions
 
 pd.set_option("display.float_format", "{:.4g}".format)
 pd.set_option("display.width", 140)

@@ -14,21 +14,38 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Config": "simulation.config",
-    "build_config": "simulation.config",
-    "load_scenario": "simulation.config",
+    "Config": "simulation.scenario.config",
+    "build_config": "simulation.scenario.config",
+    "load_scenario": "simulation.scenario.config",
     "ScenarioError": "simulation.errors",
-    "register_intervention": "simulation.interventions",
-    "register_kpi": "simulation.kpis",
-    "all_presets": "simulation.presets",
-    "register_preset": "simulation.config",
-    "RunResult": "simulation.result",
+    "register_intervention": "simulation.scenario.interventions",
+    "register_kpi": "simulation.outputs.kpis",
+    "all_presets": "simulation.scenario.presets",
+    "register_preset": "simulation.scenario.config",
+    "RunResult": "simulation.outputs.result",
     "run": "simulation.api",
-    "optimize": "simulation.optimizer",
-    "build_engine": "simulation.engines",
-    "calibrate": "simulation.calibration",
-    "DepartmentAgent": "simulation.model",
-    "SocialMediaOrgModel": "simulation.model",
+    "optimize": "simulation.studies.optimizer",
+    "build_engine": "simulation.engines.build",
+    "calibrate": "simulation.studies.calibration",
+    "DepartmentAgent": "simulation.engines.mesa_model",
+    "SocialMediaOrgModel": "simulation.engines.mesa_model",
+}
+
+_MODULES = {  # the modules a researcher reaches for, by their short names (simulation.batch, simulation.plots, ...)
+    "analysis": "simulation.outputs.analysis",
+    "batch": "simulation.studies.batch",
+    "calibration": "simulation.studies.calibration",
+    "config": "simulation.scenario.config",
+    "interventions": "simulation.scenario.interventions",
+    "kpis": "simulation.outputs.kpis",
+    "ladder": "simulation.studies.ladder",
+    "optimizer": "simulation.studies.optimizer",
+    "plots": "simulation.outputs.plots",
+    "plots_org": "simulation.outputs.plots_org",
+    "presets": "simulation.scenario.presets",
+    "priors": "simulation.scenario.priors",
+    "report": "simulation.outputs.report",
+    "theory": "simulation.studies.theory",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,8 +57,12 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
+    if name in _MODULES:
+        module = importlib.import_module(_MODULES[name])
+        globals()[name] = module
+        return module
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS, *_MODULES})

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 
-from simulation.config import Config
-from simulation.result import RunResult, result_of
+from simulation.outputs.result import RunResult, result_of
+from simulation.scenario.config import Config
 
 
 def run(config: Config, seed: int | None = None, *, progress: bool = False) -> RunResult:
     """Run one scenario to the end and return its result.
 
     The engine is stepped directly, each department on duty by the plan its Mesa agent
-    (:class:`simulation.model.DepartmentAgent`) follows, decided before the step's scheduled
+    (:class:`simulation.engines.mesa_model.DepartmentAgent`) follows, decided before the step's scheduled
     changes as in :class:`simulation.SocialMediaOrgModel`: the same run, seed for seed,
     without the Mesa model's per-step bookkeeping. Use the Mesa model to watch or extend
     the agents.
@@ -24,7 +24,7 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
     """
     from tqdm.auto import tqdm
 
-    from simulation.engines import build_engine
+    from simulation.engines.build import build_engine
 
     engine = build_engine(config, seed)
     steps = config.simulation.steps

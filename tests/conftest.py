@@ -39,7 +39,8 @@ def two():
 @pytest.fixture
 def fresh_registries(monkeypatch):
     """Presets, interventions and KPIs registered in a test vanish when it ends."""
-    from simulation import interventions, kpis, presets
+    from simulation.outputs import kpis
+    from simulation.scenario import interventions, presets
 
     for module, registry in ((presets, "_USER_PRESETS"), (interventions, "_REGISTRY"), (kpis, "_USER_KPIS")):
         monkeypatch.setattr(module, registry, {})

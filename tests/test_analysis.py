@@ -6,8 +6,8 @@ import pytest
 from matplotlib.collections import LineCollection
 
 import simulation
-from simulation import analysis, plots_org
-from simulation.theory import erlang_c_wait_probability, percolation_giant_fraction
+from simulation.outputs import analysis, plots_org
+from simulation.studies.theory import erlang_c_wait_probability, percolation_giant_fraction
 
 matplotlib.use("Agg")
 

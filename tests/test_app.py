@@ -12,8 +12,8 @@ import pytest
 from simulation.app.controls import SIDES, Controls, SideControls, default_controls, explain, preset_names
 from simulation.app.session import Comparison
 from simulation.app.views import SAMPLE_LIMIT, chart_series, customer_sample, force_layout, sample_nodes
-from simulation.kpis import SUMMARY
-from simulation.presets import all_presets
+from simulation.outputs.kpis import SUMMARY
+from simulation.scenario.presets import all_presets
 
 SMALL = 1_000
 
@@ -199,7 +199,7 @@ def test_kpi_markdown_bolds_the_better_value(controls):
 def test_cli_app_command_is_registered():
     from typer.testing import CliRunner
 
-    from simulation.cli import app
+    from simulation.cli.main import app
 
     result = CliRunner().invoke(app, ["app", "--help"])
     assert result.exit_code == 0 and "--port" in result.output

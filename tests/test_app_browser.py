@@ -40,7 +40,7 @@ def _require(condition: bool, why: str) -> None:
 def server(tmp_path: Path):
     """``silosim app`` on a free localhost port; always terminated."""
     from simulation.app.assets import missing_packages
-    from simulation.app_cli import free_port
+    from simulation.cli.app import free_port
 
     _require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing")
     _require(not missing_packages(), "Solara's browser assets are not cached offline (make app-assets)")

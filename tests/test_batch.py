@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import batch
-from simulation.batch.plan import expand, integer_key
-from simulation.batch.stats import mean_ci
-from simulation.batch.store import RUNS_LOG, SUMMARY, TIMESERIES
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
+from simulation.studies import batch
+from simulation.studies.batch.plan import expand, integer_key
+from simulation.studies.batch.stats import mean_ci
+from simulation.studies.batch.store import RUNS_LOG, SUMMARY, TIMESERIES
 
 
 def summary_bytes(root) -> bytes:
@@ -150,8 +150,8 @@ def test_org_model_switch_in_a_batch_run_matches_simulation_run(two, workers):
 def test_infinite_parameters_survive_the_trip_to_the_worker(two):
     """``inf`` (e.g. infinitely patient customers) reaches the run as inf, not as an invalid null."""
     import simulation
-    from simulation.batch.plan import config_json
-    from simulation.config import Config
+    from simulation.scenario.config import Config
+    from simulation.studies.batch.plan import config_json
 
     patient = two[0].with_values({"customers.patience_scale": math.inf})
     assert Config.model_validate_json(config_json(patient)).model_dump() == patient.model_dump()
@@ -311,7 +311,7 @@ def test_resume_after_an_input_file_changed_is_refused(two, tmp_path):
 
 
 def test_a_second_batch_into_the_same_directory_is_refused(two, tmp_path):
-    from simulation.batch.store import locked
+    from simulation.studies.batch.store import locked
 
     out = tmp_path / "b"
     out.mkdir()
@@ -326,7 +326,7 @@ def test_a_batch_with_failed_runs_exits_non_zero_saying_so_last(two, tmp_path, s
     from typer.testing import CliRunner
 
     import simulation.api
-    from simulation.cli import app
+    from simulation.cli.main import app
 
     def explode(config, seed=None, progress=False):
         raise RuntimeError("boom")

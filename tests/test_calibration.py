@@ -7,15 +7,15 @@ import pytest
 from conftest import SCENARIOS
 
 from simulation import load_scenario
-from simulation.batch.plan import layers_json
-from simulation.calibration import (
+from simulation.errors import ScenarioError
+from simulation.scenario.priors import priors_from_table
+from simulation.studies.batch.plan import layers_json
+from simulation.studies.calibration import (
     Simulator,
     calibrate,
     load_observed,
     observations_from_table,
 )
-from simulation.errors import ScenarioError
-from simulation.priors import priors_from_table
 
 # Small and cheap: detection and resolution respond strongly and monotonically to these two.
 CAL = ["customers.count=200", "simulation.steps=240", "customers.inquiry_rate_per_day=0.1"]
@@ -113,7 +113,7 @@ def test_bare_number_gets_a_tenth_as_sd(tmp_path):
 def _cli(args):
     from typer.testing import CliRunner
 
-    from simulation.cli import app
+    from simulation.cli.main import app
 
     return CliRunner().invoke(app, args)
 

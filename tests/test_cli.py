@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from simulation.cli import app
+from simulation.cli.main import app
 
 runner = CliRunner()
 
@@ -159,7 +159,7 @@ def test_run_out_never_loses_or_mixes_earlier_results(tmp_path, scenario_dir):
 
 
 def test_a_failed_write_leaves_nothing_half_written(tmp_path, scenario_dir, monkeypatch):
-    import simulation.batch.store as store
+    import simulation.studies.batch.store as store
 
     out = tmp_path / "run"
     real = store.os.replace
@@ -239,8 +239,8 @@ def test_commands_do_not_depend_on_import_order():
     import sys
 
     code = (
-        "import simulation.optimize_cli, simulation.batch_cli, simulation.app_cli, simulation.cli_shared\n"
-        "import typer.main\nfrom simulation.cli import app\n"
+        "import simulation.cli.optimize, simulation.cli.batch, simulation.cli.app, simulation.cli.options\n"
+        "import typer.main\nfrom simulation.cli.main import app\n"
         "print(' '.join(sorted(typer.main.get_command(app).commands)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -262,7 +262,7 @@ def test_commands_do_not_depend_on_import_order():
 def test_ladder_command_writes_its_table_and_waterfall(tmp_path):
     from typer.testing import CliRunner
 
-    from simulation.cli import app
+    from simulation.cli.main import app
 
     out = tmp_path / "ladder"
     args = ["ladder", "scenarios/centralized.toml", "scenarios/center_of_excellence.toml", "--replicates", "2",

@@ -5,8 +5,8 @@ import pytest
 from pydantic import ValidationError
 
 from simulation import Config, ScenarioError, build_config, load_scenario
-from simulation.config import register_preset
-from simulation.presets import all_presets, builtin_presets, get_preset
+from simulation.scenario.config import register_preset
+from simulation.scenario.presets import all_presets, builtin_presets, get_preset
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -187,7 +187,7 @@ def test_non_finite_absurd_and_scalar_sections_are_named(override):
 
 
 def test_a_new_parameter_is_checked_without_code_of_its_own():
-    from simulation.config import Section, param
+    from simulation.scenario.config import Section, param
 
     class NewSection(Section):
         rate: float = param(1.0, "a rate", unit="1/h")
@@ -254,7 +254,7 @@ def test_no_toml_document_or_set_value_raises_anything_but_scenario_error(tmp_pa
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from simulation.config import apply_overrides, build_config
+    from simulation.scenario.config import apply_overrides, build_config
 
     folder = tmp_path_factory.mktemp("hypothesis")
 

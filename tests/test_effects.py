@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from simulation import build_config
-from simulation.agents_engine import AgentEngine
 from simulation.core import content, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Step, apply_at_once, group_rows, rows_of
 from simulation.core.flows import new_flows
 from simulation.core.state import INQUIRY_COLUMNS
-from simulation.engines import build_engine
+from simulation.engines.agents import AgentEngine
+from simulation.engines.build import build_engine
 
 SMALL = {
     "customers": {"count": 300, "inquiry_rate_per_day": 0.08, "follower_share": 0.4},

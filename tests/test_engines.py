@@ -29,8 +29,8 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from simulation import build_config, run
-from simulation.cli import app
-from simulation.kpis import SUMMARY
+from simulation.cli.main import app
+from simulation.outputs.kpis import SUMMARY
 
 SEEDS = tuple(range(1, 11))
 ALPHA = 0.01
@@ -96,8 +96,8 @@ def test_engines_agree_in_distribution(scenario):
 def test_agent_engine_is_mesa_agents_on_the_graphs():
     from mesa.discrete_space import Network
 
-    from simulation.agents_engine import AgentEngine, Customer, Employee
-    from simulation.model import SocialMediaOrgModel
+    from simulation.engines.agents import AgentEngine, Customer, Employee
+    from simulation.engines.mesa_model import SocialMediaOrgModel
 
     config = build_config({**SMALL, "simulation": {"steps": 5, "engine": "agents"}})
     model = SocialMediaOrgModel(config, seed=4, agent_views=False)
@@ -127,8 +127,8 @@ def test_agent_engine_is_reproducible_for_a_seed():
 
 
 def test_reorganisation_moves_employees_to_the_new_org_graph():
-    from simulation.agents_engine import AgentEngine
-    from simulation.engines import build_engine
+    from simulation.engines.agents import AgentEngine
+    from simulation.engines.build import build_engine
 
     config = build_config(
         {**SMALL, **SCENARIOS["reorganise_and_crisis"], "simulation": {"steps": 150, "engine": "agents"}}
@@ -186,7 +186,7 @@ def test_scenario_file_can_choose_the_agent_engine(tmp_path, scenario_dir):
 @pytest.mark.parametrize("engine", ["vectorized", "agents"])
 def test_churned_count_follows_the_churned_flags(engine):
     """Without replacement churned customers stay churned; the kept count is their number at every step."""
-    from simulation.engines import build_engine
+    from simulation.engines.build import build_engine
 
     config = build_config(
         {
@@ -206,7 +206,7 @@ def test_churned_count_follows_the_churned_flags(engine):
 
 def test_the_record_counts_active_followers_and_advocates_only():
     """A churned customer can follow again (an answer to an inquiry raised before leaving): not counted."""
-    from simulation.engines import build_engine
+    from simulation.engines.build import build_engine
 
     config = build_config({"customers": {"count": 300, "replace_churned": False}, "simulation": {"steps": 5}})
     engine = build_engine(config, seed=2)

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from simulation.batch import executors
-from simulation.batch.executors import LocalExecutor, make_executor, shutdown_workers
+from simulation.studies.batch import executors
+from simulation.studies.batch.executors import LocalExecutor, make_executor, shutdown_workers
 
-RUN_STACK = ("simulation.api", "simulation.core.engine", "simulation.engines", "simulation.graphs")
+RUN_STACK = ("simulation.api", "simulation.core.engine", "simulation.engines.build", "simulation.core.social_graph")
 
 
 def loaded_before_this_task(payload: dict) -> dict:
@@ -131,7 +131,7 @@ def test_a_batch_stopped_part_way_waits_until_its_workers_are_gone():
 
 
 def test_a_calibration_runs_on_the_warm_pool_and_leaves_it_warm():
-    from simulation.calibration import _mapper
+    from simulation.studies.calibration import _mapper
 
     first, _ = finished_batch()
     with _mapper(2, "local", None) as map_:
@@ -142,7 +142,7 @@ def test_a_calibration_runs_on_the_warm_pool_and_leaves_it_warm():
 
 
 def test_a_calibration_that_fails_stops_its_workers():
-    from simulation.calibration import _mapper
+    from simulation.studies.calibration import _mapper
 
     _, processes = finished_batch()
     with pytest.raises(RuntimeError, match="stopped"), _mapper(2, "local", None):

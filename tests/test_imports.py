@@ -14,7 +14,7 @@ def run_python(code: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "module", ["simulation.core", "simulation.core.engine", "simulation.config", "simulation.core.kernels"]
+    "module", ["simulation.core", "simulation.core.engine", "simulation.scenario.config", "simulation.core.kernels"]
 )
 def test_core_and_config_import_no_mesa_plots_or_app(module):
     loaded = run_python(f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))")

@@ -3,7 +3,7 @@
 import pytest
 
 from simulation import ScenarioError, build_config
-from simulation.inputs import check_inputs, input_digests, read_edgelist, read_org_chart
+from simulation.scenario.inputs import check_inputs, input_digests, read_edgelist, read_org_chart
 
 EDGES = "source,target\n" + "\n".join(f"n{i},n{(i + 1) % 12}" for i in range(12)) + "\n"
 CHART = "employee,department,manager\nana,marketing,\nbo,marketing,ana\ncy,it,\ndi,it,cy\n"

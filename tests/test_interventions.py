@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from simulation import SocialMediaOrgModel, build_config, register_intervention, run
-from simulation.interventions import expand_schedule, maturity_roadmap
+from simulation.scenario.interventions import expand_schedule, maturity_roadmap
 
 
 def model_with(interventions, steps=120, **org):

@@ -12,7 +12,7 @@ from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
 from simulation.core import fifo_queue, fifo_queue_state, independent_cascade
-from simulation.theory import (
+from simulation.studies.theory import (
     erlang_c_mean_wait,
     erlang_c_wait_cdf,
     erlang_c_wait_probability,

@@ -16,8 +16,8 @@ import math
 import pytest
 
 from simulation import build_config, run
-from simulation.config import Config
-from simulation.priors import parameter_specs
+from simulation.scenario.config import Config
+from simulation.scenario.priors import parameter_specs
 
 BASE = {
     "customers": {"count": 600, "inquiry_rate_per_day": 0.05, "follower_share": 0.3},

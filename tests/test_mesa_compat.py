@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from simulation import SocialMediaOrgModel, build_config
-from simulation.kpis import HEADLINE
-from simulation.mesa_compat import batch_run, batch_run_takes_rng, mesa_version, model_rng
-from simulation.model import COLLECTED, _sorted_median
+from simulation.engines.mesa_compat import batch_run, batch_run_takes_rng, mesa_version, model_rng
+from simulation.engines.mesa_model import COLLECTED, _sorted_median
+from simulation.outputs.kpis import HEADLINE
 
 
 def tiny(engine: str = "vectorized", steps: int = 96, **extra) -> object:

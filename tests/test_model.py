@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from simulation import SocialMediaOrgModel, build_config, load_scenario, run
-from simulation.model import CustomerAgent, DepartmentAgent, EmployeeAgent
+from simulation.engines.mesa_model import CustomerAgent, DepartmentAgent, EmployeeAgent
 
 
 def small_config(**org):
@@ -21,7 +21,7 @@ def test_same_seed_identical_different_seed_differs():
 
 
 def test_result_has_every_kpi_and_one_row_per_step():
-    from simulation.kpis import SUMMARY
+    from simulation.outputs.kpis import SUMMARY
 
     result = run(small_config())
     assert len(result.timeseries) == 120

@@ -12,8 +12,8 @@ import pytest
 
 from simulation import build_config, run
 from simulation.core.params import compile_params
-from simulation.engines import build_engine
-from simulation.presets import builtin_presets
+from simulation.engines.build import build_engine
+from simulation.scenario.presets import builtin_presets
 
 SMALL = {"customers": {"count": 1500}, "simulation": {"steps": 720}}
 
@@ -141,7 +141,7 @@ def test_named_levers_are_live(lever, base, value, kpi):
 
 
 def test_ladder_contributions_and_interaction_add_up_to_the_gap(tmp_path):
-    from simulation.ladder import END, INTERACTION, START, ladder
+    from simulation.studies.ladder import END, INTERACTION, START, ladder
 
     tiny = {"customers": {"count": 500}, "simulation": {"steps": 168}}
     start = build_config({**tiny, "name": "centralized", "organization": {"model": "centralized"}})

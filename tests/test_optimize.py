@@ -11,12 +11,13 @@ import pytest
 from conftest import SCENARIOS
 from typer.testing import CliRunner
 
-from simulation import batch, load_scenario, optimize, run
-from simulation.batch import RunOptions
-from simulation.cli import app
+from simulation import load_scenario, optimize, run
+from simulation.cli.main import app
 from simulation.errors import ScenarioError
-from simulation.optimizer.outputs import non_dominated
 from simulation.rng import replicate_seeds
+from simulation.studies import batch
+from simulation.studies.batch import RunOptions
+from simulation.studies.optimizer.outputs import non_dominated
 
 OPT = ["customers.count=300", "simulation.steps=150"]
 SEED = 11
@@ -135,8 +136,8 @@ def test_resume_continues_without_rerunning(base, tmp_path):
     assert first.runs == 2 + 4 * 2  # the starting design, then 4 trials x 2 replicates
     # a killed run leaves a trial RUNNING, owned by a process that is gone
     study = optuna.load_study(study_name=first.study_name, storage=RDBStorage(first.storage))
-    from simulation.optimizer.problem import make_problem
-    from simulation.optimizer.study import distributions
+    from simulation.studies.optimizer.problem import make_problem
+    from simulation.studies.optimizer.study import distributions
 
     study.enqueue_trial({"organization.model": "task_force", "organization.shared_tool": True})
     abandoned = study.ask(distributions(make_problem(base, SPACE, ["resolution_rate"])))

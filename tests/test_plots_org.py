@@ -10,8 +10,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 import simulation
-from simulation import plots_org
 from simulation.app import views
+from simulation.outputs import plots_org
 
 matplotlib.use("Agg")
 

@@ -8,7 +8,7 @@ import pytest
 
 from simulation import build_config
 from simulation.errors import ScenarioError
-from simulation.priors import (
+from simulation.scenario.priors import (
     SHIPPED_PRIORS,
     Prior,
     apply_draw,

@@ -6,9 +6,9 @@ import pytest
 from conftest import TINY
 from typer.testing import CliRunner
 
-from simulation import batch
-from simulation.cli import app
-from simulation.report import write_report
+from simulation.cli.main import app
+from simulation.outputs.report import write_report
+from simulation.studies import batch
 
 runner = CliRunner()
 TINY_SET = [arg for override in TINY for arg in ("--set", override)]
@@ -37,7 +37,7 @@ def test_compare_report_with_figures(two, tmp_path):
 def test_report_of_a_kpi_registered_only_when_the_batch_ran(two, tmp_path, fresh_registries, monkeypatch):
     """`silosim report` in a later session still reports a custom KPI it no longer knows (no direction)."""
     import simulation
-    from simulation import kpis
+    from simulation.outputs import kpis
 
     simulation.register_kpi("test_days", lambda result: len(result.timeseries) / 24, higher_is_better=True)
     out = tmp_path / "custom"
@@ -192,7 +192,7 @@ def test_sweep_axes_stop_at_zero_only_for_non_negative_kpis():
     """Wide intervals of a share may dip below 0; the axis does not, but a signed KPI's may."""
     import pandas as pd
 
-    from simulation import plots
+    from simulation.outputs import plots
 
     rows = [
         {"scenario": "s", "organization.silo_strength": x, "kpi": kpi, "mean": m, "low": m - 0.5, "high": m + 0.5}
@@ -209,7 +209,7 @@ def test_sweep_axes_stop_at_zero_only_for_non_negative_kpis():
 
 def test_each_scenario_keeps_its_style_in_every_figure(two, tmp_path, monkeypatch):
     """Scenarios given out of alphabetical order: bars, radar and time series all use the given order."""
-    from simulation import plots
+    from simulation.outputs import plots
 
     seen = {}
     order = {

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from simulation import build_config
-from simulation.config import Config
-from simulation.priors import declared_priors, parameter_fields, parameter_specs, without_prior
+from simulation.scenario.config import Config
+from simulation.scenario.priors import declared_priors, parameter_fields, parameter_specs, without_prior
 from simulation.scenario.schema import ROLES, PriorRule, param, spec_of, stated
 
 

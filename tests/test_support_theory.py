@@ -6,8 +6,9 @@ the clock and exponential handling, every owner is an M/M/c queue.
 
 import numpy as np
 
-from simulation import analysis, run
-from simulation.theory import erlang_c_mean_wait, erlang_c_wait_cdf, erlang_c_wait_probability
+from simulation import run
+from simulation.outputs import analysis
+from simulation.studies.theory import erlang_c_mean_wait, erlang_c_wait_cdf, erlang_c_wait_probability
 
 SERVERS, SERVICE_RATE, LOAD, CUSTOMERS = 3, 4.0, 0.6, 5000
 ARRIVAL_RATE = LOAD * SERVERS * SERVICE_RATE

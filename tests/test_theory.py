@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from simulation.theory import (
+from simulation.studies.theory import (
     erlang_c_mean_wait,
     erlang_c_wait_cdf,
     erlang_c_wait_probability,

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from conftest import SCENARIOS, TINY
 
-from simulation import batch, load_scenario
-from simulation.batch.uncertainty import prob_better, variance_shares
+from simulation import load_scenario
+from simulation.studies import batch
+from simulation.studies.batch.uncertainty import prob_better, variance_shares
 
 PRIOR = """[prior]
 "organization.listening_coverage" = { uniform = [0.2, 1.0] }
@@ -30,7 +31,7 @@ def prior_file(tmp_path):
 def test_probabilities_are_reproducible_and_in_range(pair, prior_file, tmp_path):
     first = batch.compare(pair, 2, seed=1, out=tmp_path / "a", uncertainty=prior_file, draws=3, workers=2)
     second = batch.compare(pair, 2, seed=1, out=tmp_path / "b", uncertainty=prior_file, draws=3)
-    from simulation.report import write_report
+    from simulation.outputs.report import write_report
 
     for root in ("a", "b"):
         write_report(tmp_path / root)
@@ -81,7 +82,7 @@ def test_prob_better_and_shares_on_a_known_table():
 def test_cli_uncertainty_needs_a_good_file(tmp_path):
     from typer.testing import CliRunner
 
-    from simulation.cli import app
+    from simulation.cli.main import app
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[prior]\n"organization.listening_coverage" = { uniform = [0.5, 2.0] }\n')

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from simulation import load_scenario, run
-from simulation.presets import builtin_presets
+from simulation.scenario.presets import builtin_presets
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SEEDS = (1, 2, 3)

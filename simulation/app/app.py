@@ -21,7 +21,7 @@ import solara
 from simulation.app.controls import CUSTOMER_CHOICES, SIDES, SWITCHES, Controls, Side, default_controls, preset_names
 from simulation.app.session import Comparison
 from simulation.app.views import PNG_OPTIONS, SIDE_COLOURS
-from simulation.kpis import HEADLINE, SUMMARY, format_value
+from simulation.outputs.kpis import HEADLINE, SUMMARY, format_value
 
 FRAME_SECONDS = 0.1  # shortest time between two frames while playing
 SPEEDS: dict[str, int] = {"1 hour": 1, "6 hours": 6, "1 day": 24}  # simulated hours per frame

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from simulation.config import Config, build_config
-from simulation.presets import all_presets
+from simulation.scenario.config import Config, build_config
+from simulation.scenario.presets import all_presets
 
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")

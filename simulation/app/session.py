@@ -13,8 +13,8 @@ import pandas as pd
 
 from simulation.app.controls import SIDES, Controls, Side, explain
 from simulation.app.views import ChartsFigure, SideFigure, chart_series, png_bytes
-from simulation.kpis import SUMMARY
-from simulation.model import SocialMediaOrgModel
+from simulation.engines.mesa_model import SocialMediaOrgModel
+from simulation.outputs.kpis import SUMMARY
 
 
 class Comparison:

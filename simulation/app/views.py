@@ -158,7 +158,7 @@ class CustomerView:
 
 # --- internal org graph ----------------------------------------------------------------------
 class OrgView:
-    """The internal org graph (:func:`simulation.plots_org.draw_internal_graph`) with this step's hand-offs."""
+    """The internal org graph (:func:`simulation.outputs.plots_org.draw_internal_graph`) with this step's hand-offs."""
 
     def __init__(self, ax: Axes, engine: VectorEngine) -> None:
         self.ax = ax
@@ -167,7 +167,7 @@ class OrgView:
 
     def build(self, engine: VectorEngine) -> None:
         """Draw the static graph once for the engine's current structure, and the hand-off layer over it."""
-        from simulation import plots_org
+        from simulation.outputs import plots_org
 
         self.ax.clear()
         self.structure = structure = engine.structure

@@ -11,9 +11,9 @@ from simulation.core.effects import EMPLOYEES, Step, effect_on, read_only
 from simulation.core.organization import effective_coordination
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.organization import Company, Structure
     from simulation.core.params import Params
+    from simulation.scenario.config import Config
 
 
 def compile_content(config: Config, company: Company, structure: Structure, scale: float) -> dict[str, Any]:

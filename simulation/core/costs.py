@@ -10,8 +10,8 @@ from simulation.core.effects import Step
 from simulation.core.organization import HUB, LEAD
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.organization import Structure
+    from simulation.scenario.config import Config
 
 
 def compile_costs(

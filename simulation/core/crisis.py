@@ -10,8 +10,8 @@ from simulation.core.effects import CUSTOMERS, Step, effect_on
 from simulation.core.organization import effective_coordination
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.state import State
+    from simulation.scenario.config import Config
 
 
 def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: float) -> dict[str, float]:

@@ -7,7 +7,7 @@ calls the effect, never inside it, so both engines consume the run's streams ide
 
 Both engines apply every effect through :meth:`Step.apply`: the vectorized engine calls the
 effect once with every affected index; the agents engine
-(:mod:`simulation.agents_engine`) calls the agent method of the same name on each agent,
+(:mod:`simulation.engines.agents`) calls the agent method of the same name on each agent,
 which calls the effect with its own index (and all of its rows, in order). An effect must
 therefore treat distinct indices independently and repeated indices in their row order;
 ``tests/test_effects.py`` checks that the two ways give identical results.
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.params import Params
     from simulation.core.state import State
+    from simulation.scenario.config import Config
 
 CUSTOMERS, EMPLOYEES = "customers", "employees"
 Effect = Callable[..., Any]

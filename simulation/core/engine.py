@@ -5,12 +5,12 @@ One step (``step_hours``, default one hour) runs: scheduled changes due, departm
 7.5 service, 7.6 customer response, 7.7 innovation, negative cascades and 7.9 crises,
 customer dynamics (7.6), 7.8 people, 7.10 costs. Every rule is in its submodel's module;
 this module only orders them. Effects go through :attr:`VectorEngine.dispatch`, which the
-agents engine (:mod:`simulation.agents_engine`) replaces with one Mesa agent per customer
+agents engine (:mod:`simulation.engines.agents`) replaces with one Mesa agent per customer
 and employee.
 
 The engine imports nothing above the core: interventions arrive as a ``schedule`` of
-callables, input files are read before it is built (see :func:`simulation.engines.build_engine`),
-and :func:`simulation.result.result_of` turns its records into a result.
+callables, input files are read before it is built (see :func:`simulation.engines.build.build_engine`),
+and :func:`simulation.outputs.result.result_of` turns its records into a result.
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
 from simulation.core.flows import Flows, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
+from simulation.core.social_graph import build_social, graph_from_csr, to_csr
 from simulation.core.state import INQUIRY_COLUMNS, State, init_state
-from simulation.graphs import build_social, graph_from_csr, to_csr
 from simulation.rng import streams
+from simulation.scenario.config import INQUIRY_TYPES, Config
 
 KEEP_NETWORKX_UP_TO = 100_000
 NO_ROUTES = {  # last_routes of a step without new inquiries (shared, read-only)
@@ -73,7 +73,7 @@ class VectorEngine:
         company: the company, if already built (from an org chart read beforehand).
         social_graph: the customers' graph, if already built (from a user's edge list).
         schedule: ``(step, change)`` pairs; ``change(engine)`` runs before that step
-            (interventions, from :func:`simulation.interventions.schedule_for`).
+            (interventions, from :func:`simulation.scenario.interventions.schedule_for`).
     """
 
     name = "vectorized"

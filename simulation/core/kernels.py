@@ -2,7 +2,7 @@
 
 All are public, documented and usable on their own. The cascade and the queue are
 validated against theory in ``tests/test_kernels.py`` (bond percolation and Erlang C, from
-:mod:`simulation.theory`); the neighbour mean against ``adjacency @ x`` bit for bit.
+:mod:`simulation.studies.theory`); the neighbour mean against ``adjacency @ x`` bit for bit.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from simulation.config import INQUIRY_TYPES
 from simulation.core.compiled import jit
 from simulation.core.effects import Step, read_only
+from simulation.scenario.config import INQUIRY_TYPES
 
 HOURS_PER_DAY = 24.0
 IDEA = INQUIRY_TYPES.index("idea")

@@ -4,7 +4,7 @@ The company's random part (who is a manager, candidate ties, poster keys) is dra
 run from its own stream and is the same under every org model, so org models are compared
 on the same company. An org model adds structural ties of its own kinds (team, hub,
 channel, tool, agency); :mod:`simulation.core.routing` turns the graph into hand-off routes.
-An org chart is read *before* the core is built (:func:`simulation.graphs.read_org_chart`)
+An org chart is read *before* the core is built (:func:`simulation.core.social_graph.read_org_chart`)
 and passed in as rows.
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
-from simulation.config import AGENCY, OrganizationSection, SupportSection
 from simulation.errors import ScenarioError
+from simulation.scenario.config import AGENCY, OrganizationSection, SupportSection
 
 if TYPE_CHECKING:
     from simulation.core.routing import Handoffs
@@ -220,7 +220,7 @@ def internal_graph(
 
     Nodes are employee indices plus the virtual nodes ``executive`` (top of the hierarchy),
     ``channel`` (internal social channel) and ``tool`` (shared listening tool). Every edge
-    has a ``kind`` in :data:`simulation.config.TIE_KINDS`.
+    has a ``kind`` in :data:`simulation.scenario.config.TIE_KINDS`.
     """
     graph = nx.Graph()
     n = company.size

@@ -1,6 +1,6 @@
 """Compiled parameters: the numbers the step core uses, derived once from a config.
 
-``compile_params`` turns a validated :class:`~simulation.config.Config` and the run's
+``compile_params`` turns a validated :class:`~simulation.scenario.config.Config` and the run's
 :class:`~simulation.core.organization.Company` into flat arrays (per employee, per
 department, per inquiry type); each submodel compiles its own slice. ``blend`` mixes two
 compiled parameter sets while an org-model change is being adopted: float arrays are
@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulation.config import Config
 from simulation.core.content import compile_content
 from simulation.core.costs import compile_costs
 from simulation.core.crisis import compile_crisis
@@ -24,6 +23,7 @@ from simulation.core.organization import Company, Structure, build_structure, ch
 from simulation.core.people import compile_people
 from simulation.core.routing import compile_routing, detection_chances
 from simulation.core.service import compile_service
+from simulation.scenario.config import Config
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from simulation.core.organization import HUB, LEAD
 from simulation.core.response import HOURS_PER_DAY, decay
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.organization import Company, Structure
+    from simulation.scenario.config import Config
 
 
 def compile_people(config: Config, company: Company, structure: Structure) -> dict[str, Any]:

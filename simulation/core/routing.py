@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from simulation.config import AGENCY, INQUIRY_TYPES, SupportSection
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.organization import TOOL
+from simulation.scenario.config import AGENCY, INQUIRY_TYPES, SupportSection
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.organization import Company, Structure
+    from simulation.scenario.config import Config
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.config import AGENCY, INQUIRY_TYPES
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.kernels import fifo_run
+from simulation.scenario.config import AGENCY, INQUIRY_TYPES
 
 if TYPE_CHECKING:
-    from simulation.config import Config
     from simulation.core.organization import Company
+    from simulation.scenario.config import Config
 
 
 def compile_service(config: Config, company: Company, scale: float) -> dict[str, np.ndarray]:

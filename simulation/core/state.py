@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from simulation.config import Config
 from simulation.core.organization import Company
 from simulation.core.response import is_advocate
+from simulation.scenario.config import Config
 
 CUSTOMER, INFLUENCER, MEDIA = 0, 1, 2
 

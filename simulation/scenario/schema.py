@@ -2,7 +2,7 @@
 
 Every config field is made by :func:`param` (starsim's ``define_pars``; EMA workbench's split
 of *uncertainties*, *levers* and *outcomes*). Everything else is generated from or checked
-against that one declaration: the shipped priors (``simulation.priors.shipped_priors`` and
+against that one declaration: the shipped priors (``simulation.scenario.priors.shipped_priors`` and
 ``priors.toml``), the parameters without a prior, ``docs/ODD.md``'s tables, the optimiser's
 search space check and the lever test's contexts. :func:`spec_of` reads a field's declaration
 back as a :class:`ParamSpec`.

@@ -1,0 +1,300 @@
+"""``silosim compare | sweep | sensitivity | report``: a thin shell over :mod:`simulation.studies.batch`.
+
+Every input is checked (scenarios loaded, ``--param`` parsed, every point validated,
+the output directory inspected) before the first run starts, so bad input exits 2 with
+one line and leaves whatever ``--out`` already holds untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulation.cli.options import SeedOpt, SetOpt, fail, load
+from simulation.errors import ScenarioError
+
+ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
+ReplicatesOpt = Annotated[int, typer.Option("--replicates", "-r", help="runs per scenario (and point)", min=1)]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="parallel runs (default: CPU count)", min=1)]
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or dask (a Dask LocalCluster)")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:port")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="remove a previous batch's results in --out first")]
+RetryOpt = Annotated[bool, typer.Option("--retry-failed", help="when resuming, run failed runs again")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")]
+KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (repeatable; default: headline)")]
+
+
+def _options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN202
+    from simulation.studies.batch import RunOptions
+
+    return _guard(
+        lambda: RunOptions(
+            workers=workers or os.cpu_count() or 1,
+            executor=executor,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            retry_failed=retry,
+            progress=not quiet,
+            command=["silosim", *sys.argv[1:]],
+        )
+    )
+
+
+def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:
+    return [load(path, overrides) for path in scenarios]
+
+
+def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # noqa: ANN001
+    from simulation.outputs.kpis import HEADLINE
+    from simulation.outputs.report import ci_text, write_report
+
+    path = write_report(out, kpis)
+    if not quiet and result.kind != "sensitivity" and not result.params:
+        typer.echo(ci_text(result.ci(kpis or HEADLINE), kpis or HEADLINE))
+    failed = len(result.failures)
+    if not quiet:
+        typer.echo(f"{len(result.summary) - failed} runs ok, {failed} failed; wrote {out}/summary.csv and {path}")
+    if failed:
+        typer.echo(
+            f"silosim: {failed} of {len(result.summary)} runs failed (errors in {out}/summary.csv; "
+            "--retry-failed runs them again)",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def _guard(action):  # noqa: ANN001, ANN202
+    """Run ``action``: bad input (also from a point) exits 2 with one line; Ctrl-C or SIGTERM exits 130."""
+    try:
+        return action()
+    except (ScenarioError, ValueError) as err:
+        fail(str(err).splitlines()[0])
+    except KeyboardInterrupt:
+        typer.echo("silosim: interrupted; finished runs are saved, run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+def compare(
+    scenarios: ScenariosArg,
+    replicates: ReplicatesOpt = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    baseline: Annotated[str | None, typer.Option(help="scenario others are compared with (default: first)")] = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/compare"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+    uncertainty: Annotated[
+        Path | None,
+        typer.Option(help="parameter draws: a prior TOML or a calibration's posterior.csv, applied to every scenario"),
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="parameter draws sampled from --uncertainty (default 20)", min=1)
+    ] = None,
+) -> None:
+    """Run every scenario x replicates on common seeds; print KPIs with 95% CIs; write a report."""
+    from simulation.studies import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    if draws is not None and uncertainty is None:
+        fail("--draws: needs --uncertainty PRIOR.toml or posterior.csv")
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(
+        lambda: batch.compare(
+            configs, replicates, seed, out=out, baseline=baseline, options=options, uncertainty=uncertainty, draws=draws
+        )
+    )
+    _finish(result, out, kpis, quiet)
+    if uncertainty is not None and not quiet:
+        typer.echo(f"wrote {out}/prob_better.csv")
+
+
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)", show_default=False)],
+    observed: Annotated[Path, typer.Option(help="observed KPIs: TOML with an \\[observed] table")],
+    prior: Annotated[Path, typer.Option(help="priors of the parameters to fit: TOML with a \\[prior] table")],
+    particles: Annotated[int, typer.Option(help="particles per generation", min=2)] = 100,
+    generations: Annotated[
+        int, typer.Option(help="ABC-SMC generations in all (a resumed run adds the rest)", min=1)
+    ] = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this calibration)")] = Path(
+        "out/calibrate"
+    ),
+    predictive: Annotated[int, typer.Option(help="posterior-predictive runs for the report", min=0)] = 20,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fit a prior's parameters to observed KPIs (ABC-SMC); write posterior.csv, calibrated.toml, report.md."""
+    config = load(scenario, set_)
+    if executor not in ("local", "dask"):
+        fail(f"--executor {executor}: expected local or dask")
+
+    def run():  # noqa: ANN202
+        from simulation.scenario.priors import load_prior
+        from simulation.studies.calibration import calibrate as fit
+        from simulation.studies.calibration import load_observed
+
+        return fit(
+            config,
+            load_observed(observed),
+            load_prior(prior),
+            particles=particles,
+            generations=generations,
+            seed=seed,
+            workers=workers or os.cpu_count() or 1,
+            executor=executor,
+            scheduler=scheduler,
+            out=out,
+            overwrite=overwrite,
+            progress=not quiet,
+            predictive=predictive,
+            scenario_path=scenario,
+        )
+
+    result = _guard(run)
+    if not quiet:
+        for key in result.params:
+            low, high = result.credible_interval(key, 0.9)
+            typer.echo(f"{key}: median {result.quantile(key, 0.5):.4g}, 90% interval [{low:.4g}, {high:.4g}]")
+        typer.echo(
+            f"{result.runs} model runs, {len(result.generations)} generations; "
+            f"wrote {out}/posterior.csv, calibrated.toml, report.md"
+        )
+
+
+def sweep(
+    scenarios: ScenariosArg,
+    param: Annotated[list[str], typer.Option(help="key=start:stop:num or key=a,b,c (grid); key=low:high (lhs)")],
+    sample: Annotated[str, typer.Option(help="grid (product of --param) or lhs (Latin hypercube of --n)")] = "grid",
+    n: Annotated[int | None, typer.Option("--n", help="LHS points")] = None,
+    replicates: ReplicatesOpt = 3,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/sweep"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Sweep config keys over a grid (or a Latin hypercube), replicates at every point; write a report."""
+    from simulation.studies import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    if sample == "grid":
+        grid = dict(_guard(lambda: [batch.parse_grid_param(p) for p in param]))
+        run = lambda: batch.sweep(configs, grid, replicates, seed, out=out, options=options)  # noqa: E731
+    elif sample == "lhs":
+        ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
+        if n is None:
+            fail("--n: required with --sample lhs")
+        run = lambda: batch.sweep(configs, None, replicates, seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
+    else:
+        fail(f"--sample {sample}: expected grid or lhs")
+    _finish(_guard(run), out, kpis, quiet)
+
+
+def sensitivity(
+    scenarios: ScenariosArg,
+    param: Annotated[list[str], typer.Option(help="key=low:high (repeatable, one per parameter)")],
+    n: Annotated[int, typer.Option("--n", help="base sample size, a power of 2; runs = n x (params + 2)")] = 64,
+    kpi: KpiOpt = None,
+    replicates: ReplicatesOpt = 1,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path(
+        "out/sensitivity"
+    ),
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Sobol sensitivity (first-order and total indices with 95% CIs) of KPIs to parameter ranges."""
+    from simulation.studies import batch
+
+    configs = _configs(scenarios, set_)
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(
+        lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out, options=options)
+    )
+    _finish(result, out, kpis, quiet)
+    if not quiet:
+        typer.echo(f"wrote {out}/sobol.csv")
+
+
+def ladder(
+    start: Annotated[Path, typer.Argument(help="the design one starts from (TOML)", show_default=False)],
+    end: Annotated[Path, typer.Argument(help="the design one considers moving to (TOML)", show_default=False)],
+    replicates: ReplicatesOpt = 5,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this ladder)")] = Path("out/ladder"),
+    kpi: KpiOpt = None,
+    overwrite: OverwriteOpt = False,
+    retry_failed: RetryOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Change one lever at a time from START toward END; write what each lever contributes to every KPI gap."""
+    from simulation.studies import batch
+    from simulation.studies.ladder import END, START, WATERFALL_KPIS
+    from simulation.studies.ladder import ladder as run_ladder
+
+    first, second = (load(path, set_) for path in (start, end))
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = _guard(lambda: run_ladder(first, second, replicates, seed, kpis=kpis, out=out, options=options))
+    if not quiet:
+        from simulation.outputs.kpis import format_value
+
+        shown = [k for k in (kpis or WATERFALL_KPIS) if k in set(result.table.kpi)]
+        typer.echo(f"{'lever':42s}" + "".join(f"{k[:18]:>20s}" for k in shown))
+        for step in dict.fromkeys(result.table.step):
+            rows = result.table[result.table.step == step].set_index("kpi")
+            column = "value" if step in (START, END) else "contribution"
+            typer.echo(f"{step[:42]:42s}" + "".join(f"{format_value(rows.loc[k, column]):>20s}" for k in shown))
+        typer.echo(f"wrote {out}/ladder.csv and {out}/report.md")
+    failed = len(result.batch.failures)
+    if failed:
+        typer.echo(
+            f"silosim: {failed} of {len(result.batch.summary)} runs failed (errors in {out}/summary.csv)", err=True
+        )
+        raise typer.Exit(1)
+
+
+def report(
+    directory: Annotated[Path, typer.Argument(help="a batch directory (compare, sweep or sensitivity --out)")],
+    kpi: KpiOpt = None,
+) -> None:
+    """Regenerate report.md and its figures from a batch directory's saved results."""
+    from simulation.outputs.report import write_report
+    from simulation.studies import batch
+
+    kpis = _guard(lambda: batch.check_kpis(kpi))
+    path = _guard(lambda: write_report(directory, kpis))
+    typer.echo(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""What a run gives back: KPIs, the result, reports, plots and the generated docs."""

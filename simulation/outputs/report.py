@@ -1,0 +1,282 @@
+"""A batch directory's report: ``report.md`` with KPI tables with intervals, and PNG figures.
+
+Reads only what the batch saved (``summary.csv``, ``manifest.json``, the Parquet time
+series, streamed per run), so ``silosim report DIR`` regenerates it at any time.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.outputs.kpis import HEADLINE, all_kpis, format_value
+from simulation.studies.batch.results import BAND_COLUMNS, BatchResult
+from simulation.studies.batch.store import load_manifest, write_text_atomic
+
+FIGURES = "figures"
+SWEEP_KPIS = (
+    "resolution_rate",
+    "first_response_median_min",
+    "share_of_voice",
+    "sentiment_mean",
+    "churn_rate",
+    "handoffs_lost",
+)
+MAX_BAND_GROUPS = 8  # more lines than this make the time-series figure unreadable
+
+
+def ci_cell(row: pd.Series) -> str:
+    """``mean ± half-width`` (just the mean when there is one replicate)."""
+    if row["n"] < 2 or not math.isfinite(row["half_width"]):
+        return format_value(row["mean"])
+    return f"{format_value(row['mean'])} ± {format_value(row['half_width'])}"
+
+
+def ci_wide(ci: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
+    """KPIs as rows, scenarios as columns, cells ``mean ± half-width``."""
+    table = ci.assign(cell=ci.apply(ci_cell, axis=1)).pivot(index="kpi", columns="scenario", values="cell")
+    return table.reindex(index=[k for k in kpis if k in table.index], columns=list(dict.fromkeys(ci["scenario"])))
+
+
+def better_direction(name: str) -> bool | None:
+    """Whether more of a KPI is better (None: no direction, or a KPI not registered in this process)."""
+    kpi = all_kpis().get(name)
+    return None if kpi is None else kpi.higher_is_better
+
+
+def ci_text(ci: pd.DataFrame, kpis: Sequence[str]) -> str:
+    """The KPI table for a terminal: aligned columns, one per scenario."""
+    table = ci_wide(ci, kpis)
+    width = max(len(k) for k in table.index) + 2
+    colw = max(14, *(len(str(c)) + 2 for c in table.columns), *(len(v) + 2 for v in table.to_numpy().ravel()))
+    lines = ["kpi (mean ± 95% CI)".ljust(width) + "".join(str(c).rjust(colw) for c in table.columns)]
+    lines += [k.ljust(width) + "".join(v.rjust(colw) for v in row) for k, row in table.iterrows()]
+    return "\n".join(lines)
+
+
+def markdown(table: pd.DataFrame, index: str) -> str:
+    """A DataFrame as a GitHub Markdown table."""
+    header = [index, *map(str, table.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += [
+        "| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
+    return "\n".join(lines)
+
+
+def radar_scores(ci: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
+    """Means rescaled per KPI across scenarios to [0, 1], 1 = best (KPIs with a direction only)."""
+    wide = ci.pivot(index="scenario", columns="kpi", values="mean")
+    wide = wide.reindex(index=list(dict.fromkeys(ci["scenario"])))
+    scores = {}
+    for kpi in kpis:
+        better = better_direction(kpi)
+        if better is None or kpi not in wide:
+            continue
+        values = wide[kpi].astype(float)
+        span = values.max() - values.min()
+        score = (values - values.min()) / span if span > 0 else values * 0 + 0.5
+        scores[kpi] = score if better else 1 - score
+    return pd.DataFrame(scores)
+
+
+def paired_cell(row: pd.Series, better: bool | None) -> str:
+    """``diff [low, high]`` with a verdict when the interval excludes zero."""
+    text = f"{format_value(row['difference'])} [{format_value(row['low'])}, {format_value(row['high'])}]"
+    if not (math.isfinite(row["low"]) and math.isfinite(row["high"])) or row["low"] <= 0 <= row["high"]:
+        return text
+    if better is None:
+        return text + " (≠ 0)"
+    return text + (" **better**" if (row["difference"] > 0) == better else " **worse**")
+
+
+def _save(fig: object, path: Path) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    write_text_atomic(path, buffer.getvalue())
+    return f"{FIGURES}/{path.name}"
+
+
+def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
+    """Write ``report.md``, ``ci.csv``, ``paired.csv`` and ``figures/*.png`` for a batch directory."""
+    from simulation.outputs import plots
+
+    root = Path(root)
+    manifest = load_manifest(root)
+    result = BatchResult.load(root, manifest)
+    kpis = [k for k in (kpis or HEADLINE) if k in result.summary]
+    figures = root / FIGURES
+    counts = result.summary["status"].value_counts()
+    lines = [
+        f"# silosim {result.kind}: {', '.join(result.scenarios)}",
+        "",
+        f"- command: `{' '.join(manifest.get('command', [])) or '(Python API)'}`",
+        f"- runs: {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, of {manifest['counts']['planned']} "
+        f"planned; {manifest.get('replicates')} replicate(s) per point on seeds spawned from {manifest.get('seed')} "
+        "(replicate *i* has the same seed in every scenario: common random numbers)",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in manifest.get('versions', {}).items())}",
+        "- intervals: 95% Student-t intervals across replicates (± half-width); `-` = undefined",
+        "",
+    ]
+    for name, config in manifest.get("scenarios", {}).items():
+        lines.append(f"- **{name}** ({config['organization']['model']}): {config.get('description', '')}".rstrip())
+    lines.append("")
+
+    ci = result.ci(kpis)
+    uncertainty: list[str] = []
+    if result.design.get("sampler") == "draws":
+        ci, uncertainty = _uncertainty_section(result, ci, kpis)
+    write_text_atomic(root / "ci.csv", ci.to_csv(index=False))
+    sampler = result.design.get("sampler", "grid")
+    if result.kind == "compare" or (sampler == "grid" and not result.params):
+        lines += _compare_section(result, ci, kpis, figures, plots)
+    elif sampler == "grid":
+        lines += _sweep_section(result, ci, figures, plots)
+    elif sampler == "lhs":
+        fig = plots.sample_scatter(
+            result.summary[result.summary.status == "ok"],
+            result.params[0],
+            [k for k in SWEEP_KPIS if k in kpis] or kpis[:6],
+            f"KPIs across the Latin-hypercube sample of {result.params[0]}",
+        )
+        lines += ["## Latin-hypercube sample", "", f"![LHS scatter]({_save(fig, figures / 'lhs_scatter.png')})", ""]
+    lines += uncertainty
+    if result.kind == "sensitivity":
+        lines += _sobol_section(result, root, figures, plots)
+    if len(result.failures):
+        lines += ["## Failed runs", "", markdown(result.failures.set_index("run_id"), "run"), ""]
+    path = root / "report.md"
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _uncertainty_section(result: BatchResult, ci: pd.DataFrame, kpis: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """ci.csv with the runs' range and variance shares; prob_better.csv; the report's sentences."""
+    from simulation.studies.batch.uncertainty import prob_better, sentences, variance_shares
+
+    shares = variance_shares(result.summary, kpis)
+    ci = ci.merge(shares, on=["scenario", "kpi"], how="left")
+    prob = prob_better(result.summary, result.baseline, kpis)
+    write_text_atomic(result.root / "prob_better.csv", prob.to_csv(index=False))
+    draws = int(result.design.get("draws", 0))
+    lines = [
+        f"## Across plausible parameter worlds ({draws} draws from {result.design.get('uncertainty', '')})",
+        "",
+        "Every draw of the uncertain parameters is applied to every scenario, on the same replicate seeds; "
+        "the intervals above pool draws and replicates. prob_better.csv has every probability; ci.csv the "
+        "2.5%-97.5% range across runs and the share of variance from parameters vs seeds.",
+        "",
+        *sentences(prob, shares, draws),
+        "",
+    ]
+    return ci, lines
+
+
+def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str) -> list[str]:
+    groups = result.summary[result.summary.status == "ok"].groupby(["scenario", "point"]).ngroups
+    if groups == 0 or groups > MAX_BAND_GROUPS:
+        return []
+    bands = result.daily_bands(BAND_COLUMNS)
+    if bands.empty:
+        return []
+    values = result.summary.drop_duplicates(["scenario", "point"]).set_index(["scenario", "point"])
+    labels = {
+        key: key[0] + "".join(f" {p.split('.')[-1]}={values.loc[key, p]}" for p in result.params)
+        for key in values.index
+    }
+    bands = result._ordered(bands)  # command-line order: each scenario keeps its colour and marker in every figure
+    bands["label"] = [labels[(s, p)] for s, p in zip(bands["scenario"], bands["point"], strict=True)]
+    fig = plots.timeseries_bands(bands, BAND_COLUMNS, title)
+    return [f"![time series]({_save(fig, figures / 'timeseries.png')})", ""]
+
+
+def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: ANN001
+    table = ci_wide(ci, kpis)
+    table.insert(0, "better", [{True: "↑", False: "↓", None: ""}[better_direction(k)] for k in table.index])
+    lines = ["## KPIs (mean ± 95% CI half-width)", "", markdown(table, "KPI"), ""]
+    if len(result.scenarios) > 1:
+        paired = result.paired(kpis=kpis)
+        write_text_atomic(result.root / "paired.csv", paired.to_csv(index=False))
+        cells = paired.assign(cell=[paired_cell(r, better_direction(r.kpi)) for _, r in paired.iterrows()])
+        wide = cells.pivot(index="kpi", columns="scenario", values="cell").reindex(kpis)
+        wide.columns = [f"{c} − {result.baseline}" for c in wide.columns]
+        lines += [
+            f"## Paired differences vs {result.baseline} (same seeds; 95% CI)",
+            "",
+            "A verdict appears only when the interval excludes zero.",
+            "",
+            markdown(wide, "KPI"),
+            "",
+        ]
+    lines += ["## Figures", ""]
+    fig = plots.kpi_bars(ci, kpis, "Headline KPIs by scenario (mean, 95% CI across replicates)")
+    lines += [f"![KPI bars]({_save(fig, figures / 'kpi_bars.png')})", ""]
+    lines += _bands_figure(result, figures, plots, "Daily mean across replicates with 95% band")
+    if len(result.scenarios) > 1:
+        scores = radar_scores(ci, kpis)
+        fig = plots.overview_radar(scores, "Org models at a glance (per KPI: 1 = best of those compared)")
+        lines += [f"![overview]({_save(fig, figures / 'overview.png')})", ""]
+    return lines
+
+
+def _sweep_section(result, ci, figures, plots) -> list[str]:  # noqa: ANN001
+    kpis = [k for k in SWEEP_KPIS if k in set(ci["kpi"])]
+    shown = ci[ci["kpi"].isin(kpis)]
+    lines = [f"## Sweep over {', '.join(result.params)} (mean ± 95% CI half-width)", ""]
+    rows = shown.assign(cell=shown.apply(ci_cell, axis=1)).pivot_table(
+        index=["scenario", *result.params], columns="kpi", values="cell", aggfunc="first", sort=False
+    )
+    rows = rows.reindex(columns=kpis)
+    rows.index = [" ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in rows.index]
+    lines += [
+        markdown(rows, "scenario " + " ".join(p.split(".")[-1] for p in result.params)),
+        "",
+        "Every KPI is in ci.csv.",
+        "",
+        "## Figures",
+        "",
+    ]
+    for param in result.params:
+        marginal = ci if len(result.params) == 1 else _marginal(result, param, kpis)
+        name = "silo_sweep" if param == "organization.silo_strength" else f"sweep_{param.split('.')[-1]}"
+        note = "" if len(result.params) == 1 else " (averaged over the other swept parameters)"
+        fig = plots.sweep_curves(marginal, param, kpis, f"KPIs against {param}{note}: mean, 95% CI")
+        lines += [f"![{name}]({_save(fig, figures / f'{name}.png')})", ""]
+    lines += _bands_figure(result, figures, plots, "Daily mean across replicates with 95% band")
+    return lines
+
+
+def _marginal(result: BatchResult, param: str, kpis: Sequence[str]) -> pd.DataFrame:
+    from simulation.studies.batch import stats
+
+    return stats.ci_table(result.summary, kpis, ["scenario", param])
+
+
+def _sobol_section(result, root, figures, plots) -> list[str]:  # noqa: ANN001
+    path = root / "sobol.csv"
+    indices = pd.read_csv(path) if path.is_file() else result.sobol()
+    kpis = list(dict.fromkeys(indices["kpi"]))
+    lines = [
+        f"## Sobol sensitivity (n = {result.design.get('n')}, {result.design.get('points')} points; "
+        "index ± 95% CI half-width)",
+        "",
+    ]
+    for scenario, frame in indices.groupby("scenario", sort=False):
+        table = (
+            frame.assign(cell=[f"{_pm(r.S1, r.S1_conf)} / {_pm(r.ST, r.ST_conf)}" for r in frame.itertuples()])
+            .pivot(index="kpi", columns="parameter", values="cell")
+            .reindex(index=kpis, columns=list(dict.fromkeys(frame["parameter"])))
+        )
+        lines += [f"### {scenario}: first-order S1 / total ST", "", markdown(table, "KPI"), ""]
+        fig = plots.sobol_bars(frame, kpis, f"Sobol indices of {scenario} (95% bootstrap CI)")
+        lines += [f"![sobol]({_save(fig, figures / f'sobol_{scenario}.png')})", ""]
+    return lines
+
+
+def _pm(value: float, half_width: float) -> str:
+    """A value with its 95% CI half-width."""
+    return f"{format_value(value)} ± {format_value(half_width)}"

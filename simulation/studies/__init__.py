@@ -1,0 +1,1 @@
+"""Studies over many runs: batches, calibration, optimisation, the lever ladder, analytical checks."""
