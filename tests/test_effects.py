@@ -128,7 +128,7 @@ def test_each_submodel_is_identical_in_both_engines(submodel, scenario):
         agents.step()
     outcomes = []
     for engine in (vector, agents):
-        step = Step(engine.state, engine.params, engine.config, new_flows(), engine.hours, 1.0, engine.dispatch)
+        step = Step(engine.state, engine.params, new_flows(), engine.hours, 1.0, engine.dispatch)
         SUBMODELS[submodel](step, np.random.default_rng(99))
         outcomes.append(step.flows)
     assert outcomes[0] == outcomes[1]
@@ -143,7 +143,7 @@ def test_promotion_overload_costs_each_exposure_over_tolerance():
         state.promo_load[:] = 0.0
         state.sentiment[:] = 0.0
         state.follows[:] = True
-        step = Step(state, engine.params, engine.config, new_flows(), engine.hours, 1.0, engine.dispatch)
+        step = Step(state, engine.params, new_flows(), engine.hours, 1.0, engine.dispatch)
         who = np.array([3, 7])
         diffusion.notice(step, who, np.array([3, 1]), np.array([3, 1]), np.array([1.0, 1.0]))
         penalty = engine.config.customers.overload_penalty
@@ -168,7 +168,7 @@ def test_agent_dispatch_visits_each_agent_once_with_all_its_rows():
         return original(step, mine, lift)
 
     agents.population.customer_at[4].engage = spy
-    step = Step(agents.state, agents.params, agents.config, new_flows(), 0.0, 1.0, agents.dispatch)
+    step = Step(agents.state, agents.params, new_flows(), 0.0, 1.0, agents.dispatch)
     step.apply(diffusion.engage, idx, np.arange(6) / 100)
     assert seen == [([4, 4, 4], [0.0, 0.02, 0.05])]
     assert step.flows["engagements"] == 6
@@ -199,7 +199,7 @@ def test_a_closed_inquiry_takes_no_further_part_while_it_waits_for_the_log():
     ignored at 72 h and so closed: its patience running out later must not make it irate.
     """
     engine = build_engine(build_config({"customers": {"count": 200}, "simulation": {"steps": 10}}), seed=1)
-    state, config = engine.state, engine.config
+    state = engine.state
     row = {
         **{name: np.zeros(1, dtype=dtype) for name, dtype in INQUIRY_COLUMNS.items()},
         "t_raise": np.zeros(1),
@@ -217,7 +217,7 @@ def test_a_closed_inquiry_takes_no_further_part_while_it_waits_for_the_log():
     state.inquiries["patience"][1] = 240.0  # runs out before 250: the patience scan runs then
 
     def respond_at(t):
-        step = Step(state, engine.params, config, new_flows(), t, 1.0, engine.dispatch)
+        step = Step(state, engine.params, new_flows(), t, 1.0, engine.dispatch)
         response.respond(step, np.random.default_rng(0), lambda: np.full(len(state.free_at), 0.5), [])
         response.close_inquiries(state)
         return step.flows

@@ -46,25 +46,30 @@ def compile_content(config: Config, company: Company, structure: Structure, scal
         + (1 - consistency)
         * (content.on_brand_guidelines_weight * guidelines + content.on_brand_coordination_weight * coordination),
         "on_brand_skill_weight": (1 - consistency) * content.on_brand_skill_weight,
+        "staffed_hours": config.support.staffed_hours,
+        "reference_motivation": config.people.reference_motivation,
+        "fatigue_free_posts_per_day": content.fatigue_free_posts_per_day,
+        "fatigue_penalty": content.fatigue_penalty,
+        "hours_per_post": config.people.hours_per_post,
     }
 
 
 # --- formulas ---------------------------------------------------------------------------------
 
 
-def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, people: Any) -> Any:
+def expected_posts(post_rate: Any, motivation: Any, on_duty: Any, dt: float, reference_motivation: float) -> Any:
     """Mean posts an employee makes in a step: its rate, times motivation over the reference, while on duty."""
-    return post_rate * (motivation / people.reference_motivation) * on_duty * dt
+    return post_rate * (motivation / reference_motivation) * on_duty * dt
 
 
-def post_quality(params: Params, content: Any, skill: Any, post_load: Any) -> Any:
+def post_quality(params: Params, skill: Any, post_load: Any) -> Any:
     """Quality of a post in [0.05, 1]: offset plus skill, minus fatigue beyond the free posts a day.
 
     ``post_load`` is the row's recent posts; a row stands for ``people_per_row`` people.
     """
-    fatigue = np.maximum(0.0, post_load / params.people_per_row - content.fatigue_free_posts_per_day)
+    fatigue = np.maximum(0.0, post_load / params.people_per_row - params.fatigue_free_posts_per_day)
     return np.clip(
-        params.quality_offset + params.quality_skill_weight * skill - content.fatigue_penalty * fatigue, 0.05, 1.0
+        params.quality_offset + params.quality_skill_weight * skill - params.fatigue_penalty * fatigue, 0.05, 1.0
     )
 
 
@@ -131,17 +136,17 @@ def draw_counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
 
 def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -> Posts:
     """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
-    state, params, config, flows = step.state, step.params, step.config, step.flows
+    state, params, flows = step.state, step.params, step.flows
     if not on_duty.any():  # off duty: every mean is 0, and a Poisson draw of mean 0 consumes nothing
         return NO_POSTS
-    lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, config.people)
+    lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, params.reference_motivation)
     counts = draw_counts(rng, lam)
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
     if k == 0:  # most steps (low rates): no draws to make, no load to add
         return NO_POSTS
     skill = state.skill[poster]
-    quality = post_quality(params, config.content, skill, state.post_load[poster])
+    quality = post_quality(params, skill, state.post_load[poster])
     promoting = rng.random(k) < params.promo_share[poster]
     gaffe = rng.random(k) < gaffe_probability(params, skill)
     on_brand = rng.random(k) < on_brand_probability(params, skill)
@@ -151,5 +156,5 @@ def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -
     flows["gaffes"] += int(gaffe.sum())
     flows["posts_on_brand"] += int(on_brand.sum())
     flows["quality_sum"] += float(quality.sum())
-    flows["busy_hours"] += k * config.people.hours_per_post
+    flows["busy_hours"] += k * params.hours_per_post
     return Posts(poster, promoting, quality, gaffe)

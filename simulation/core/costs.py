@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def compile_costs(
     config: Config, structure: Structure, listen_coverage: np.ndarray, social_staff: float, scale: float
 ) -> dict:
-    """Overheads per hour (agency, tool, training) and monitoring/coordination hours per staffed hour.
+    """Overheads per hour (agency, tool, training), monitoring/coordination hours per staffed hour, and value.
 
     Every overhead grows with ``scale`` (customers / reference_customers): an agency's
     retainer and a tool's licence are priced by account size, training by the staff trained.
@@ -31,7 +31,14 @@ def compile_costs(
     training = cost.training_cost_per_employee_day * social_staff * scale / 24.0 if people.training else 0.0
     leads = float(((structure.roles == LEAD) | (structure.roles == HUB)).sum())
     listening = people.listening_hours_per_unit * float((listen_coverage > 0).sum()) + people.lead_hours * leads
-    return {"fixed_cost_per_hour": fixed, "training_cost_per_hour": training, "listening_hours": listening * scale}
+    return {
+        "fixed_cost_per_hour": fixed,
+        "training_cost_per_hour": training,
+        "listening_hours": listening * scale,
+        "staff_cost_per_hour": cost.staff_cost_per_hour,
+        "reply_value": config.value.reply_value,
+        "customer_value_per_year": config.value.customer_value_per_year,
+    }
 
 
 def account_costs(step: Step, staffed: np.ndarray) -> None:
@@ -46,4 +53,4 @@ def account_costs(step: Step, staffed: np.ndarray) -> None:
         flows["staff_hours"] += float((params.servers * staffed).sum()) * dt + monitoring
         flows["busy_hours"] += monitoring
     overheads = (params.fixed_cost_per_hour + params.training_cost_per_hour) * dt
-    flows["cost"] = flows["staff_hours"] * step.config.cost.staff_cost_per_hour + overheads
+    flows["cost"] = flows["staff_hours"] * params.staff_cost_per_hour + overheads

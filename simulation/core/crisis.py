@@ -14,20 +14,28 @@ if TYPE_CHECKING:
     from simulation.scenario.config import Config
 
 
+CRISIS_RATES = (
+    "crisis_decay_per_hour",
+    "crisis_threshold_share",
+    "crisis_intensity_per_node",
+    "crisis_contained_per_customer",
+)
+
+
 def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: float) -> dict[str, float]:
-    """The organisation's crisis-response capability: coordination plus its detection capability."""
+    """Crises' slice: the organisation's response capability (coordination plus detection) and the crisis rates."""
     content = config.content
     detection = 1.0 - float(np.prod(1.0 - listen_coverage))
     capability = content.crisis_base_capability + (
         effective_coordination(config.organization) + detection + content.crisis_tool_weight * tool_coverage
     )
-    return {"response_capability": capability}
+    return {"response_capability": capability, **{name: getattr(content, name) for name in CRISIS_RATES}}
 
 
 @effect_on(CUSTOMERS)
 def take_hit(step: Step, idx: np.ndarray) -> None:
     """An ongoing crisis reached customers ``idx`` (once per row): sentiment lost, a negative mention each."""
-    np.subtract.at(step.state.sentiment, idx, step.config.content.negative_hit)
+    np.subtract.at(step.state.sentiment, idx, step.params.negative_hit)
     step.flows["mentions_negative"] += len(idx)
 
 
@@ -42,12 +50,12 @@ def crisis_targets(state: State, rng: np.random.Generator, dt: float) -> np.ndar
 
 def contain_crisis(step: Step) -> None:
     """An active crisis decays as the organisation responds; a contained one records its duration."""
-    state, content = step.state, step.config.content
+    state, params = step.state, step.params
     if state.crisis_intensity <= 0:
         return
-    state.crisis_intensity *= np.exp(-content.crisis_decay_per_hour * step.params.response_capability * step.dt)
+    state.crisis_intensity *= np.exp(-params.crisis_decay_per_hour * params.response_capability * step.dt)
     step.flows["crisis_active"] = 1.0
-    if state.crisis_intensity < content.crisis_contained_per_customer * max(int((~state.churned).sum()), 1):
+    if state.crisis_intensity < params.crisis_contained_per_customer * max(int((~state.churned).sum()), 1):
         state.crisis_intensity = 0.0
         state.crisis_durations.append(step.t + step.dt - state.crisis_started_h)
 
@@ -62,7 +70,7 @@ def crisis_step(step: Step, rng: np.random.Generator) -> None:
 
 def is_crisis(step: Step, size: int) -> bool:
     """Whether a negative cascade of this weight reaches the crisis threshold (a share of active customers)."""
-    return size >= step.config.content.crisis_threshold_share * int((~step.state.churned).sum())
+    return size >= step.params.crisis_threshold_share * int((~step.state.churned).sum())
 
 
 def start_crisis(step: Step, size: int) -> None:
@@ -72,4 +80,4 @@ def start_crisis(step: Step, size: int) -> None:
         state.crisis_started_h = step.t
         state.crises += 1
         step.flows["crises_started"] += 1
-    state.crisis_intensity += size * step.config.content.crisis_intensity_per_node
+    state.crisis_intensity += size * step.params.crisis_intensity_per_node

@@ -14,6 +14,26 @@ from simulation.core.state import INFLUENCER, MEDIA
 if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.core.state import State
+    from simulation.scenario.config import Config
+
+CONTENT_RATES = (
+    "organic_reach", "ambassador_reach", "engagement_rate", "engagement_sentiment_weight", "promoting_multiplier",
+    "relating_multiplier", "sentiment_lift", "promoting_lift_share", "reshare_prob", "share_lift_share",
+    "gaffe_seed_share", "gaffe_seed_min_audience", "negative_hit", "negative_transmissibility",
+    "crisis_transmissibility",
+)  # fmt: skip
+CUSTOMER_RATES = (
+    "influencer_reach", "awareness_gain", "promo_tolerance_per_day", "overload_penalty", "unfollow_prob", "follow_prob",
+    "media_amplification",
+)  # fmt: skip
+
+
+def compile_diffusion(config: Config) -> dict[str, Any]:
+    """Exposure and diffusion's slice of the compiled parameters: reach, engagement, cascades."""
+    return {
+        **{name: getattr(config.content, name) for name in CONTENT_RATES},
+        **{name: getattr(config.customers, name) for name in CUSTOMER_RATES},
+    }
 
 
 # --- formulas ---------------------------------------------------------------------------------
@@ -33,27 +53,27 @@ def exposures_over_tolerance(load_before: Any, exposures: Any, tolerance: float)
     return np.clip(exposures - free, 0, exposures)
 
 
-def engagement_probability(content: Any, quality: Any, promoting: Any, sentiment: Any) -> Any:
+def engagement_probability(params: Params, quality: Any, promoting: Any, sentiment: Any) -> Any:
     """Probability a viewer engages with a post: quality x content type x the viewer's sentiment."""
-    type_mult = np.where(promoting, content.promoting_multiplier, content.relating_multiplier)
-    per_view = content.engagement_rate / max(content.organic_reach, 1e-9)
-    return np.clip(per_view * quality * type_mult * (1.0 + content.engagement_sentiment_weight * sentiment), 0, 1)
+    type_mult = np.where(promoting, params.promoting_multiplier, params.relating_multiplier)
+    per_view = params.engagement_rate / max(params.organic_reach, 1e-9)
+    return np.clip(per_view * quality * type_mult * (1.0 + params.engagement_sentiment_weight * sentiment), 0, 1)
 
 
-def engagement_lift(content: Any, quality: Any, promoting: Any) -> Any:
+def engagement_lift(params: Params, quality: Any, promoting: Any) -> Any:
     """Sentiment an engaged viewer gains (promoting content lifts a share of that)."""
-    return content.sentiment_lift * quality * np.where(promoting, content.promoting_lift_share, 1.0)
+    return params.sentiment_lift * quality * np.where(promoting, params.promoting_lift_share, 1.0)
 
 
-def reshare_probability(content: Any, quality: float, promoting: bool) -> float:
+def reshare_probability(params: Params, quality: float, promoting: bool) -> float:
     """Per-tie probability that an engaged viewer's share of a post activates a neighbour."""
-    mult = content.promoting_multiplier if promoting else content.relating_multiplier
-    return min(1.0, content.reshare_prob * quality * mult / content.relating_multiplier)
+    mult = params.promoting_multiplier if promoting else params.relating_multiplier
+    return min(1.0, params.reshare_prob * quality * mult / params.relating_multiplier)
 
 
-def share_lift(content: Any, quality: Any) -> Any:
+def share_lift(params: Params, quality: Any) -> Any:
     """Sentiment gained by a customer a re-share reaches."""
-    return content.share_lift_share * content.sentiment_lift * quality
+    return params.share_lift_share * params.sentiment_lift * quality
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -67,7 +87,7 @@ def notice(step: Step, idx: np.ndarray, times: np.ndarray, promo_times: np.ndarr
     ``overload_penalty`` of sentiment, and a follower unfollows with ``unfollow_prob`` per such
     exposure (one uniform per customer decides: the first of its rows).
     """
-    state, cust, flows = step.state, step.config.customers, step.flows
+    state, params, flows = step.state, step.params, step.flows
     if len(idx) > 1 and not bool((idx[1:] > idx[:-1]).all()):  # repeated customers: one row each
         idx, first, rows = np.unique(idx, return_index=True, return_inverse=True)
         times = np.bincount(rows, weights=times, minlength=len(idx))
@@ -75,11 +95,11 @@ def notice(step: Step, idx: np.ndarray, times: np.ndarray, promo_times: np.ndarr
         u_unfollow = u_unfollow[first]
     else:  # already one row per customer, in order (the vectorized engine's case)
         times, promo_times = times.astype(np.float64), promo_times.astype(np.float64)
-    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], cust.awareness_gain, times)
-    over = exposures_over_tolerance(state.promo_load[idx], promo_times, cust.promo_tolerance_per_day)
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], params.awareness_gain, times)
+    over = exposures_over_tolerance(state.promo_load[idx], promo_times, params.promo_tolerance_per_day)
     state.promo_load[idx] += promo_times
-    state.sentiment[idx] -= cust.overload_penalty * over  # (idx is one row per customer here)
-    leave = idx[(over > 0) & (u_unfollow < 1.0 - (1.0 - cust.unfollow_prob) ** over) & state.follows[idx]]
+    state.sentiment[idx] -= params.overload_penalty * over  # (idx is one row per customer here)
+    leave = idx[(over > 0) & (u_unfollow < 1.0 - (1.0 - params.unfollow_prob) ** over) & state.follows[idx]]
     flows["unfollows"] += len(leave)
     state.follows[leave] = False
 
@@ -108,7 +128,7 @@ def follow(step: Step, idx: np.ndarray) -> None:
 def hear_share(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
     """A re-share of a brand post reached customers ``idx``: awareness and ``lift`` of sentiment."""
     state = step.state
-    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.config.customers.awareness_gain)
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.params.awareness_gain)
     state.sentiment[idx] += lift
 
 
@@ -116,8 +136,8 @@ def hear_share(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
 def hear_negative(step: Step, idx: np.ndarray) -> None:
     """A negative cascade (gaffe, complaint, crisis) reached customers ``idx``: a negative mention each."""
     state = step.state
-    state.sentiment[idx] -= step.config.content.negative_hit
-    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.config.customers.awareness_gain)
+    state.sentiment[idx] -= step.params.negative_hit
+    state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.params.awareness_gain)
     step.flows["mentions_negative"] += len(idx)
 
 
@@ -130,26 +150,26 @@ def _neighbours(state: State, node: int) -> np.ndarray:
 
 
 def post_audience(
-    state: State, params: Params, content: Any, rng: np.random.Generator, followers: np.ndarray, poster: int
+    state: State, params: Params, rng: np.random.Generator, followers: np.ndarray, poster: int
 ) -> np.ndarray:
     """Customers who see one post (churned ones excluded).
 
     A random draw of followers (organic reach, with replacement), plus a share of the
     poster's own ties if the poster also posts from an own account.
     """
-    n_view = rng.binomial(len(followers), content.organic_reach) if len(followers) else 0
+    n_view = rng.binomial(len(followers), params.organic_reach) if len(followers) else 0
     seen = followers[rng.integers(0, len(followers), n_view)] if n_view else np.empty(0, dtype=np.int64)
     if params.own_account[poster] > 0:
         ties = _neighbours(state, int(state.account_node[poster]))
-        seen = np.concatenate([seen, ties[rng.random(len(ties)) < content.ambassador_reach]])
+        seen = np.concatenate([seen, ties[rng.random(len(ties)) < params.ambassador_reach]])
     return seen if state.churned_count == 0 else seen[~state.churned[seen]]
 
 
-def gaffe_seeds(content: Any, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def gaffe_seeds(params: Params, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Viewers of a gaffe who start a negative cascade (a share of them; one for a small audience)."""
-    if len(seen) <= content.gaffe_seed_min_audience:
+    if len(seen) <= params.gaffe_seed_min_audience:
         return seen[:1]
-    return seen[rng.random(len(seen)) < content.gaffe_seed_share]
+    return seen[rng.random(len(seen)) < params.gaffe_seed_share]
 
 
 def diffuse(
@@ -159,10 +179,9 @@ def diffuse(
     if len(posts) == 0:
         return
     state, params, flows = step.state, step.params, step.flows
-    content, cust = step.config.content, step.config.customers
     active = state.active_mask()  # None: nobody has churned
     followers = np.flatnonzero(state.follows if active is None else state.follows & active)
-    viewers = [post_audience(state, params, content, rng, followers, posts.poster[i]) for i in range(len(posts))]
+    viewers = [post_audience(state, params, rng, followers, posts.poster[i]) for i in range(len(posts))]
     viewer = np.concatenate(viewers).astype(np.int64)
     post = np.repeat(np.arange(len(posts)), [len(v) for v in viewers])
     flows["impressions"] += len(viewer)
@@ -177,33 +196,33 @@ def diffuse(
     promo_times = np.bincount(viewer[promoting], minlength=len(state.follows))[seen]
     step.apply(notice, seen, times, promo_times, rng.random(len(seen)))
 
-    p_engage = engagement_probability(content, quality, promoting, state.sentiment[viewer])
+    p_engage = engagement_probability(params, quality, promoting, state.sentiment[viewer])
     engaged = rng.random(len(viewer)) < p_engage
-    step.apply(engage, viewer[engaged], engagement_lift(content, quality[engaged], promoting[engaged]))
+    step.apply(engage, viewer[engaged], engagement_lift(params, quality[engaged], promoting[engaged]))
     amplify_by_influencers(step, rng, viewer[engaged], reached)
     newcomers = viewer[~state.follows[viewer]]
-    step.apply(follow, newcomers[rng.random(len(newcomers)) < cust.follow_prob * posts.quality.mean()])
+    step.apply(follow, newcomers[rng.random(len(newcomers)) < params.follow_prob * posts.quality.mean()])
 
     for is_promo in (False, True):
         mask = engaged & (promoting == is_promo)
         if not mask.any():
             continue
         share_quality = float(quality[mask].mean())
-        shared = reshare_cascade(state, content, rng, viewer[mask], share_quality, is_promo, flows, reached)
-        step.apply(hear_share, shared, np.full(len(shared), share_lift(content, share_quality)))
+        shared = reshare_cascade(state, params, rng, viewer[mask], share_quality, is_promo, flows, reached)
+        step.apply(hear_share, shared, np.full(len(shared), share_lift(params, share_quality)))
     for i in np.flatnonzero(posts.gaffe):
         if len(viewers[i]):
-            negative_seeds.append(gaffe_seeds(content, viewers[i], rng))
+            negative_seeds.append(gaffe_seeds(params, viewers[i], rng))
 
 
 def amplify_by_influencers(step: Step, rng: np.random.Generator, engaged: np.ndarray, reached: np.ndarray) -> None:
     """Influencers who engaged pass the post on: ``influencer_reach`` of their ties see it (impressions, awareness)."""
-    state, cust = step.state, step.config.customers
+    state, params = step.state, step.params
     influencers = np.unique(engaged[state.kind[engaged] == INFLUENCER])
-    if not len(influencers) or cust.influencer_reach <= 0:
+    if not len(influencers) or params.influencer_reach <= 0:
         return
     ties = np.concatenate([_neighbours(state, int(i)) for i in influencers])
-    seen = ties[(rng.random(len(ties)) < cust.influencer_reach) & ~state.churned[ties]]
+    seen = ties[(rng.random(len(ties)) < params.influencer_reach) & ~state.churned[ties]]
     step.flows["impressions"] += len(seen)
     reached[seen] = True
     seen, times = np.unique(seen, return_counts=True)
@@ -212,7 +231,7 @@ def amplify_by_influencers(step: Step, rng: np.random.Generator, engaged: np.nda
 
 def reshare_cascade(
     state: State,
-    content: Any,
+    params: Params,
     rng: np.random.Generator,
     seeds: np.ndarray,
     quality: float,
@@ -225,7 +244,7 @@ def reshare_cascade(
     Counts the re-shares (an engagement of its own kind, and an impression each) and marks the
     customers reached; the caller applies what a re-share does to each of them.
     """
-    p = reshare_probability(content, quality, promoting)
+    p = reshare_probability(params, quality, promoting)
     active = independent_cascade(state.adjacency, seeds, p, rng, susceptible=state.active_mask())
     active[seeds] = False
     shared = np.flatnonzero(active)
@@ -246,8 +265,8 @@ def negative_cascade(
     if len(seeds) == 0:
         return 0
     state = step.state
-    p = step.config.content.negative_transmissibility if transmissibility is None else transmissibility
+    p = step.params.negative_transmissibility if transmissibility is None else transmissibility
     hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=state.active_mask()))
     step.apply(hear_negative, hit)
     media = int((state.kind[hit] == MEDIA).sum())
-    return len(hit) + int(round(step.config.customers.media_amplification * media))
+    return len(hit) + int(round(step.params.media_amplification * media))

@@ -24,7 +24,6 @@ import numpy as np
 if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.core.state import State
-    from simulation.scenario.config import Config
 
 CUSTOMERS, EMPLOYEES = "customers", "employees"
 Effect = Callable[..., Any]
@@ -54,11 +53,14 @@ def apply_at_once(effect: Effect, step: Step, idx: np.ndarray, *arrays: np.ndarr
 
 @dataclass
 class Step:
-    """What the processes of one step share: state, parameters, config, counters, time, dispatch."""
+    """What the processes of one step share: state, compiled parameters, counters, time, dispatch.
+
+    The config is not here: every number a rule needs is in ``params`` (see
+    :class:`~simulation.core.params.Params`), so an org-model change blends all of them.
+    """
 
     state: State
     params: Params
-    config: Config
     flows: dict[str, float]
     t: float
     dt: float

@@ -57,11 +57,16 @@ def median(x: np.ndarray) -> float:
     return float((ordered[middle - 1] + ordered[middle]) / 2.0)
 
 
-def is_staffed(config: Config, t: float) -> bool:
-    """Whether staff work social during the step starting at hour ``t``."""
-    start, end = config.support.staffed_hours
+def staffed_at(staffed_hours: tuple[int, int], t: float) -> bool:
+    """Whether staff work social during the step starting at hour ``t``, given the hours of day [start, end)."""
+    start, end = staffed_hours
     hour = t % 24.0
     return start <= hour < end
+
+
+def is_staffed(config: Config, t: float) -> bool:
+    """:func:`staffed_at` of a config's ``support.staffed_hours`` (for callers holding a config, not parameters)."""
+    return staffed_at(config.support.staffed_hours, t)
 
 
 class VectorEngine:
@@ -170,7 +175,7 @@ class VectorEngine:
 
     def department_plan(self, t: float) -> np.ndarray:
         """Whether each department is staffed during the step starting at hour ``t``."""
-        return np.full(len(self.company.departments), is_staffed(self.config, t))
+        return np.full(len(self.company.departments), staffed_at(self.params.staffed_hours, t))
 
     def neighbour_sentiment(self) -> np.ndarray:
         """Mean sentiment of each customer's neighbours (the agents engine reads it through Mesa cells)."""
@@ -180,11 +185,11 @@ class VectorEngine:
     def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
         """Advance one step; returns the step's record. ``staffed`` overrides department plans."""
         self._apply_due_changes()
-        config, state, rngs = self.config, self.state, self.rngs
-        t, dt = state.hours, config.simulation.step_hours
+        params, state, rngs = self.params, self.state, self.rngs
+        t, dt = state.hours, params.step_hours
         if staffed is None:
             staffed = self.department_plan(t)
-        step = Step(state, self.params, config, new_flows(), t, dt, self.dispatch)
+        step = Step(state, params, new_flows(), t, dt, self.dispatch)
         negative, self._negative = self._negative, []
         crisis_seeds, self._crisis_seeds = self._crisis_seeds, None
 
@@ -193,8 +198,7 @@ class VectorEngine:
         gaffe_seeds: list[np.ndarray] = []
         diffusion.diffuse(step, rngs["content"], posts, self.reached, gaffe_seeds)
 
-        scale = self.n_customers / config.organization.reference_customers
-        tech_factor = innovation.technical_factor(config.innovation, state.ideas_implemented, scale)
+        tech_factor = innovation.technical_factor(params, state.ideas_implemented, params.people_per_row)
         rows = needs.raise_needs(step, rngs["needs"], tech_factor)
         if len(rows["kind"]):  # (routing no rows draws nothing)
             rows = routing.route(rows, step, rngs["routing"])
@@ -205,7 +209,7 @@ class VectorEngine:
         n_dept = len(self.company.departments)
         if len(posts):
             posts_by_dept = np.bincount(self.company.dept[posts.poster], minlength=n_dept)
-            posting_hours = posts_by_dept * config.people.hours_per_post
+            posting_hours = posts_by_dept * params.hours_per_post
         else:
             posting_hours = np.zeros(n_dept)
         waiting = service.serve(step, staffed, posting_hours)
@@ -215,9 +219,7 @@ class VectorEngine:
             response.close_inquiries(state)
 
         if crisis_seeds is not None:
-            size = diffusion.negative_cascade(
-                step, rngs["crisis"], crisis_seeds, config.content.crisis_transmissibility
-            )
+            size = diffusion.negative_cascade(step, rngs["crisis"], crisis_seeds, params.crisis_transmissibility)
             crisis.start_crisis(step, max(size, len(crisis_seeds)))
         if gaffe_seeds:
             size = diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(gaffe_seeds))
@@ -228,11 +230,11 @@ class VectorEngine:
             diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
         crisis.crisis_step(step, rngs["crisis"])
         active = len(state.churned) - state.churned_count
-        competitor_rate = config.competitor.mentions_per_customer_per_day * active * dt / 24.0
+        competitor_rate = params.competitor_mentions_per_customer_per_day * active * dt / 24.0
         step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
-        step.flows["value_customers"] = config.value.customer_value_per_year * active * dt / (365.0 * 24.0)
+        step.flows["value_customers"] = params.customer_value_per_year * active * dt / (365.0 * 24.0)
         advocates, followers = response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
-        overloaded = people.overloaded_departments(config.people, waiting, self.params.servers)
+        overloaded = people.overloaded_departments(params, waiting)
         people.people_step(step, overloaded, self.company.dept, adopting=self._adoption is not None)
         costs.account_costs(step, staffed)
 
@@ -252,7 +254,7 @@ class VectorEngine:
             weight = min((self.steps_done - start + 1) / lag, 1.0)
             params = blend(old, new, weight)
             # the learning curve: capacity dips half-way through the change, recovers at its end
-            dip = 1.0 - self.config.people.adoption_dip * 4.0 * weight * (1.0 - weight)
+            dip = 1.0 - params.adoption_dip * 4.0 * weight * (1.0 - weight)
             self.params = dataclasses.replace(params, servers=params.servers * dip, post_rate=params.post_rate * dip)
             if weight >= 1:
                 self._adoption = None
@@ -280,7 +282,7 @@ class VectorEngine:
         if self._company_staff is None:
             self._company_staff = self.company.dept != self.company.agency_index
         last_post = state.last_post_h[self._company_staff]
-        recent = np.count_nonzero((t - last_post) < self.config.people.participation_window_hours)
+        recent = np.count_nonzero((t - last_post) < self.params.participation_window_hours)
         sentiment = state.sentiment if active is None else state.sentiment[active]
         return {
             "step": self.steps_done,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,8 +10,23 @@ from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.needs import HOURS_PER_DAY, IDEA
 
+if TYPE_CHECKING:
+    from simulation.core.params import Params
+    from simulation.scenario.config import Config
 
-def technical_factor(innovation: Any, ideas_implemented: int, scale: float) -> float:
+
+def compile_innovation(config: Config) -> dict[str, float]:
+    """Innovation's slice of the compiled parameters: implementation chance and time, the cut per idea."""
+    inno = config.innovation
+    return {
+        "implement_prob": inno.implement_prob,
+        "implement_hours": inno.implement_days * HOURS_PER_DAY,
+        "problem_reduction": inno.problem_reduction,
+        "max_reduction": inno.max_reduction,
+    }
+
+
+def technical_factor(innovation: Params, ideas_implemented: int, scale: float) -> float:
     """Share of the technical-problem rate left after ``ideas_implemented`` implemented ideas.
 
     Each idea removes ``problem_reduction`` per ``reference_customers`` customers
@@ -22,7 +37,7 @@ def technical_factor(innovation: Any, ideas_implemented: int, scale: float) -> f
 
 def innovate(step: Step, rng: np.random.Generator) -> None:
     """Ideas reaching their owner this step are captured; some are implemented later."""
-    state, inno, flows = step.state, step.config.innovation, step.flows
+    state, inno, flows = step.state, step.params, step.flows
     table = state.inquiries
     t1 = step.t + step.dt
     captured = _reaching_owner(table["kind"], table["t_queue"], IDEA, step.t, t1)
@@ -30,7 +45,7 @@ def innovate(step: Step, rng: np.random.Generator) -> None:
     if n_captured:
         flows["ideas_captured"] += n_captured
         chosen = rng.random(n_captured) < inno.implement_prob
-        when = table["t_queue"][captured][chosen] + rng.exponential(inno.implement_days * HOURS_PER_DAY, chosen.sum())
+        when = table["t_queue"][captured][chosen] + rng.exponential(inno.implement_hours, chosen.sum())
         state.ideas_pending = np.concatenate([state.ideas_pending, when])
     if len(state.ideas_pending):
         done = state.ideas_pending < t1

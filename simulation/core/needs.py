@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,34 +11,54 @@ from simulation.core.compiled import jit
 from simulation.core.effects import Step, read_only
 from simulation.scenario.config import INQUIRY_TYPES
 
+if TYPE_CHECKING:
+    from simulation.core.params import Params
+    from simulation.scenario.config import Config
+
 HOURS_PER_DAY = 24.0
 IDEA = INQUIRY_TYPES.index("idea")
 TECHNICAL = INQUIRY_TYPES.index("technical_problem")
 COMPLAINT = INQUIRY_TYPES.index("service_complaint")
 
 
-def needs_rate(cust: Any, activity: Any, dt: float, mix: np.ndarray) -> Any:
+NEEDS_RATES = {
+    "customers": (
+        "inquiry_rate_per_day", "patience_hours", "complaint_patience_hours", "patience_scale", "expects_reply_share",
+    ),
+    "support": ("handling_minutes", "handling_distribution", "handling_cv"),
+}  # fmt: skip
+
+
+def compile_needs(config: Config) -> dict[str, Any]:
+    """Customer needs' slice of the compiled parameters: how often, which types, patience, handling time."""
+    return {
+        "inquiry_mix": np.array([config.customers.inquiry_mix[k] for k in INQUIRY_TYPES]),
+        **{name: getattr(getattr(config, section), name) for section, names in NEEDS_RATES.items() for name in names},
+    }
+
+
+def needs_rate(params: Params, activity: Any, dt: float, mix: np.ndarray) -> Any:
     """Expected public inquiries in a step from customers of total ``activity``."""
-    return activity * cust.inquiry_rate_per_day / HOURS_PER_DAY * dt * mix.sum()
+    return activity * params.inquiry_rate_per_day / HOURS_PER_DAY * dt * mix.sum()
 
 
-def inquiry_mix(cust: Any, tech_factor: float) -> np.ndarray:
+def inquiry_mix(base: np.ndarray, tech_factor: float) -> np.ndarray:
     """Relative rate of each inquiry type (technical problems cut by implemented ideas; read-only).
 
-    Asked for every step with the same arguments until an idea is implemented or the
-    config changes, so the last answer is kept.
+    ``base`` is the compiled mix. Asked for every step with the same arguments until an
+    idea is implemented or the parameters change, so the last answer is kept.
     """
     global _last_mix  # one tuple, read and replaced whole: safe with engines on several threads
-    last_cust, last_factor, last = _last_mix
-    if last_cust is cust and last_factor == tech_factor:
+    last_base, last_factor, last = _last_mix
+    if last_base is base and last_factor == tech_factor:
         return last
-    mix = np.array([cust.inquiry_mix[k] for k in INQUIRY_TYPES])
+    mix = base.copy()
     mix[TECHNICAL] *= tech_factor
-    _last_mix = (cust, tech_factor, read_only(mix))
+    _last_mix = (base, tech_factor, read_only(mix))
     return mix
 
 
-_last_mix: tuple[Any, float | None, np.ndarray | None] = (None, None, None)  # (customers, tech factor, mix)
+_last_mix: tuple[np.ndarray | None, float | None, np.ndarray | None] = (None, None, None)  # (base, tech factor, mix)
 
 
 def draw_categories(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -61,22 +81,22 @@ def draw_categories(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
 _last_cdf: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
 
-def draw_patience(cust: Any, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_patience(params: Params, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Patience (hours) of each inquiry: exponential, shorter for complaints; inf if unlimited."""
-    mean_patience = np.where(kind == COMPLAINT, cust.complaint_patience_hours, cust.patience_hours)
+    mean_patience = np.where(kind == COMPLAINT, params.complaint_patience_hours, params.patience_hours)
     # (scale x a standard exponential is what rng.exponential(scale) draws, without its broadcasting overhead)
-    if math.isinf(cust.patience_scale):
+    if math.isinf(params.patience_scale):
         rng.standard_exponential(len(kind))  # drawn and dropped: the stream stays aligned with finite-patience runs
         return np.full(len(kind), np.inf)
-    return (mean_patience * cust.patience_scale) * rng.standard_exponential(len(kind))
+    return (mean_patience * params.patience_scale) * rng.standard_exponential(len(kind))
 
 
-def draw_handling_hours(support: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+def draw_handling_hours(params: Params, rng: np.random.Generator, n: int) -> np.ndarray:
     """Handling time (hours) of ``n`` inquiries: exponential or lognormal with the given CV."""
-    handling_h = support.handling_minutes / 60.0
-    if support.handling_distribution == "exponential":
+    handling_h = params.handling_minutes / 60.0
+    if params.handling_distribution == "exponential":
         return rng.exponential(handling_h, n)
-    sigma2 = np.log1p(support.handling_cv**2)
+    sigma2 = np.log1p(params.handling_cv**2)
     return rng.lognormal(np.log(handling_h) - sigma2 / 2, np.sqrt(sigma2), n)
 
 
@@ -122,11 +142,10 @@ def active_activity_cumsum(state: Any) -> np.ndarray:
 
 def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dict[str, np.ndarray]:
     """Active customers raise public inquiries (Poisson, continuous times); returns the new rows."""
-    state, config = step.state, step.config
-    cust = config.customers
-    mix = inquiry_mix(cust, tech_factor)
+    state, params = step.state, step.params
+    mix = inquiry_mix(params.inquiry_mix, tech_factor)
     cumulative = active_activity_cumsum(state)
-    total = needs_rate(cust, cumulative[-1], step.dt, mix)
+    total = needs_rate(params, cumulative[-1], step.dt, mix)
     n = rng.poisson(total) if total > 0 else 0
     if n == 0:  # a quiet step: the draws below would all be empty
         return no_needs()
@@ -134,8 +153,8 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
     u = rng.random(3 * n)
     kind = draw_categories(mix, u[n : 2 * n])
     customer, t_raise = _who_and_when(cumulative, u[:n], u[2 * n :], step.t, step.dt)
-    patience = draw_patience(cust, kind, rng)
-    service = draw_handling_hours(config.support, rng, n)
+    patience = draw_patience(params, kind, rng)
+    service = draw_handling_hours(params, rng, n)
     count_needs(kind, step.flows)
     v = rng.random(2 * n)
     return {
@@ -145,7 +164,7 @@ def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dic
         "patience": patience,
         "service_h": service,
         "u_resolve": v[:n],
-        "expects_reply": v[n:] < cust.expects_reply_share,
+        "expects_reply": v[n:] < params.expects_reply_share,
     }
 
 

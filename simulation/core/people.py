@@ -13,11 +13,19 @@ from simulation.core.response import HOURS_PER_DAY, decay
 
 if TYPE_CHECKING:
     from simulation.core.organization import Company, Structure
+    from simulation.core.params import Params
     from simulation.scenario.config import Config
 
 
+PEOPLE_RATES = (
+    "training_gain_per_day", "rewards_gain_per_day", "quota_drain_per_day", "overload_drain_per_day",
+    "overload_queue_per_server", "change_resistance_per_day", "adoption_dip", "recovery_per_day", "motivation_mean",
+    "non_social_motivation_weight", "post_load_decay_per_day", "participation_window_hours",
+)  # fmt: skip
+
+
 def compile_people(config: Config, company: Company, structure: Structure) -> dict[str, Any]:
-    """People's slice of the compiled parameters: who does social work, programmes in force."""
+    """People's slice of the compiled parameters: who does social work, programmes in force, their rates."""
     people, content = config.people, config.content
     social = np.zeros(company.size)
     social[structure.posters] = 1.0
@@ -27,6 +35,7 @@ def compile_people(config: Config, company: Company, structure: Structure) -> di
         "training": float(people.training),
         "rewards": float(people.rewards),
         "quota": float(content.quota),
+        **{name: getattr(people, name) for name in PEOPLE_RATES},
     }
 
 
@@ -63,9 +72,9 @@ def motivation_after(
     return min(max(motivation + change * day * max(social_staff, non_social_weight), 0.0), 1.0)
 
 
-def overloaded_departments(people: Any, waiting: np.ndarray, servers: np.ndarray) -> np.ndarray:
+def overloaded_departments(params: Params, waiting: np.ndarray) -> np.ndarray:
     """1.0 for a department whose queue holds more than ``overload_queue_per_server`` per server."""
-    return (waiting > people.overload_queue_per_server * np.maximum(servers, 1)).astype(float)
+    return (waiting > params.overload_queue_per_server * np.maximum(params.servers, 1)).astype(float)
 
 
 @effect_on(EMPLOYEES)
@@ -74,15 +83,15 @@ def develop(step: Step, idx: np.ndarray, overloaded: np.ndarray, adopting: np.nd
 
     ``adopting`` is 1 while a new org model is being adopted (resistance to change).
     """
-    state, params, people = step.state, step.params, step.config.people
+    state, params = step.state, step.params
     day = step.dt / HOURS_PER_DAY
     _develop_rows(
         np.asarray(idx), overloaded, adopting, state.skill, state.motivation, state.post_load, params.social_staff,
-        params.training * people.training_gain_per_day * day,
-        params.rewards * people.rewards_gain_per_day - params.quota * people.quota_drain_per_day,
-        people.overload_drain_per_day, people.change_resistance_per_day, people.recovery_per_day,
-        people.motivation_mean, day, people.non_social_motivation_weight,
-        decay(people.post_load_decay_per_day, step.dt),
+        params.training * params.training_gain_per_day * day,
+        params.rewards * params.rewards_gain_per_day - params.quota * params.quota_drain_per_day,
+        params.overload_drain_per_day, params.change_resistance_per_day, params.recovery_per_day,
+        params.motivation_mean, day, params.non_social_motivation_weight,
+        decay(params.post_load_decay_per_day, step.dt),
     )  # fmt: skip
 
 

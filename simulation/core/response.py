@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on, read_only
 
+if TYPE_CHECKING:
+    from simulation.core.params import Params
+    from simulation.scenario.config import Config
+
 HOURS_PER_DAY = 24.0
+RESPONSE_RATES = {
+    "support": (
+        "irate_drop", "complaint_share", "ignored_drop", "resolution_prob", "resolution_skill_weight", "answer_lift",
+        "lift_decay_hours", "unresolved_drop", "fast_answer_hours", "advocate_conversion", "advocate_margin",
+    ),
+    "customers": (
+        "ignored_after_hours", "advocate_threshold", "advocate_hysteresis", "advocate_awareness_min",
+        "advocate_stubbornness", "sentiment_drift_per_day", "sentiment_anchor_per_day", "promo_load_decay_per_day",
+        "awareness_decay_per_day", "non_follower_awareness_max", "churn_per_year", "churn_sentiment_slope",
+        "discovery_per_day", "replace_churned", "detractor_threshold",
+    ),
+}  # fmt: skip
+
+
+def compile_response(config: Config) -> dict[str, Any]:
+    """Customer response's slice of the compiled parameters: reactions to answers and silence, drift, churn, voice."""
+    sections = RESPONSE_RATES.items()
+    return {
+        **{name: getattr(getattr(config, section), name) for section, names in sections for name in names},
+        "voice_rate_per_hour": config.customers.voice_rate_per_day / HOURS_PER_DAY,
+    }
 
 
 # --- formulas ---------------------------------------------------------------------------------
@@ -23,25 +48,25 @@ def decay(rate_per_day: float, dt: float) -> float:
     return float(np.exp(-rate_per_day * dt / HOURS_PER_DAY))
 
 
-def resolution_probability(support: Any, skill: Any) -> Any:
+def resolution_probability(params: Params, skill: Any) -> Any:
     """Probability an answer resolves the inquiry, given the owning department's mean skill."""
-    weight = support.resolution_skill_weight
-    return support.resolution_prob * ((1.0 - weight) + weight * skill)
+    weight = params.resolution_skill_weight
+    return params.resolution_prob * ((1.0 - weight) + weight * skill)
 
 
-def answer_lift(support: Any, wait: Any) -> Any:
+def answer_lift(params: Params, wait: Any) -> Any:
     """Sentiment lift of a resolving answer after ``wait`` hours (decays with the wait)."""
-    return support.answer_lift * np.exp(-wait / support.lift_decay_hours)
+    return params.answer_lift * np.exp(-wait / params.lift_decay_hours)
 
 
-def sentiment_pull(cust: Any, dt: float) -> float:
+def sentiment_pull(params: Params, dt: float) -> float:
     """Share of the gap to the neighbours' mean sentiment closed in a step."""
-    return 1.0 - decay(cust.sentiment_drift_per_day, dt)
+    return 1.0 - decay(params.sentiment_drift_per_day, dt)
 
 
-def churn_probability(cust: Any, sentiment: Any, dt: float) -> Any:
+def churn_probability(params: Params, sentiment: Any, dt: float) -> Any:
     """Probability an active customer leaves in a step; rises as sentiment falls."""
-    return base_churn_hazard(cust.churn_per_year) * dt * np.exp(-cust.churn_sentiment_slope * sentiment)
+    return base_churn_hazard(params.churn_per_year) * dt * np.exp(-params.churn_sentiment_slope * sentiment)
 
 
 @functools.lru_cache(maxsize=256)
@@ -50,9 +75,9 @@ def base_churn_hazard(churn_per_year: float) -> float:
     return -np.log1p(-churn_per_year) / (365.0 * HOURS_PER_DAY)
 
 
-def is_advocate(cust: Any, sentiment: Any, awareness: Any) -> Any:
+def is_advocate(params: Params, sentiment: Any, awareness: Any) -> Any:
     """Sentiment above the advocate threshold and aware of the brand: the condition to become one."""
-    return becomes_advocate(sentiment, awareness, cust.advocate_threshold, cust.advocate_awareness_min)
+    return becomes_advocate(sentiment, awareness, params.advocate_threshold, params.advocate_awareness_min)
 
 
 @jit
@@ -85,9 +110,9 @@ def lose_patience(step: Step, idx: np.ndarray, u_complain: np.ndarray) -> np.nda
 
     Returns, per row, whether the customer complains in public (a negative mention).
     """
-    support = step.config.support
-    np.subtract.at(step.state.sentiment, idx, support.irate_drop)
-    complain = u_complain < support.complaint_share
+    params = step.params
+    np.subtract.at(step.state.sentiment, idx, params.irate_drop)
+    complain = u_complain < params.complaint_share
     n_complain = int(np.count_nonzero(complain))
     step.flows["complaints_public"] += n_complain
     step.flows["mentions_negative"] += n_complain
@@ -101,12 +126,12 @@ def take_answer(step: Step, idx: np.ndarray, wait: np.ndarray, resolved: np.ndar
     An unresolved answer costs ``unresolved_drop``; a resolution within ``fast_answer_hours``
     makes an advocate (and a follower) with ``advocate_conversion``.
     """
-    state, support = step.state, step.config.support
-    np.add.at(state.sentiment, idx, np.where(resolved, answer_lift(support, wait), -support.unresolved_drop))
+    state, params = step.state, step.params
+    np.add.at(state.sentiment, idx, np.where(resolved, answer_lift(params, wait), -params.unresolved_drop))
     state.was_answered[idx] = True
-    fast = resolved & (wait <= support.fast_answer_hours) & (u_convert < support.advocate_conversion)
+    fast = resolved & (wait <= params.fast_answer_hours) & (u_convert < params.advocate_conversion)
     who = idx[fast]
-    floor = step.config.customers.advocate_threshold + support.advocate_margin
+    floor = params.advocate_threshold + params.advocate_margin
     state.sentiment[who] = np.maximum(state.sentiment[who], floor)
     state.follows[who] = True
     state.advocate[who] = True
@@ -115,7 +140,7 @@ def take_answer(step: Step, idx: np.ndarray, wait: np.ndarray, resolved: np.ndar
 @effect_on(CUSTOMERS)
 def feel_ignored(step: Step, idx: np.ndarray) -> None:
     """Inquiries of customers ``idx`` went unanswered past ``ignored_after_hours``: they feel ignored."""
-    np.subtract.at(step.state.sentiment, idx, step.config.support.ignored_drop)
+    np.subtract.at(step.state.sentiment, idx, step.params.ignored_drop)
     step.state.was_ignored[idx] = True
     step.flows["ignored"] += len(idx)
 
@@ -129,22 +154,22 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     the same uniform's other end, a newcomer in a churned customer's place, and advocacy
     (:func:`advocate_after`).
     """
-    state, cust, dt = step.state, step.config.customers, step.dt
+    state, params, dt = step.state, step.params, step.dt
     idx = np.asarray(idx)
     whole = idx is state.everyone  # every customer, in order: the loops skip the indirection
     rows, loop_idx = (slice(None), None) if whole else (idx, idx)
     _drift_rows(
         loop_idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline,
-        sentiment_pull(cust, dt), cust.advocate_stubbornness, 1.0 - decay(cust.sentiment_anchor_per_day, dt),
-        state.promo_load, decay(cust.promo_load_decay_per_day, dt), state.awareness,
-        decay(cust.awareness_decay_per_day, dt),
+        sentiment_pull(params, dt), params.advocate_stubbornness, 1.0 - decay(params.sentiment_anchor_per_day, dt),
+        state.promo_load, decay(params.promo_load_decay_per_day, dt), state.awareness,
+        decay(params.awareness_decay_per_day, dt),
     )  # fmt: skip
-    p_churn = churn_probability(cust, state.sentiment[rows], dt)
+    p_churn = churn_probability(params, state.sentiment[rows], dt)
     new_followers, leave, leave_ignored, leave_answered, ignored, answered = _churn_rows(
         loop_idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
         state.sentiment, state.awareness, state.baseline, state.promo_load,
-        1.0 - cust.discovery_per_day * dt / 24, cust.replace_churned, cust.non_follower_awareness_max / 2,
-        cust.advocate_threshold, cust.advocate_hysteresis, cust.advocate_awareness_min,
+        1.0 - params.discovery_per_day * dt / 24, params.replace_churned, params.non_follower_awareness_max / 2,
+        params.advocate_threshold, params.advocate_hysteresis, params.advocate_awareness_min,
     )  # fmt: skip
     flows = step.flows
     flows["new_followers"] += new_followers
@@ -154,7 +179,7 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
     flows["ignored_customer_hours"] += float(ignored) * dt
     flows["answered_customer_hours"] += float(answered) * dt
     state.churned_total += leave
-    if not cust.replace_churned:  # the leavers are marked churned
+    if not params.replace_churned:  # the leavers are marked churned
         state.churned_count += leave
 
 
@@ -280,7 +305,7 @@ def _past_deadline(
 
 
 def deliver_answers(
-    table: Any, support: Any, t1: float, dept_skill: Callable[[], np.ndarray], flows: dict[str, float]
+    table: Any, params: Params, t1: float, dept_skill: Callable[[], np.ndarray], flows: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Answers finished before ``t1``: resolved or not, and the wait; returns (rows, resolved, wait).
 
@@ -289,7 +314,7 @@ def deliver_answers(
     rows = _finished(table["t_end"], table["done_answer"], t1)
     if not len(rows):
         return rows, np.zeros(0, dtype=bool), np.zeros(0)
-    resolved = table["u_resolve"][rows] < resolution_probability(support, dept_skill()[table["owner"][rows]])
+    resolved = table["u_resolve"][rows] < resolution_probability(params, dept_skill()[table["owner"][rows]])
     table["resolved"][rows] = resolved
     wait = table["t_start"][rows] - table["t_raise"][rows]
     table["done_answer"][rows] = True
@@ -360,7 +385,7 @@ def respond(
     """
     table = step.state.inquiries
     t1 = step.t + step.dt
-    ignored_after = step.config.customers.ignored_after_hours
+    ignored_after = step.params.ignored_after_hours
     if len(table) == 0 or not _anything_due(
         table["t_raise"], table["patience"], table["t_start"], table["t_end"], table["t_queue"], table["done_irate"],
         table["done_ignored"], table["done_answer"], t1, ignored_after,
@@ -374,16 +399,16 @@ def respond(
     ignored = overdue_unanswered(table, t1, ignored_after)
     if len(ignored):
         step.apply(feel_ignored, ignored)
-    rows, resolved, wait = deliver_answers(table, step.config.support, t1, dept_skill, step.flows)
+    rows, resolved, wait = deliver_answers(table, step.params, t1, dept_skill, step.flows)
     if len(rows):
         step.apply(take_answer, table["customer"][rows], wait, resolved, rng.random(len(rows)))
-        step.flows["value_replies"] += float(reply_value(step.config, wait).sum())
+        step.flows["value_replies"] += float(reply_value(step.params, wait).sum())
     return wait
 
 
-def reply_value(config: Any, wait: Any) -> Any:
+def reply_value(params: Params, wait: Any) -> Any:
     """Willingness to pay of customers answered after ``wait`` hours (decays like the answer lift)."""
-    return config.value.reply_value * np.exp(-wait / config.support.lift_decay_hours)
+    return params.reply_value * np.exp(-wait / params.lift_decay_hours)
 
 
 def close_inquiries(state: Any) -> None:
@@ -424,13 +449,13 @@ def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.n
 
     Returns the advocates and the active followers after it.
     """
-    state, cust, flows = step.state, step.config.customers, step.flows
+    state, params, flows = step.state, step.params, step.flows
     n = len(state.sentiment)
     active = state.active_mask()  # before the step's churn (None: everyone)
     step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
-    rate = cust.voice_rate_per_day / HOURS_PER_DAY * step.dt
+    rate = params.voice_rate_per_hour * step.dt
     advocates, detractors, followers = _voices(
-        state.advocate, state.sentiment, state.follows, active, cust.detractor_threshold
+        state.advocate, state.sentiment, state.follows, active, params.detractor_threshold
     )
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)

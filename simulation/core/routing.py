@@ -111,6 +111,8 @@ def compile_routing(config: Config, company: Company, structure: Structure) -> t
         "tool_coverage": org.tool_coverage if org.shared_tool else 0.0,
         "tool_misrouting": org.tool_misrouting * (1.0 - (org.hub_triage if org.hub else 0.0)),
         "listen_latency_hours": org.listening_latency_hours,
+        "tool_latency_factor": org.tool_latency_factor,
+        "handoffs": config.support.handoffs,
         "owner": owner,
         "handoff_hours": handoffs.hours,
         "handoff_loss": handoffs.loss,
@@ -135,7 +137,7 @@ def detection_chances(coverage: np.ndarray, tool_coverage: float) -> tuple[float
 
 def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Detection by the listening units, then hand-off to the owner (delay grows with graph distance)."""
-    params, config, flows = step.params, step.config, step.flows
+    params, flows = step.params, step.flows
     kind = rows["kind"]
     n = len(kind)
     owner = params.owner[kind].astype(np.int16)
@@ -157,7 +159,7 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
     hops = np.zeros(n, dtype=np.int16)
     lost = np.zeros(n, dtype=bool)
     latency = rng.exponential(params.listen_latency_hours, n) if params.listen_latency_hours > 0 else np.zeros(n)
-    if not config.support.handoffs:
+    if not params.handoffs:
         detector = np.full(n, -1, dtype=np.int16)
         detected = rng.random(n) < 1.0 - miss_all
         detector[detected] = owner[detected]
@@ -170,7 +172,7 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
         u_wrong, pick = (u[4], u[5]) if n_company > 1 else (u[4, :0], u[4])
         detector = _detect(
             owner, cov, params.tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick,
-            latency, config.organization.tool_latency_factor, params.tool_misrouting, n_company,
+            latency, params.tool_latency_factor, params.tool_misrouting, n_company,
         )  # fmt: skip
         moved, mean, shape = _handoff_legs(detector, owner, params.handoff_hours, params.handoff_hops)
         finite = np.isfinite(mean)

@@ -29,7 +29,7 @@ class Engine(Protocol):
     config: Config
 
     def reconfigure(self, config: Config, lag_steps: int = 0) -> None:
-        """Adopt a new config, blending numeric parameters over ``lag_steps``."""
+        """Adopt a new config, blending its compiled parameters over ``lag_steps``."""
 
     def inject_crisis(self, size: int) -> None:
         """Seed a negative cascade from ``size`` random customers."""
