@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from simulation import build_config
-from simulation.core import content, crisis, diffusion, innovation, needs, people, response, routing, service
+from simulation.core import content, crisis, customers, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Step, apply_at_once, group_rows, rows_of
 from simulation.core.flows import new_flows
 from simulation.core.state import INQUIRY_COLUMNS
@@ -94,7 +94,7 @@ def _response(step, rng):
 
 def _dynamics(step, rng):
     neighbours = (step.state.adjacency @ step.state.sentiment) / np.maximum(step.state.degree, 1.0)
-    response.customer_dynamics(step, rng, neighbours)
+    customers.customer_dynamics(step, rng, neighbours)
 
 
 def _crisis(step, rng):

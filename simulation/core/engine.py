@@ -2,8 +2,8 @@
 
 One step (``step_hours``, default one hour) runs: scheduled changes due, department plans,
 7.1 content, 7.2 exposure and diffusion, 7.3 customer needs, 7.4 listening and routing,
-7.5 service, 7.6 customer response, 7.7 innovation, negative cascades and 7.9 crises,
-customer dynamics (7.6), 7.8 people, 7.10 costs. Every rule is in its submodel's module;
+7.5 service, 7.6.1 customer response, 7.7 innovation, negative cascades and 7.9 crises,
+7.6.2 customer dynamics, 7.8 people, 7.10 costs. Every rule is in its submodel's module;
 this module only orders them. Effects go through :attr:`VectorEngine.dispatch`, which the
 agents engine (:mod:`simulation.engines.agents`) replaces with one Mesa agent per customer
 and employee.
@@ -24,7 +24,19 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
+from simulation.core import (
+    content,
+    costs,
+    crisis,
+    customers,
+    diffusion,
+    innovation,
+    needs,
+    people,
+    response,
+    routing,
+    service,
+)
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
 from simulation.core.flows import Flows, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
@@ -233,7 +245,7 @@ class VectorEngine:
         competitor_rate = params.competitor_mentions_per_customer_per_day * active * dt / 24.0
         step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
         step.flows["value_customers"] = params.customer_value_per_year * active * dt / (365.0 * 24.0)
-        advocates, followers = response.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
+        advocates, followers = customers.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
         overloaded = people.overloaded_departments(params, waiting)
         people.people_step(step, overloaded, self.company.dept, adopting=self._adoption is not None)
         costs.account_costs(step, staffed)

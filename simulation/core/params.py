@@ -19,6 +19,7 @@ import numpy as np
 from simulation.core.content import compile_content
 from simulation.core.costs import compile_costs
 from simulation.core.crisis import compile_crisis
+from simulation.core.customers import compile_customers
 from simulation.core.diffusion import compile_diffusion
 from simulation.core.innovation import compile_innovation
 from simulation.core.needs import compile_needs
@@ -190,6 +191,7 @@ def compile_params(config: Config, company: Company, n_customers: int) -> tuple[
         **routing,
         **compile_service(config, company, scale),
         **compile_response(config),
+        **compile_customers(config),
         **compile_innovation(config),
         **people,
         **compile_crisis(config, routing["listen_coverage"], routing["tool_coverage"]),

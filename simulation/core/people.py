@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.compiled import jit
+from simulation.core.customers import HOURS_PER_DAY, decay
 from simulation.core.effects import EMPLOYEES, Step, effect_on
 from simulation.core.organization import HUB, LEAD
-from simulation.core.response import HOURS_PER_DAY, decay
 
 if TYPE_CHECKING:
     from simulation.core.organization import Company, Structure

@@ -1,8 +1,11 @@
-"""7.6 Customer response: patience running out, answers, sentiment drift, churn and advocacy."""
+"""7.6.1 Customer response to service: patience running out, answers, silence; closing inquiries.
+
+What a customer does between its own inquiries (drift, churn, advocacy, voice) is
+:mod:`simulation.core.customers` (7.6.2).
+"""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,37 +18,21 @@ if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.scenario.config import Config
 
-HOURS_PER_DAY = 24.0
-RESPONSE_RATES = {
-    "support": (
-        "irate_drop", "complaint_share", "ignored_drop", "resolution_prob", "resolution_skill_weight", "answer_lift",
-        "lift_decay_hours", "unresolved_drop", "fast_answer_hours", "advocate_conversion", "advocate_margin",
-    ),
-    "customers": (
-        "ignored_after_hours", "advocate_threshold", "advocate_hysteresis", "advocate_awareness_min",
-        "advocate_stubbornness", "sentiment_drift_per_day", "sentiment_anchor_per_day", "promo_load_decay_per_day",
-        "awareness_decay_per_day", "non_follower_awareness_max", "churn_per_year", "churn_sentiment_slope",
-        "discovery_per_day", "replace_churned", "detractor_threshold",
-    ),
-}  # fmt: skip
+RESPONSE_RATES = (
+    "irate_drop", "complaint_share", "ignored_drop", "resolution_prob", "resolution_skill_weight", "answer_lift",
+    "lift_decay_hours", "unresolved_drop", "fast_answer_hours", "advocate_conversion", "advocate_margin",
+)  # fmt: skip
 
 
 def compile_response(config: Config) -> dict[str, Any]:
-    """Customer response's slice of the compiled parameters: reactions to answers and silence, drift, churn, voice."""
-    sections = RESPONSE_RATES.items()
+    """Customer response's slice of the compiled parameters: reactions to answers and to silence."""
     return {
-        **{name: getattr(getattr(config, section), name) for section, names in sections for name in names},
-        "voice_rate_per_hour": config.customers.voice_rate_per_day / HOURS_PER_DAY,
+        **{name: getattr(config.support, name) for name in RESPONSE_RATES},
+        "ignored_after_hours": config.customers.ignored_after_hours,
     }
 
 
 # --- formulas ---------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def decay(rate_per_day: float, dt: float) -> float:
-    """Share kept after ``dt`` hours of exponential decay at ``rate_per_day`` (memoised: called every step)."""
-    return float(np.exp(-rate_per_day * dt / HOURS_PER_DAY))
 
 
 def resolution_probability(params: Params, skill: Any) -> Any:
@@ -57,48 +44,6 @@ def resolution_probability(params: Params, skill: Any) -> Any:
 def answer_lift(params: Params, wait: Any) -> Any:
     """Sentiment lift of a resolving answer after ``wait`` hours (decays with the wait)."""
     return params.answer_lift * np.exp(-wait / params.lift_decay_hours)
-
-
-def sentiment_pull(params: Params, dt: float) -> float:
-    """Share of the gap to the neighbours' mean sentiment closed in a step."""
-    return 1.0 - decay(params.sentiment_drift_per_day, dt)
-
-
-def churn_probability(params: Params, sentiment: Any, dt: float) -> Any:
-    """Probability an active customer leaves in a step; rises as sentiment falls."""
-    return base_churn_hazard(params.churn_per_year) * dt * np.exp(-params.churn_sentiment_slope * sentiment)
-
-
-@functools.lru_cache(maxsize=256)
-def base_churn_hazard(churn_per_year: float) -> float:
-    """Churn hazard per hour at neutral sentiment, from the yearly churn share."""
-    return -np.log1p(-churn_per_year) / (365.0 * HOURS_PER_DAY)
-
-
-def is_advocate(params: Params, sentiment: Any, awareness: Any) -> Any:
-    """Sentiment above the advocate threshold and aware of the brand: the condition to become one."""
-    return becomes_advocate(sentiment, awareness, params.advocate_threshold, params.advocate_awareness_min)
-
-
-@jit
-def becomes_advocate(sentiment: Any, awareness: Any, threshold: float, awareness_min: float) -> Any:
-    """:func:`is_advocate` on plain numbers (scalars or arrays), for compiled loops."""
-    return (sentiment > threshold) & (awareness > awareness_min)
-
-
-@jit
-def advocate_after(
-    advocate: bool,
-    sentiment: float,
-    awareness: float,
-    active: bool,
-    threshold: float,
-    hysteresis: float,
-    awareness_min: float,
-) -> bool:
-    """Advocacy is sticky: become one above the threshold, stay one until well below it (one customer)."""
-    stays = advocate & (sentiment >= threshold - hysteresis)
-    return (stays | becomes_advocate(sentiment, awareness, threshold, awareness_min)) & active
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -143,112 +88,6 @@ def feel_ignored(step: Step, idx: np.ndarray) -> None:
     np.subtract.at(step.state.sentiment, idx, step.params.ignored_drop)
     step.state.was_ignored[idx] = True
     step.flows["ignored"] += len(idx)
-
-
-@effect_on(CUSTOMERS)
-def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.ndarray) -> None:
-    """Customers ``idx`` drift toward their neighbours and their own baseline, may churn, update advocacy.
-
-    Anchored opinion dynamics (Friedkin & Johnsen, :func:`_drift_rows`): under a steady
-    organisation sentiment settles. Then churn (:func:`churn_probability`), discovery from
-    the same uniform's other end, a newcomer in a churned customer's place, and advocacy
-    (:func:`advocate_after`).
-    """
-    state, params, dt = step.state, step.params, step.dt
-    idx = np.asarray(idx)
-    whole = idx is state.everyone  # every customer, in order: the loops skip the indirection
-    rows, loop_idx = (slice(None), None) if whole else (idx, idx)
-    _drift_rows(
-        loop_idx, neighbour_mean, state.sentiment, state.advocate, state.degree, state.baseline,
-        sentiment_pull(params, dt), params.advocate_stubbornness, 1.0 - decay(params.sentiment_anchor_per_day, dt),
-        state.promo_load, decay(params.promo_load_decay_per_day, dt), state.awareness,
-        decay(params.awareness_decay_per_day, dt),
-    )  # fmt: skip
-    p_churn = churn_probability(params, state.sentiment[rows], dt)
-    new_followers, leave, leave_ignored, leave_answered, ignored, answered = _churn_rows(
-        loop_idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
-        state.sentiment, state.awareness, state.baseline, state.promo_load,
-        1.0 - params.discovery_per_day * dt / 24, params.replace_churned, params.non_follower_awareness_max / 2,
-        params.advocate_threshold, params.advocate_hysteresis, params.advocate_awareness_min,
-    )  # fmt: skip
-    flows = step.flows
-    flows["new_followers"] += new_followers
-    flows["churned"] += leave
-    flows["churned_ignored"] += leave_ignored
-    flows["churned_answered"] += leave_answered
-    flows["ignored_customer_hours"] += float(ignored) * dt
-    flows["answered_customer_hours"] += float(answered) * dt
-    state.churned_total += leave
-    if not params.replace_churned:  # the leavers are marked churned
-        state.churned_count += leave
-
-
-@jit
-def _drift_rows(
-    idx, neighbour_mean, sentiment, advocate, degree, baseline, pull, stubbornness, anchor, promo_load, keep_promo,
-    awareness, keep_awareness,
-):  # fmt: skip
-    """Row by row, sentiment drifts, then promotional load and awareness fade.
-
-    Anchored drift (Friedkin & Johnsen), clipped to [-1, 1]: a share ``pull`` of the gap to
-    the neighbours' mean closes, less by ``stubbornness`` for an advocate (none without
-    neighbours), and a share ``anchor`` of the gap to the customer's own baseline. ``idx``
-    None: every customer, in order. (The formula is written in the loop, not in a function
-    it calls: a call per customer keeps the loop from being vectorized, three times slower.)
-    """
-    rows = len(sentiment) if idx is None else len(idx)
-    for r in range(rows):
-        i = r if idx is None else idx[r]
-        x = sentiment[i]
-        social = pull * (1.0 - stubbornness * advocate[i]) * (neighbour_mean[r] - x) if degree[i] > 0 else 0.0
-        sentiment[i] = min(max(x + social + anchor * (baseline[i] - x), -1.0), 1.0)
-    for r in range(rows):
-        promo_load[r if idx is None else idx[r]] *= keep_promo
-    for r in range(rows):
-        awareness[r if idx is None else idx[r]] *= keep_awareness
-
-
-@jit
-def _churn_rows(
-    idx, u, p_churn, churned, follows, was_ignored, was_answered, advocate, sentiment, awareness, baseline,
-    promo_load, discover_above, replace, newcomer_awareness, threshold, hysteresis, awareness_min,
-):  # fmt: skip
-    """Row by row: churn (``u < p_churn``), else discovery (``u > discover_above``), then advocacy.
-
-    Returns the counts of new followers, leavers, leavers who had been ignored, leavers who
-    had been answered (and not ignored), and customers present who had been ignored / answered.
-    ``idx`` None: every customer, in order (compiled without the indirection, several times faster).
-    """
-    discovered = left = left_ignored = left_answered = stayed_ignored = stayed_answered = 0
-    for r in range(len(churned) if idx is None else len(idx)):
-        i = r if idx is None else idx[r]
-        present = not churned[i]
-        leave = present & (u[r] < p_churn[r])
-        ignored, answered = was_ignored[i], was_answered[i] & ~was_ignored[i]
-        stayed_ignored += present & ignored
-        stayed_answered += present & answered
-        if present & ~leave & ~follows[i] & (u[r] > discover_above):
-            follows[i] = True
-            discovered += 1
-        if leave:
-            left += 1
-            left_ignored += ignored
-            left_answered += answered
-            follows[i] = False
-            advocate[i] = False
-            if replace:  # a newcomer with the same disposition takes the customer's place
-                sentiment[i] = baseline[i]
-                awareness[i] = newcomer_awareness
-                promo_load[i] = 0.0
-                was_ignored[i] = False
-                was_answered[i] = False
-            else:
-                churned[i] = True
-                present = False
-        advocate[i] = advocate_after(
-            advocate[i], sentiment[i], awareness[i], present, threshold, hysteresis, awareness_min
-        )
-    return discovered, left, left_ignored, left_answered, stayed_ignored, stayed_answered
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -442,37 +281,3 @@ def _still_open(t_queue: np.ndarray, done_answer: np.ndarray, done_ignored: np.n
         open_rows[r] = not is_closed(t_queue[r], done_answer[r], done_ignored[r])
         closed += not open_rows[r]
     return closed, open_rows
-
-
-def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> tuple[int, int]:
-    """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up.
-
-    Returns the advocates and the active followers after it.
-    """
-    state, params, flows = step.state, step.params, step.flows
-    n = len(state.sentiment)
-    active = state.active_mask()  # before the step's churn (None: everyone)
-    step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
-    rate = params.voice_rate_per_hour * step.dt
-    advocates, detractors, followers = _voices(
-        state.advocate, state.sentiment, state.follows, active, params.detractor_threshold
-    )
-    flows["mentions_positive"] += rng.poisson(advocates * rate)
-    flows["mentions_negative"] += rng.poisson(detractors * rate)
-    return advocates, followers
-
-
-@jit
-def _voices(advocate, sentiment, follows, active, threshold):
-    """Advocates, and detractors (sentiment below ``threshold``) and followers among the ``active`` (None: all).
-
-    ``active`` is who was active before the step's churn: those who churned in it no longer
-    follow nor advocate (a churned customer's answer can make it follow again: not counted).
-    """
-    advocates = detractors = followers = 0
-    for i in range(len(advocate)):
-        present = active is None or active[i]
-        advocates += advocate[i]
-        followers += follows[i] and present
-        detractors += (sentiment[i] < threshold) and present
-    return advocates, detractors, followers

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from simulation.core.customers import is_advocate
 from simulation.core.organization import Company
-from simulation.core.response import is_advocate
 from simulation.scenario.config import Config
 
 CUSTOMER, INFLUENCER, MEDIA = 0, 1, 2

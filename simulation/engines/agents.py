@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from simulation.core import content, crisis, diffusion, people, response
+from simulation.core import content, crisis, customers, diffusion, people, response
 from simulation.core.effects import CUSTOMERS, Effect, Step, group_rows
 from simulation.core.engine import VectorEngine
 from simulation.engines.mesa_compat import network
@@ -107,7 +107,7 @@ class Customer(FixedAgent):
 
     def settle(self, step: Step, mine: np.ndarray, neighbour_mean: np.ndarray, u: np.ndarray) -> None:
         """Drift toward my neighbours; forget a little; maybe churn; update my advocacy."""
-        response.settle(step, mine, neighbour_mean, u)
+        customers.settle(step, mine, neighbour_mean, u)
 
     # 7.9 crises
     def take_hit(self, step: Step, mine: np.ndarray) -> None:
