@@ -8,40 +8,32 @@ one line and leaves whatever ``--out`` already holds untouched.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from simulation.cli.options import SeedOpt, SetOpt, fail, load
-from simulation.errors import ScenarioError
-
-ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
-ReplicatesOpt = Annotated[int, typer.Option("--replicates", "-r", help="runs per scenario (and point)", min=1)]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="parallel runs (default: CPU count)", min=1)]
-ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or dask (a Dask LocalCluster)")]
-SchedulerOpt = Annotated[str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:port")]
-OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="remove a previous batch's results in --out first")]
-RetryOpt = Annotated[bool, typer.Option("--retry-failed", help="when resuming, run failed runs again")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")]
-KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (repeatable; default: headline)")]
-
-
-def _options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN202
-    from simulation.studies.batch import RunOptions
-
-    return _guard(
-        lambda: RunOptions(
-            workers=workers or os.cpu_count() or 1,
-            executor=executor,
-            scheduler=scheduler,
-            overwrite=overwrite,
-            retry_failed=retry,
-            progress=not quiet,
-            command=["silosim", *sys.argv[1:]],
-        )
-    )
+from simulation.cli.options import (
+    REPLICATES,
+    CompareReplicatesOpt,
+    ExecutorOpt,
+    KpiOpt,
+    LadderReplicatesOpt,
+    OverwriteOpt,
+    QuietOpt,
+    RetryOpt,
+    ScenariosArg,
+    SchedulerOpt,
+    SeedOpt,
+    SensitivityReplicatesOpt,
+    SetOpt,
+    SweepReplicatesOpt,
+    WorkersOpt,
+    fail,
+    guard,
+    load,
+    run_options,
+)
 
 
 def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:
@@ -67,20 +59,9 @@ def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # 
         raise typer.Exit(1)
 
 
-def _guard(action):  # noqa: ANN001, ANN202
-    """Run ``action``: bad input (also from a point) exits 2 with one line; Ctrl-C or SIGTERM exits 130."""
-    try:
-        return action()
-    except (ScenarioError, ValueError) as err:
-        fail(str(err).splitlines()[0])
-    except KeyboardInterrupt:
-        typer.echo("silosim: interrupted; finished runs are saved, run the same command again to resume", err=True)
-        raise typer.Exit(130) from None
-
-
 def compare(
     scenarios: ScenariosArg,
-    replicates: ReplicatesOpt = 5,
+    replicates: CompareReplicatesOpt = REPLICATES["compare"],
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "local",
@@ -104,11 +85,11 @@ def compare(
     from simulation.studies import batch
 
     configs = _configs(scenarios, set_)
-    kpis = _guard(lambda: batch.check_kpis(kpi))
+    kpis = guard(lambda: batch.check_kpis(kpi))
     if draws is not None and uncertainty is None:
         fail("--draws: needs --uncertainty PRIOR.toml or posterior.csv")
-    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = _guard(
+    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = guard(
         lambda: batch.compare(
             configs, replicates, seed, out=out, baseline=baseline, options=options, uncertainty=uncertainty, draws=draws
         )
@@ -165,7 +146,7 @@ def calibrate(
             scenario_path=scenario,
         )
 
-    result = _guard(run)
+    result = guard(run)
     if not quiet:
         for key in result.params:
             low, high = result.credible_interval(key, 0.9)
@@ -181,7 +162,7 @@ def sweep(
     param: Annotated[list[str], typer.Option(help="key=start:stop:num or key=a,b,c (grid); key=low:high (lhs)")],
     sample: Annotated[str, typer.Option(help="grid (product of --param) or lhs (Latin hypercube of --n)")] = "grid",
     n: Annotated[int | None, typer.Option("--n", help="LHS points")] = None,
-    replicates: ReplicatesOpt = 3,
+    replicates: SweepReplicatesOpt = REPLICATES["sweep"],
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "local",
@@ -197,19 +178,19 @@ def sweep(
     from simulation.studies import batch
 
     configs = _configs(scenarios, set_)
-    kpis = _guard(lambda: batch.check_kpis(kpi))
-    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    kpis = guard(lambda: batch.check_kpis(kpi))
+    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
     if sample == "grid":
-        grid = dict(_guard(lambda: [batch.parse_grid_param(p) for p in param]))
+        grid = dict(guard(lambda: [batch.parse_grid_param(p) for p in param]))
         run = lambda: batch.sweep(configs, grid, replicates, seed, out=out, options=options)  # noqa: E731
     elif sample == "lhs":
-        ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
+        ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
         if n is None:
             fail("--n: required with --sample lhs")
         run = lambda: batch.sweep(configs, None, replicates, seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
     else:
         fail(f"--sample {sample}: expected grid or lhs")
-    _finish(_guard(run), out, kpis, quiet)
+    _finish(guard(run), out, kpis, quiet)
 
 
 def sensitivity(
@@ -217,7 +198,7 @@ def sensitivity(
     param: Annotated[list[str], typer.Option(help="key=low:high (repeatable, one per parameter)")],
     n: Annotated[int, typer.Option("--n", help="base sample size, a power of 2; runs = n x (params + 2)")] = 64,
     kpi: KpiOpt = None,
-    replicates: ReplicatesOpt = 1,
+    replicates: SensitivityReplicatesOpt = REPLICATES["sensitivity"],
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "local",
@@ -234,12 +215,10 @@ def sensitivity(
     from simulation.studies import batch
 
     configs = _configs(scenarios, set_)
-    kpis = _guard(lambda: batch.check_kpis(kpi))
-    ranges = dict(_guard(lambda: [batch.parse_range_param(p) for p in param]))
-    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = _guard(
-        lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out, options=options)
-    )
+    kpis = guard(lambda: batch.check_kpis(kpi))
+    ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
+    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = guard(lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out, options=options))
     _finish(result, out, kpis, quiet)
     if not quiet:
         typer.echo(f"wrote {out}/sobol.csv")
@@ -248,7 +227,7 @@ def sensitivity(
 def ladder(
     start: Annotated[Path, typer.Argument(help="the design one starts from (TOML)", show_default=False)],
     end: Annotated[Path, typer.Argument(help="the design one considers moving to (TOML)", show_default=False)],
-    replicates: ReplicatesOpt = 5,
+    replicates: LadderReplicatesOpt = REPLICATES["ladder"],
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = "local",
@@ -266,9 +245,9 @@ def ladder(
     from simulation.studies.ladder import ladder as run_ladder
 
     first, second = (load(path, set_) for path in (start, end))
-    kpis = _guard(lambda: batch.check_kpis(kpi))
-    options = _options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = _guard(lambda: run_ladder(first, second, replicates, seed, kpis=kpis, out=out, options=options))
+    kpis = guard(lambda: batch.check_kpis(kpi))
+    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    result = guard(lambda: run_ladder(first, second, replicates, seed, kpis=kpis, out=out, options=options))
     if not quiet:
         from simulation.outputs.kpis import format_value
 
@@ -295,6 +274,6 @@ def report(
     from simulation.outputs.report import write_report
     from simulation.studies import batch
 
-    kpis = _guard(lambda: batch.check_kpis(kpi))
-    path = _guard(lambda: write_report(directory, kpis))
+    kpis = guard(lambda: batch.check_kpis(kpi))
+    path = guard(lambda: write_report(directory, kpis))
     typer.echo(f"wrote {path}")

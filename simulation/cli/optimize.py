@@ -11,8 +11,20 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli.batch import ExecutorOpt, QuietOpt, SchedulerOpt, WorkersOpt, _guard, _options
-from simulation.cli.options import ScenarioArg, SeedOpt, SetOpt, load
+from simulation.cli.options import (
+    REPLICATES,
+    ExecutorOpt,
+    OptimizeReplicatesOpt,
+    QuietOpt,
+    ScenarioArg,
+    SchedulerOpt,
+    SeedOpt,
+    SetOpt,
+    WorkersOpt,
+    guard,
+    load,
+    run_options,
+)
 
 
 def optimize(
@@ -31,7 +43,7 @@ def optimize(
         list[str] | None, typer.Option(help='KPI<=VALUE or KPI>=VALUE on a trial\'s mean, e.g. "cost_total<=250000"')
     ] = None,
     trials: Annotated[int, typer.Option(help="finished trials the study should hold (resumed ones count)", min=1)] = 40,
-    replicates: Annotated[int, typer.Option("--replicates", "-r", help="runs per trial, common seeds", min=1)] = 3,
+    replicates: OptimizeReplicatesOpt = REPLICATES["optimize"],
     batch: Annotated[
         int, typer.Option(help="trials evaluated together (results do not depend on --workers)", min=1)
     ] = 4,
@@ -54,8 +66,8 @@ def optimize(
     from simulation.studies.optimizer import optimize as run_optimize
 
     config = load(scenario, set_)
-    options = _options(workers, executor, scheduler, False, False, quiet)
-    result = _guard(
+    options = run_options(workers, executor, scheduler, False, False, quiet)
+    result = guard(
         lambda: run_optimize(
             config,
             space,

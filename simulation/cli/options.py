@@ -6,6 +6,7 @@ Typer app and registers every command on it) can import them in any order.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,6 +27,36 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="override a key, e.g. --set organization.silo_strength=0.8 (repeatable)"),
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="root seed, >= 0 (default: the scenario's simulation.seed)", min=0)]
+ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="parallel runs (default: CPU count)", min=1)]
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or dask (a Dask LocalCluster)")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:port")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="remove a previous batch's results in --out first")]
+RetryOpt = Annotated[bool, typer.Option("--retry-failed", help="when resuming, run failed runs again")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")]
+KpiOpt = Annotated[list[str] | None, typer.Option("--kpi", help="KPI to report (repeatable; default: headline)")]
+
+
+# Replicates (runs on common seeds) per command, and why each default is what it is.
+REPLICATES = {"compare": 5, "ladder": 5, "sweep": 3, "sensitivity": 1, "optimize": 3}
+_REPLICATES_WHY = {
+    "compare": "runs per scenario on common seeds (default 5: enough for a paired 95% interval of a difference)",
+    "ladder": "runs per step on common seeds (default 5, as compare: each contribution is a paired difference)",
+    "sweep": "runs per point (default 3: many points share the seed noise; raise it for a curve per point)",
+    "sensitivity": "runs per point (default 1: Saltelli's design already has N(2D+2) points over which seeds average)",
+    "optimize": "runs per trial on common seeds (default 3: many trials; the Pareto designs are re-run with CIs)",
+}
+
+
+def _replicates(command: str) -> Any:
+    return Annotated[int, typer.Option("--replicates", "-r", help=_REPLICATES_WHY[command], min=1)]
+
+
+CompareReplicatesOpt = _replicates("compare")
+LadderReplicatesOpt = _replicates("ladder")
+SweepReplicatesOpt = _replicates("sweep")
+SensitivityReplicatesOpt = _replicates("sensitivity")
+OptimizeReplicatesOpt = _replicates("optimize")
 
 
 def one_line(message: str) -> str:
@@ -60,6 +91,34 @@ class OneLineErrors(TyperGroup):
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def guard(action):  # noqa: ANN001, ANN202
+    """Run ``action``: bad input (also from a point) exits 2 with one line; Ctrl-C or SIGTERM exits 130."""
+    try:
+        return action()
+    except (ScenarioError, ValueError) as err:
+        fail(str(err).splitlines()[0])
+    except KeyboardInterrupt:
+        typer.echo("silosim: interrupted; finished runs are saved, run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+def run_options(workers: int | None, executor: str, scheduler: str | None, overwrite: bool, retry: bool, quiet: bool):  # noqa: ANN201
+    """The batch layer's :class:`~simulation.studies.batch.RunOptions` from the shared command-line options."""
+    from simulation.studies.batch import RunOptions
+
+    return guard(
+        lambda: RunOptions(
+            workers=workers or os.cpu_count() or 1,
+            executor=executor,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            retry_failed=retry,
+            progress=not quiet,
+            command=["silosim", *sys.argv[1:]],
+        )
+    )
 
 
 def load(scenario: Path, overrides: list[str] | None, engine: str | None = None):  # noqa: ANN201
