@@ -4,8 +4,10 @@ Departments are ``mesa.Agent``s that make the department-level decisions (when t
 duty, hence when they post and answer). Customers and employees are reachable as Mesa
 agents too — light views on the engine's arrays — so ``model.agents``, ``DataCollector``
 and Mesa's visualization work; views are created for runs up to ``VIEW_LIMIT`` customers.
-With ``engine = "agents"`` the customers and employees are full agents with their own
-``step()``, in ``model.population`` (a Mesa model of their own), and no views are made.
+With ``engine = "agents"`` the customers and employees are full agents, in
+``model.population`` (a Mesa model of their own), to which the engine hands each rule's
+effect (they have no ``step()`` of their own: the step's order is the ODD's), and no views
+are made.
 """
 
 from __future__ import annotations
