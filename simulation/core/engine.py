@@ -27,7 +27,7 @@ import pandas as pd
 from simulation.config import INQUIRY_TYPES, Config
 from simulation.core import content, costs, crisis, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
-from simulation.core.flows import Flows, new_flows, voice_shares
+from simulation.core.flows import Flows, median, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
@@ -43,18 +43,6 @@ NO_ROUTES = {  # last_routes of a step without new inquiries (shared, read-only)
     "kind": read_only(np.zeros(0, dtype=np.int8)),
 }
 ScheduledChange = tuple[int, Callable[[Any], None]]
-
-
-def median(x: np.ndarray) -> float:
-    """``float(np.median(x))`` of a non-empty array without NaNs, without its Python-level overhead.
-
-    The middle value, or the mean of the two middle values computed as numpy does, (a + b) / 2.
-    """
-    ordered = np.sort(x)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[middle])
-    return float((ordered[middle - 1] + ordered[middle]) / 2.0)
 
 
 def is_staffed(config: Config, t: float) -> bool:
@@ -287,7 +275,7 @@ class VectorEngine:
             "hours": t,
             **flows,
             **voice_shares(flows),
-            "first_response_median_min": 60 * median(waits) if len(waits) else np.nan,
+            "first_response_median_min": 60 * median(waits),
             "queue_waiting": float(np.add.reduce(waiting)),
             "sentiment_mean": float(np.add.reduce(sentiment) / n_active) if n_active else np.nan,
             "advocates": advocates,
