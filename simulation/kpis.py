@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,23 +155,16 @@ class RunSoFar:
         return np.sort(self.inquiry_column("t_end")[resolved] - self.inquiry_column("t_raise")[resolved])
 
 
-class _Totals(Mapping[str, float]):
-    """Flow totals over the steps, each summed when first read (numpy's pairwise sum, pandas' ``sum``)."""
+class _Totals(dict):
+    """Flow totals over the steps, each summed when first read (numpy's pairwise sum, as pandas' ``sum``)."""
 
     def __init__(self, step_column: Callable[[str], np.ndarray]) -> None:
+        super().__init__()
         self._column = step_column
-        self._sums: dict[str, float] = {}
 
-    def __getitem__(self, name: str) -> float:
-        if name not in self._sums:
-            self._sums[name] = np.add.reduce(self._column(name))
-        return self._sums[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(FLOWS)
-
-    def __len__(self) -> int:
-        return len(FLOWS)
+    def __missing__(self, name: str) -> float:
+        total = self[name] = float(np.add.reduce(self._column(name)))
+        return total
 
 
 Formula = Callable[[RunSoFar], float]
@@ -205,7 +198,9 @@ class KPI:
     formula: Formula | None = None  # None for a registered KPI (computed from the finished RunResult)
 
 
-def _k(name: str, description: str, group: str, better: bool | None, kind: str, formula: Formula) -> KPI:
+def _k(
+    name: str, group: str, formula: Formula, description: str, better: bool | None = True, kind: str = "outcome"
+) -> KPI:
     return KPI(name, description, group, better, kind, formula)
 
 
@@ -214,334 +209,233 @@ SUMMARY: dict[str, KPI] = {
     for k in (
         _k(
             "mentions_own",
-            "own brand mentions (positive, neutral, negative)",
             "voice",
+            lambda r: own_mentions(r.totals),
+            "own brand mentions (positive, neutral, negative)",
             True,
             "appearance",
-            lambda r: own_mentions(r.totals),
         ),
-        _k("mentions_positive", "positive own mentions", "voice", True, "appearance", _flow("mentions_positive")),
-        _k("mentions_negative", "negative own mentions", "voice", False, "appearance", _flow("mentions_negative")),
+        _k("mentions_positive", "voice", _flow("mentions_positive"), "positive own mentions", True, "appearance"),
+        _k("mentions_negative", "voice", _flow("mentions_negative"), "negative own mentions", False, "appearance"),
         _k(
             "share_of_voice",
-            "own non-negative mentions / all mentions (own and competitor's)",
             "voice",
+            lambda r: r.voice["share_of_voice"],
+            "own non-negative mentions / all mentions (own and competitor's)",
             True,
             "appearance",
-            lambda r: r.voice["share_of_voice"],
         ),
         _k(
             "positive_share_of_voice",
-            "own positive mentions / all mentions",
             "voice",
+            lambda r: r.voice["positive_share_of_voice"],
+            "own positive mentions / all mentions",
             True,
             "appearance",
-            lambda r: r.voice["positive_share_of_voice"],
         ),
         _k(
             "net_share_of_voice",
-            "(own positive - own negative mentions) / all mentions",
             "voice",
+            lambda r: r.voice["net_share_of_voice"],
+            "(own positive - own negative mentions) / all mentions",
             True,
             "appearance",
-            lambda r: r.voice["net_share_of_voice"],
         ),
-        _k("reshares", "re-shares of brand content", "advocacy", True, "appearance", _flow("reshares")),
+        _k("reshares", "advocacy", _flow("reshares"), "re-shares of brand content", True, "appearance"),
         _k(
             "advocates",
-            "customers with sentiment above the advocate threshold, at the end",
             "advocacy",
-            True,
-            "outcome",
             _stock("advocates"),
+            "customers with sentiment above the advocate threshold, at the end",
         ),
-        _k(
-            "advocate_share",
-            "advocates / active customers, at the end",
-            "advocacy",
-            True,
-            "outcome",
-            _stock("advocate_share"),
-        ),
+        _k("advocate_share", "advocacy", _stock("advocate_share"), "advocates / active customers, at the end"),
         _k(
             "engagement_rate_pct",
-            "followers' engagements per post, % of followers",
             "dialogue",
+            lambda r: 100 * _ratio(r.totals["engagements_by_followers"], r.follower_posts),
+            "followers' engagements per post, % of followers",
             True,
             "appearance",
-            lambda r: 100 * _ratio(r.totals["engagements_by_followers"], r.follower_posts),
         ),
         _k(
             "interactions_per_post",
-            "engagements and re-shares per post",
             "dialogue",
+            lambda r: _ratio(r.totals["engagements"] + r.totals["reshares"], r.totals["posts"]),
+            "engagements and re-shares per post",
             True,
             "appearance",
-            lambda r: _ratio(r.totals["engagements"] + r.totals["reshares"], r.totals["posts"]),
         ),
         _k(
             "thread_length_msgs",
-            "messages per answered inquiry (2, +1 per hand-off, +2 if unresolved)",
             "dialogue",
-            None,
-            "outcome",
             lambda r: _ratio(r.thread_msgs, r.answered),
+            "messages per answered inquiry (2, +1 per hand-off, +2 if unresolved)",
+            None,
         ),
-        _k(
-            "detection_rate",
-            "inquiries detected / raised",
-            "support",
-            True,
-            "outcome",
-            _flow_ratio("detected", "inquiries"),
-        ),
-        _k(
-            "response_rate",
-            "inquiries answered / raised",
-            "support",
-            True,
-            "outcome",
-            lambda r: _ratio(r.answered, r.raised),
-        ),
-        _k(
-            "resolution_rate",
-            "inquiries resolved / raised",
-            "support",
-            True,
-            "outcome",
-            lambda r: _ratio(r.resolved, r.raised),
-        ),
+        _k("detection_rate", "support", _flow_ratio("detected", "inquiries"), "inquiries detected / raised"),
+        _k("response_rate", "support", lambda r: _ratio(r.answered, r.raised), "inquiries answered / raised"),
+        _k("resolution_rate", "support", lambda r: _ratio(r.resolved, r.raised), "inquiries resolved / raised"),
         _k(
             "first_response_median_min",
-            "median minutes from inquiry to first answer (answered ones)",
             "support",
-            False,
-            "outcome",
             lambda r: 60 * quantile(r.first_response_sorted, 0.5),
+            "median minutes from inquiry to first answer (answered ones)",
+            False,
         ),
         _k(
             "first_response_p90_min",
-            "90th percentile of first-response minutes",
             "support",
-            False,
-            "outcome",
             lambda r: 60 * quantile(r.first_response_sorted, 0.9),
+            "90th percentile of first-response minutes",
+            False,
         ),
         _k(
             "first_response_mean_h",
-            "mean hours from inquiry to first answer (answered ones)",
             "support",
-            False,
-            "outcome",
             lambda r: r.first_response_mean_h,
+            "mean hours from inquiry to first answer (answered ones)",
+            False,
         ),
         _k(
             "complaint_response_rate",
-            "service complaints answered / raised",
             "support",
-            True,
-            "outcome",
             lambda r: _ratio(r.complaints_answered, r.complaints_raised),
+            "service complaints answered / raised",
         ),
         _k(
             "ignored_share",
-            "inquiries whose author expected a reply and got none within the ignored mark",
             "support",
-            False,
-            "outcome",
             _flow_ratio("ignored", "inquiries"),
+            "inquiries whose author expected a reply and got none within the ignored mark",
+            False,
         ),
         _k(
             "promo_posts_per_reply",
-            "promoting posts per inquiry answered",
             "support",
+            lambda r: _ratio(r.totals["posts_promoting"], r.answered),
+            "promoting posts per inquiry answered",
             None,
             "appearance",
-            lambda r: _ratio(r.totals["posts_promoting"], r.answered),
         ),
         _k(
             "resolution_median_h",
-            "median hours from inquiry to resolution (resolved ones)",
             "support",
-            False,
-            "outcome",
             lambda r: quantile(r.resolution_sorted, 0.5),
+            "median hours from inquiry to resolution (resolved ones)",
+            False,
         ),
         _k(
             "resolution_p90_h",
-            "90th percentile of resolution hours",
             "support",
-            False,
-            "outcome",
             lambda r: quantile(r.resolution_sorted, 0.9),
+            "90th percentile of resolution hours",
+            False,
         ),
         _k(
             "answered_within_1h_share",
-            "share of all inquiries answered within one hour",
             "support",
-            True,
-            "outcome",
             lambda r: _ratio(np.count_nonzero(r.first_response_h <= 1.0), r.raised),
+            "share of all inquiries answered within one hour",
         ),
-        _k("handoffs", "hand-offs between departments", "support", False, "outcome", _flow("handoffs")),
-        _k("handoffs_lost", "hand-offs lost on the way", "support", False, "outcome", _flow("handoffs_lost")),
+        _k("handoffs", "support", _flow("handoffs"), "hand-offs between departments", False),
+        _k("handoffs_lost", "support", _flow("handoffs_lost"), "hand-offs lost on the way", False),
         _k(
             "handoff_loss_rate",
-            "hand-offs lost / hand-offs",
             "support",
-            False,
-            "outcome",
             _flow_ratio("handoffs_lost", "handoffs"),
+            "hand-offs lost / hand-offs",
+            False,
         ),
         _k(
             "irate_share",
-            "share of inquiries whose patience ran out",
             "support",
-            False,
-            "outcome",
             _flow_ratio("irate", "inquiries"),
+            "share of inquiries whose patience ran out",
+            False,
         ),
-        _k("ideas_raised", "ideas customers posted", "innovation", None, "outcome", _flow("ideas_raised")),
-        _k("ideas_captured", "ideas that reached their owner", "innovation", True, "outcome", _flow("ideas_captured")),
-        _k(
-            "ideas_implemented", "captured ideas implemented", "innovation", True, "outcome", _flow("ideas_implemented")
-        ),
-        _k(
-            "idea_capture_rate",
-            "ideas captured / raised",
-            "innovation",
-            True,
-            "outcome",
-            _flow_ratio("ideas_captured", "ideas_raised"),
-        ),
-        _k("reach", "distinct customers who saw brand content", "customers", True, "appearance", _stock("reach")),
-        _k("impressions", "views of brand content", "customers", True, "appearance", _flow("impressions")),
-        _k("awareness_mean", "mean awareness at the end", "customers", True, "outcome", _stock("awareness_mean")),
-        _k(
-            "sentiment_mean",
-            "mean sentiment of active customers at the end",
-            "customers",
-            True,
-            "outcome",
-            _stock("sentiment_mean"),
-        ),
-        _k("followers", "followers at the end", "customers", True, "appearance", _stock("followers")),
-        _k("churn_rate", "customers churned / customers", "customers", False, "outcome", _stock("churn_rate")),
-        _k("retention_rate", "1 - churn_rate", "customers", True, "outcome", lambda r: 1.0 - r.kpi("churn_rate")),
+        _k("ideas_raised", "innovation", _flow("ideas_raised"), "ideas customers posted", None),
+        _k("ideas_captured", "innovation", _flow("ideas_captured"), "ideas that reached their owner"),
+        _k("ideas_implemented", "innovation", _flow("ideas_implemented"), "captured ideas implemented"),
+        _k("idea_capture_rate", "innovation", _flow_ratio("ideas_captured", "ideas_raised"), "ideas captured / raised"),
+        _k("reach", "customers", _stock("reach"), "distinct customers who saw brand content", True, "appearance"),
+        _k("impressions", "customers", _flow("impressions"), "views of brand content", True, "appearance"),
+        _k("awareness_mean", "customers", _stock("awareness_mean"), "mean awareness at the end"),
+        _k("sentiment_mean", "customers", _stock("sentiment_mean"), "mean sentiment of active customers at the end"),
+        _k("followers", "customers", _stock("followers"), "followers at the end", True, "appearance"),
+        _k("churn_rate", "customers", _stock("churn_rate"), "customers churned / customers", False),
+        _k("retention_rate", "customers", lambda r: 1.0 - r.kpi("churn_rate"), "1 - churn_rate"),
         _k(
             "churn_ignored_over_answered",
-            "churn hazard of customers ignored / of customers answered and never ignored",
             "customers",
-            None,
-            "outcome",
             lambda r: _ratio(
                 _flow_ratio("churned_ignored", "ignored_customer_hours")(r),
                 _flow_ratio("churned_answered", "answered_customer_hours")(r),
             ),
+            "churn hazard of customers ignored / of customers answered and never ignored",
+            None,
         ),
-        _k("posts", "posts published", "organisation", None, "appearance", _flow("posts")),
+        _k("posts", "organisation", _flow("posts"), "posts published", None, "appearance"),
         _k(
             "promo_share_actual",
-            "promoting posts / posts",
             "organisation",
-            None,
-            "outcome",
             _flow_ratio("posts_promoting", "posts"),
+            "promoting posts / posts",
+            None,
         ),
-        _k("gaffes", "posts that were gaffes", "organisation", False, "outcome", _flow("gaffes")),
-        _k("crises", "crises started", "organisation", False, "outcome", _flow("crises_started")),
+        _k("gaffes", "organisation", _flow("gaffes"), "posts that were gaffes", False),
+        _k("crises", "organisation", _flow("crises_started"), "crises started", False),
         _k(
             "crisis_containment_h",
-            "mean hours to contain a crisis",
             "organisation",
-            False,
-            "outcome",
             _stock("crisis_containment_h"),
+            "mean hours to contain a crisis",
+            False,
         ),
-        _k(
-            "brand_consistency",
-            "on-brand posts / posts",
-            "organisation",
-            True,
-            "outcome",
-            _flow_ratio("posts_on_brand", "posts"),
-        ),
-        _k(
-            "post_quality_mean",
-            "mean post quality in [0, 1]",
-            "organisation",
-            True,
-            "outcome",
-            _flow_ratio("quality_sum", "posts"),
-        ),
+        _k("brand_consistency", "organisation", _flow_ratio("posts_on_brand", "posts"), "on-brand posts / posts"),
+        _k("post_quality_mean", "organisation", _flow_ratio("quality_sum", "posts"), "mean post quality in [0, 1]"),
         _k(
             "participation",
-            "mean share of company employees who posted in the past week",
             "organisation",
-            True,
-            "outcome",
             _step_mean("participation"),
+            "mean share of company employees who posted in the past week",
         ),
-        _k(
-            "motivation_mean",
-            "mean motivation of social staff at the end",
-            "organisation",
-            True,
-            "outcome",
-            _stock("motivation_mean"),
-        ),
-        _k(
-            "skill_mean", "mean skill of social staff at the end", "organisation", True, "outcome", _stock("skill_mean")
-        ),
-        _k("staff_hours", "staff hours on social work", "organisation", None, "outcome", _flow("staff_hours")),
-        _k("cost_total", "staff, agency, tool and training cost", "organisation", False, "outcome", _flow("cost")),
+        _k("motivation_mean", "organisation", _stock("motivation_mean"), "mean motivation of social staff at the end"),
+        _k("skill_mean", "organisation", _stock("skill_mean"), "mean skill of social staff at the end"),
+        _k("staff_hours", "organisation", _flow("staff_hours"), "staff hours on social work", None),
+        _k("cost_total", "organisation", _flow("cost"), "staff, agency, tool and training cost", False),
         _k(
             "cost_per_resolution",
-            "cost / inquiries resolved",
             "organisation",
-            False,
-            "outcome",
             lambda r: _ratio(r.kpi("cost_total"), r.resolved),
+            "cost / inquiries resolved",
+            False,
         ),
         _k(
             "utilisation",
-            "busy hours (posting, answering, monitoring) / paid social hours",
             "organisation",
-            None,
-            "outcome",
             _flow_ratio("busy_hours", "staff_hours"),
+            "busy hours (posting, answering, monitoring) / paid social hours",
+            None,
         ),
         _k(
             "reply_value",
-            "customers' willingness to pay after replies (decays with the wait)",
             "value",
-            True,
-            "outcome",
             _flow("value_replies"),
+            "customers' willingness to pay after replies (decays with the wait)",
         ),
         _k(
             "value_total",
-            "reply value plus revenue of active customers",
             "value",
-            True,
-            "outcome",
             lambda r: r.kpi("reply_value") + r.totals["value_customers"],
+            "reply value plus revenue of active customers",
         ),
-        _k(
-            "net_value",
-            "value_total - cost_total",
-            "value",
-            True,
-            "outcome",
-            lambda r: r.kpi("value_total") - r.kpi("cost_total"),
-        ),
+        _k("net_value", "value", lambda r: r.kpi("value_total") - r.kpi("cost_total"), "value_total - cost_total"),
         _k(
             "silo_index",
-            "Krackhardt E-I index of the internal graph, negated (1 = fully siloed)",
             "organisation",
-            False,
-            "outcome",
             _step_mean("silo_index"),
+            "Krackhardt E-I index of the internal graph, negated (1 = fully siloed)",
+            False,
         ),
     )
 }

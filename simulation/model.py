@@ -6,6 +6,8 @@ agents too — light views on the engine's arrays — so ``model.agents``, ``Dat
 and Mesa's visualization work; views are created for runs up to ``VIEW_LIMIT`` customers.
 With ``engine = "agents"`` the customers and employees are full agents with their own
 ``step()``, in ``model.population`` (a Mesa model of their own), and no views are made.
+The ``DataCollector`` and the app read the run so far from :class:`RunningSummary`, which
+evaluates the summary's own KPI formulas (``simulation.kpis.SUMMARY``) on the run so far.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from simulation.mesa_compat import model_rng, network
 from simulation.result import RunResult, result_of
 
 VIEW_LIMIT = 20_000
-# The DataCollector's model columns: the run so far, each meaning what the summary KPI of the same
-# name means if the run ended at that step (see RunningSummary); per-step flows are in result().timeseries.
+# The DataCollector's model columns: the run so far, each the summary KPI of the same name for a run
+# ending at that step (see RunningSummary), then COUNTS; per-step flows are in result().timeseries.
 COLLECTED = (
     *HEADLINE,
     "response_rate",
@@ -277,7 +279,7 @@ class RunningSummary:
     def value(self, name: str) -> float:
         """The KPI (or count, ``COUNTS``) ``name`` of the run so far."""
         run = self.run()
-        if name not in self._values:
+        if name not in self._values:  # (run() clears the values at a new step)
             self._values[name] = float(COUNTS[name](run)) if name in COUNTS else run.kpi(name)
         return self._values[name]
 

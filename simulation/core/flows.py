@@ -1,4 +1,8 @@
-"""The per-step flow counters every process adds to (the schema of a step's record)."""
+"""The per-step flow counters every process adds to (the schema of a step's record), and their reductions.
+
+Besides the counters: share of voice, and the order statistics the per-step record and the
+KPIs (``simulation.kpis``) use, so each is written once.
+"""
 
 from __future__ import annotations
 
