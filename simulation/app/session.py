@@ -64,7 +64,7 @@ class Comparison:
                 self.side_figures[side].update(self.models[side].engine)
             self.charts.update(tuple(chart_series(self.models[side].engine.records) for side in SIDES))
             if self.steps_done:
-                self.summaries = {side: self.models[side].result().summary for side in SIDES}
+                self.summaries = {side: self.models[side].so_far.values() for side in SIDES}
 
     def clock(self) -> str:
         """Simulated clock and time so far, e.g. ``day 3, 14:00 (54 h simulated)``."""

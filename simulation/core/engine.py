@@ -38,7 +38,7 @@ from simulation.core import (
     service,
 )
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
-from simulation.core.flows import Flows, new_flows, voice_shares
+from simulation.core.flows import Flows, median, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
@@ -57,28 +57,11 @@ NO_ROUTES = {  # last_routes of a step without new inquiries (shared, read-only)
 ScheduledChange = tuple[int, Callable[[Any], None]]
 
 
-def median(x: np.ndarray) -> float:
-    """``float(np.median(x))`` of a non-empty array without NaNs, without its Python-level overhead.
-
-    The middle value, or the mean of the two middle values computed as numpy does, (a + b) / 2.
-    """
-    ordered = np.sort(x)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[middle])
-    return float((ordered[middle - 1] + ordered[middle]) / 2.0)
-
-
 def staffed_at(staffed_hours: tuple[int, int], t: float) -> bool:
     """Whether staff work social during the step starting at hour ``t``, given the hours of day [start, end)."""
     start, end = staffed_hours
     hour = t % 24.0
     return start <= hour < end
-
-
-def is_staffed(config: Config, t: float) -> bool:
-    """:func:`staffed_at` of a config's ``support.staffed_hours`` (for callers holding a config, not parameters)."""
-    return staffed_at(config.support.staffed_hours, t)
 
 
 class VectorEngine:

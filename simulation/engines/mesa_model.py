@@ -8,28 +8,31 @@ With ``engine = "agents"`` the customers and employees are full agents, in
 ``model.population`` (a Mesa model of their own), to which the engine hands each rule's
 effect (they have no ``step()`` of their own: the step's order is the ODD's), and no views
 are made.
+The ``DataCollector`` and the app read the run so far from :class:`RunningSummary`, which
+evaluates the summary's own KPI formulas (``simulation.outputs.kpis.SUMMARY``) on the run so far.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from simulation.core.engine import is_staffed
-from simulation.core.flows import voice_shares
+from simulation.core.engine import staffed_at
 from simulation.core.organization import ROLE_NAMES
+from simulation.core.state import INQUIRY_COLUMNS
 from simulation.engines.build import build_engine
 from simulation.engines.mesa_compat import model_rng, network
-from simulation.outputs.kpis import FLOWS, HEADLINE, _ratio
+from simulation.outputs.kpis import HEADLINE, INQUIRY_FIELDS, STEP_COLUMNS, SUMMARY, RunSoFar
 from simulation.outputs.result import RunResult, result_of
 from simulation.scenario.config import Config
 
 VIEW_LIMIT = 20_000
-# The DataCollector's model columns: the run so far, each meaning what the summary KPI of the same
-# name means if the run ended at that step (see RunningSummary); per-step flows are in result().timeseries.
+# The DataCollector's model columns: the run so far, each the summary KPI of the same name for a run
+# ending at that step (see RunningSummary), then COUNTS; per-step flows are in result().timeseries.
 COLLECTED = (
     *HEADLINE,
     "response_rate",
@@ -105,7 +108,7 @@ class DepartmentAgent(mesa.Agent):
 
     def step(self) -> None:
         """Decide whether the department is on duty this step (its staffed hours)."""
-        self.on_duty = is_staffed(self.model.engine.config, self.model.engine.hours)
+        self.on_duty = staffed_at(self.model.engine.params.staffed_hours, self.model.engine.hours)
 
 
 class CustomerAgent(FixedAgent):
@@ -233,104 +236,93 @@ class SocialMediaOrgModel(mesa.Model):
 
 def _reporter(name: str):  # noqa: ANN202 - a DataCollector callable
     def report(model: SocialMediaOrgModel) -> float:
-        return model.so_far.values()[name]
+        return model.so_far.value(name)
 
     report.__name__ = name
     return report
 
 
-def _first_response_hours(rows: dict[str, np.ndarray]) -> np.ndarray:
-    """Hours from raise to first answer of the inquiries whose service has started (as the summary counts them)."""
-    answered = np.isfinite(rows["t_end"])
-    return rows["t_start"][answered] - rows["t_raise"][answered]
-
-
-def _sorted_median(values: np.ndarray) -> float:
-    """``np.quantile(values, 0.5)`` of sorted ``values``: the same float (numpy's linear method), NaN if empty."""
-    if not len(values):
-        return float("nan")
-    h = (len(values) - 1) * 0.5
-    lo = int(h)
-    a, b = values[lo], values[min(lo + 1, len(values) - 1)]
-    return float(b - (b - a) * 0.5) if h > lo else float(a)
+# Running counts the DataCollector records beside the KPIs (not summary KPIs themselves).
+COUNTS: dict[str, Callable[[RunSoFar], float]] = {
+    "inquiries": lambda run: run.totals["inquiries"],
+    "answered": lambda run: float(run.answered),
+    "resolved": lambda run: run.totals["resolved"],
+}
 
 
 class RunningSummary:
-    """The summary KPIs of the run so far, brought up to date in O(new records) when read.
+    """Every summary KPI of the run so far, by the summary's own formulas (``kpis.SUMMARY``), to the bit.
 
-    Each value means what the KPI of the same name in ``RunResult.summary`` (``kpis.summarize``)
-    means if the run ended at the last step: totals of the per-step flows, means of per-step
-    stocks, end-of-run stocks from the last record, and first-response times from the
-    inquiries whose service has started. ``inquiries``, ``answered`` and ``resolved`` are the
-    counts so far. After the last step the values equal the summary up to floating-point
-    summation order (checked in ``tests/test_mesa_compat.py`` for both engines).
+    Each update copies only the new step records and newly closed inquiries into the arrays a
+    :class:`~simulation.outputs.kpis.RunSoFar` reads; a KPI is then reduced from them when first read at
+    a step (numpy work over the run so far, no Python loop over it). So the value after t steps
+    is what ``RunResult.summary`` says for a run of t steps (``tests/test_kpis.py``), and the
+    counts in ``COUNTS`` are the run's so far.
     """
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.totals = dict.fromkeys(FLOWS, 0.0)
-        self._means = {"participation": [0.0, 0], "silo_index": [0.0, 0]}  # sum and count of non-NaN values
+        self._steps = {name: np.empty(64) for name in STEP_COLUMNS}  # the records' columns, grown by doubling
         self._records_seen = 0
+        self._closed = {name: np.empty(0, INQUIRY_COLUMNS[name]) for name in INQUIRY_FIELDS}  # the closed log
         self._closed_seen = 0
-        self._closed_waits = np.empty(0)  # sorted: a merge per step, not np.quantile's ~0.2 ms
+        self._run: RunSoFar | None = None
         self._values: dict[str, float] = {}
         self._at_step = -1
 
-    def values(self) -> dict[str, float]:
-        """KPI name -> value for the run so far."""
-        if self._at_step != self.engine.steps_done:
-            self._update()
+    def run(self) -> RunSoFar:
+        """The run so far as the KPI formulas read it (valid until the engine steps again)."""
+        if self._at_step != self.engine.steps_done or self._run is None:
+            self._run = self._update()
+            self._values = {}
             self._at_step = self.engine.steps_done
-        return self._values
+        return self._run
 
-    def _update(self) -> None:
-        engine, totals = self.engine, self.totals
-        records = engine.records
-        for record in records[self._records_seen :]:
-            for name in FLOWS:
-                totals[name] += record[name]
-            for name, acc in self._means.items():
-                if not np.isnan(record[name]):
-                    acc[0] += record[name]
-                    acc[1] += 1
-        self._records_seen = len(records)
+    def value(self, name: str) -> float:
+        """The KPI (or count, ``COUNTS``) ``name`` of the run so far."""
+        run = self.run()
+        if name not in self._values:  # (run() clears the values at a new step)
+            self._values[name] = float(COUNTS[name](run)) if name in COUNTS else run.kpi(name)
+        return self._values[name]
+
+    def values(self) -> dict[str, float]:
+        """KPI name -> value for the run so far: every summary KPI, then the counts."""
+        return {name: self.value(name) for name in (*SUMMARY, *COUNTS)}
+
+    def _update(self) -> RunSoFar:
+        engine, steps = self.engine, self._steps
+        records, seen = engine.records, self._records_seen
+        if len(records) > len(steps["posts"]):
+            size = max(2 * len(steps["posts"]), len(records))
+            for name, column in steps.items():
+                steps[name] = np.resize(column, size)
+        for i, record in enumerate(records[seen:], seen):
+            for name, column in steps.items():
+                column[i] = record[name]
+        self._records_seen = n = len(records)
         closed = engine.state.log[self._closed_seen :]
         if closed:
-            waits = [self._closed_waits, *map(_first_response_hours, closed)]
-            self._closed_waits = np.sort(np.concatenate(waits), kind="stable")  # merges the sorted run
+            for name in INQUIRY_FIELDS:
+                self._closed[name] = np.concatenate([self._closed[name], *(chunk[name] for chunk in closed)])
             self._closed_seen += len(closed)
-        first = np.sort(
-            np.concatenate([self._closed_waits, _first_response_hours(engine.state.inquiries.cols)]), kind="stable"
+        closed_now, open_now = self._closed, engine.state.inquiries.cols
+
+        def inquiry_column(name: str) -> np.ndarray:  # closed, then open: the order inquiry_log sorts
+            return np.concatenate([closed_now[name], open_now[name]])
+
+        return RunSoFar(
+            lambda name: steps[name][:n],
+            inquiry_column,
+            engine.end_stocks() if records else _NO_STOCKS,
+            log_order=lambda: np.argsort(inquiry_column("t_raise"), kind="stable"),
         )
-        raised, resolved = totals["inquiries"], totals["resolved"]
-        last = (
-            records[-1]
-            if records
-            else dict.fromkeys(("advocate_share", "sentiment_mean", "followers", "churn_rate"), np.nan)
-        )
-        self._values = {
-            "share_of_voice": voice_shares(totals)["share_of_voice"],
-            "resolution_rate": _ratio(resolved, raised),
-            "response_rate": _ratio(len(first), raised),
-            "first_response_median_min": 60 * _sorted_median(first),
-            "answered_within_1h_share": _ratio(int(np.searchsorted(first, 1.0, side="right")), raised),
-            "handoffs_lost": totals["handoffs_lost"],
-            "ideas_captured": totals["ideas_captured"],
-            "reach": float(engine.reached.sum()),
-            "advocate_share": float(last["advocate_share"]),
-            "sentiment_mean": float(last["sentiment_mean"]),
-            "churn_rate": float(last["churn_rate"]),
-            "gaffes": totals["gaffes"],
-            "brand_consistency": _ratio(totals["posts_on_brand"], totals["posts"]),
-            "participation": _ratio(*self._means["participation"]),
-            "cost_per_resolution": _ratio(totals["cost"], resolved),
-            "net_value": totals["value_replies"] + totals["value_customers"] - totals["cost"],
-            "silo_index": _ratio(*self._means["silo_index"]),
-            "posts": totals["posts"],
-            "reshares": totals["reshares"],
-            "handoffs": totals["handoffs"],
-            "followers": float(last["followers"]),
-            "inquiries": raised,
-            "answered": float(len(first)),
-            "resolved": resolved,
-        }
+
+
+class _NoStocks(dict):
+    """End stocks before the first step: NaN, whatever the stock."""
+
+    def __missing__(self, key: str) -> float:
+        return float("nan")
+
+
+_NO_STOCKS = _NoStocks()

@@ -1,15 +1,20 @@
-"""Outcome metrics: one table of definitions, the per-step record and the per-run summary.
+"""Outcome metrics: one table of KPIs, each with its meaning and its one formula.
 
-Names are snake_case with units where they have one. ``SUMMARY`` says for each summary
-KPI what it measures and whether it is an *appearance* number (mentions, likes) or a
+Every KPI in ``SUMMARY`` is a reducer over a :class:`RunSoFar` (a run up to its last step: the
+per-step flows and stocks, the inquiry log and the end stocks, in starsim's
+``define_results`` / ``update_results`` spirit). :func:`summarize` evaluates the formulas at the
+end of a run, from its time series and inquiry log; ``simulation.engines.mesa_model.RunningSummary``
+evaluates the same formulas while the run goes, on the same arrays, so both give the same floats.
+``SUMMARY`` also says whether a KPI is an *appearance* number (mentions, likes) or a
 *user-outcome* number (resolutions, retention): the articles warn about the gap.
 ``register_kpi`` adds a KPI computed from a finished run (the public extension point).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,116 +22,419 @@ import numpy as np
 import pandas as pd
 
 from simulation.core import flows
-from simulation.core.flows import voice_shares
+from simulation.core.flows import own_mentions, quantile, voice_shares
+from simulation.scenario.config import INQUIRY_TYPES
 
 if TYPE_CHECKING:
     from simulation.outputs.result import RunResult
 
 FLOWS = flows.FLOWS  # the per-step counters, defined by the core
+# What the KPIs read: per-step record columns (every flow, plus stocks averaged or weighted over steps)
+# and inquiry-log columns; a running summary keeps exactly these.
+STEP_COLUMNS = (*FLOWS, "followers", "participation", "silo_index")
+INQUIRY_FIELDS = ("t_raise", "t_start", "t_end", "resolved", "detector", "owner", "kind")
+_COMPLAINT = INQUIRY_TYPES.index("service_complaint")
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+class RunSoFar:
+    """A run up to its last step, as the KPI formulas read it; each reduction is computed once, when first read.
+
+    Args:
+        step_column: name in ``STEP_COLUMNS`` -> that column of the per-step records, in step order.
+        inquiry_column: name in ``INQUIRY_FIELDS`` -> that column of every inquiry so far, in one fixed order.
+        end: the end stocks (``VectorEngine.end_stocks``) after the last step.
+        log_order: the permutation that puts the inquiries in the log's order (by ``t_raise``, stable);
+            None if they are in it already. Only the order-dependent float sums use it.
+    """
+
+    def __init__(
+        self,
+        step_column: Callable[[str], np.ndarray],
+        inquiry_column: Callable[[str], np.ndarray],
+        end: Mapping[str, float],
+        log_order: Callable[[], np.ndarray] | None = None,
+    ) -> None:
+        self.step_column = step_column
+        self.inquiry_column = functools.cache(inquiry_column)
+        self.end = end
+        self._log_order = log_order
+        self.totals = _Totals(step_column)
+        self._kpis: dict[str, float] = {}
+
+    def kpi(self, name: str) -> float:
+        """The value of the built-in KPI ``name`` (formulas may build on each other)."""
+        if name not in self._kpis:
+            self._kpis[name] = float(SUMMARY[name].formula(self))
+        return self._kpis[name]
+
+    def mean(self, name: str) -> float:
+        """Mean over the steps of a per-step stock, NaN steps left out (pandas' ``Series.mean``, to the bit)."""
+        values = self.step_column(name)
+        missing = np.isnan(values)
+        return _ratio(np.add.reduce(np.where(missing, 0.0, values)), len(values) - np.count_nonzero(missing))
+
+    @functools.cached_property
+    def voice(self) -> dict[str, float]:
+        """Share of voice and its positive and net variants, of the flow totals."""
+        return voice_shares(self.totals)
+
+    @functools.cached_property
+    def follower_posts(self) -> float:
+        """Sum over steps of posts x followers (the engagement rate's denominator)."""
+        return np.add.reduce(self.step_column("posts") * self.step_column("followers"))
+
+    @functools.cached_property
+    def raised(self) -> int:
+        """Inquiries raised."""
+        return len(self.inquiry_column("t_raise"))
+
+    @functools.cached_property
+    def _answered(self) -> np.ndarray:
+        return np.isfinite(self.inquiry_column("t_end"))  # service has started
+
+    @functools.cached_property
+    def _resolved(self) -> np.ndarray:
+        return self._answered & self.inquiry_column("resolved")
+
+    @functools.cached_property
+    def answered(self) -> int:
+        """Inquiries whose service has started."""
+        return int(np.count_nonzero(self._answered))
+
+    @functools.cached_property
+    def resolved(self) -> int:
+        """Inquiries answered and resolved."""
+        return int(np.count_nonzero(self._resolved))
+
+    @functools.cached_property
+    def complaints_raised(self) -> int:
+        """Service complaints raised."""
+        return int(np.count_nonzero(self.inquiry_column("kind") == _COMPLAINT))
+
+    @functools.cached_property
+    def complaints_answered(self) -> int:
+        """Service complaints answered."""
+        return int(np.count_nonzero(self._answered & (self.inquiry_column("kind") == _COMPLAINT)))
+
+    @functools.cached_property
+    def thread_msgs(self) -> int:
+        """Messages over the answered inquiries: 2 each, +1 per hand-off, +2 if unresolved."""
+        answered = self._answered
+        handed = self.inquiry_column("detector")[answered] != self.inquiry_column("owner")[answered]
+        return 2 * self.answered + int(np.count_nonzero(handed)) + 2 * (self.answered - self.resolved)
+
+    @functools.cached_property
+    def first_response_h(self) -> np.ndarray:
+        """Hours from raise to first answer of the answered inquiries."""
+        answered = self._answered
+        return self.inquiry_column("t_start")[answered] - self.inquiry_column("t_raise")[answered]
+
+    @functools.cached_property
+    def first_response_sorted(self) -> np.ndarray:
+        """``first_response_h`` sorted (for quantiles)."""
+        return np.sort(self.first_response_h)
+
+    @functools.cached_property
+    def first_response_mean_h(self) -> float:
+        """Mean of ``first_response_h``, summed in the log's order (as the summary always has)."""
+        first = self.first_response_h
+        if self._log_order is not None:
+            order = self._log_order()
+            in_log = order[self._answered[order]]  # the answered ones, in the log's order
+            first = self.inquiry_column("t_start")[in_log] - self.inquiry_column("t_raise")[in_log]
+        return float(first.mean()) if len(first) else float("nan")
+
+    @functools.cached_property
+    def resolution_sorted(self) -> np.ndarray:
+        """Hours from raise to resolution of the resolved inquiries, sorted."""
+        resolved = self._resolved
+        return np.sort(self.inquiry_column("t_end")[resolved] - self.inquiry_column("t_raise")[resolved])
+
+
+class _Totals(dict):
+    """Flow totals over the steps, each summed when first read (numpy's pairwise sum, as pandas' ``sum``)."""
+
+    def __init__(self, step_column: Callable[[str], np.ndarray]) -> None:
+        super().__init__()
+        self._column = step_column
+
+    def __missing__(self, name: str) -> float:
+        total = self[name] = float(np.add.reduce(self._column(name)))
+        return total
+
+
+Formula = Callable[[RunSoFar], float]
+
+
+def _flow(name: str) -> Formula:
+    return lambda r: r.totals[name]
+
+
+def _flow_ratio(numerator: str, denominator: str) -> Formula:
+    return lambda r: _ratio(r.totals[numerator], r.totals[denominator])
+
+
+def _stock(name: str) -> Formula:
+    return lambda r: r.end[name]
+
+
+def _step_mean(name: str) -> Formula:
+    return lambda r: r.mean(name)
 
 
 @dataclass(frozen=True)
 class KPI:
-    """A summary metric: its meaning, its group, and whether more is better."""
+    """A summary metric: its meaning, its group, whether more is better, and its formula (built-in ones)."""
 
     name: str
     description: str
     group: str
     higher_is_better: bool | None = True
     kind: str = "outcome"  # "appearance" or "outcome"
+    formula: Formula | None = None  # None for a registered KPI (computed from the finished RunResult)
 
 
-def _k(name: str, description: str, group: str, better: bool | None = True, kind: str = "outcome") -> KPI:
-    return KPI(name, description, group, better, kind)
+def _k(
+    name: str, group: str, formula: Formula, description: str, better: bool | None = True, kind: str = "outcome"
+) -> KPI:
+    return KPI(name, description, group, better, kind, formula)
 
 
 SUMMARY: dict[str, KPI] = {
     k.name: k
     for k in (
-        _k("mentions_own", "own brand mentions (positive, neutral, negative)", "voice", True, "appearance"),
-        _k("mentions_positive", "positive own mentions", "voice", True, "appearance"),
-        _k("mentions_negative", "negative own mentions", "voice", False, "appearance"),
         _k(
-            "share_of_voice",
-            "own non-negative mentions / all mentions (own and competitor's)",
+            "mentions_own",
             "voice",
+            lambda r: own_mentions(r.totals),
+            "own brand mentions (positive, neutral, negative)",
             True,
             "appearance",
         ),
-        _k("positive_share_of_voice", "own positive mentions / all mentions", "voice", True, "appearance"),
-        _k("net_share_of_voice", "(own positive - own negative mentions) / all mentions", "voice", True, "appearance"),
-        _k("reshares", "re-shares of brand content", "advocacy", True, "appearance"),
-        _k("advocates", "customers with sentiment above the advocate threshold, at the end", "advocacy"),
-        _k("advocate_share", "advocates / active customers, at the end", "advocacy"),
-        _k("engagement_rate_pct", "followers' engagements per post, % of followers", "dialogue", True, "appearance"),
-        _k("interactions_per_post", "engagements and re-shares per post", "dialogue", True, "appearance"),
+        _k("mentions_positive", "voice", _flow("mentions_positive"), "positive own mentions", True, "appearance"),
+        _k("mentions_negative", "voice", _flow("mentions_negative"), "negative own mentions", False, "appearance"),
+        _k(
+            "share_of_voice",
+            "voice",
+            lambda r: r.voice["share_of_voice"],
+            "own non-negative mentions / all mentions (own and competitor's)",
+            True,
+            "appearance",
+        ),
+        _k(
+            "positive_share_of_voice",
+            "voice",
+            lambda r: r.voice["positive_share_of_voice"],
+            "own positive mentions / all mentions",
+            True,
+            "appearance",
+        ),
+        _k(
+            "net_share_of_voice",
+            "voice",
+            lambda r: r.voice["net_share_of_voice"],
+            "(own positive - own negative mentions) / all mentions",
+            True,
+            "appearance",
+        ),
+        _k("reshares", "advocacy", _flow("reshares"), "re-shares of brand content", True, "appearance"),
+        _k(
+            "advocates",
+            "advocacy",
+            _stock("advocates"),
+            "customers with sentiment above the advocate threshold, at the end",
+        ),
+        _k("advocate_share", "advocacy", _stock("advocate_share"), "advocates / active customers, at the end"),
+        _k(
+            "engagement_rate_pct",
+            "dialogue",
+            lambda r: 100 * _ratio(r.totals["engagements_by_followers"], r.follower_posts),
+            "followers' engagements per post, % of followers",
+            True,
+            "appearance",
+        ),
+        _k(
+            "interactions_per_post",
+            "dialogue",
+            lambda r: _ratio(r.totals["engagements"] + r.totals["reshares"], r.totals["posts"]),
+            "engagements and re-shares per post",
+            True,
+            "appearance",
+        ),
         _k(
             "thread_length_msgs",
-            "messages per answered inquiry (2, +1 per hand-off, +2 if unresolved)",
             "dialogue",
+            lambda r: _ratio(r.thread_msgs, r.answered),
+            "messages per answered inquiry (2, +1 per hand-off, +2 if unresolved)",
             None,
         ),
-        _k("detection_rate", "inquiries detected / raised", "support"),
-        _k("response_rate", "inquiries answered / raised", "support"),
-        _k("resolution_rate", "inquiries resolved / raised", "support"),
+        _k("detection_rate", "support", _flow_ratio("detected", "inquiries"), "inquiries detected / raised"),
+        _k("response_rate", "support", lambda r: _ratio(r.answered, r.raised), "inquiries answered / raised"),
+        _k("resolution_rate", "support", lambda r: _ratio(r.resolved, r.raised), "inquiries resolved / raised"),
         _k(
-            "first_response_median_min", "median minutes from inquiry to first answer (answered ones)", "support", False
-        ),
-        _k("first_response_p90_min", "90th percentile of first-response minutes", "support", False),
-        _k("first_response_mean_h", "mean hours from inquiry to first answer (answered ones)", "support", False),
-        _k("complaint_response_rate", "service complaints answered / raised", "support"),
-        _k(
-            "ignored_share",
-            "inquiries whose author expected a reply and got none within the ignored mark",
+            "first_response_median_min",
             "support",
+            lambda r: 60 * quantile(r.first_response_sorted, 0.5),
+            "median minutes from inquiry to first answer (answered ones)",
             False,
         ),
-        _k("promo_posts_per_reply", "promoting posts per inquiry answered", "support", None, "appearance"),
-        _k("resolution_median_h", "median hours from inquiry to resolution (resolved ones)", "support", False),
-        _k("resolution_p90_h", "90th percentile of resolution hours", "support", False),
-        _k("answered_within_1h_share", "share of all inquiries answered within one hour", "support"),
-        _k("handoffs", "hand-offs between departments", "support", False),
-        _k("handoffs_lost", "hand-offs lost on the way", "support", False),
-        _k("handoff_loss_rate", "hand-offs lost / hand-offs", "support", False),
-        _k("irate_share", "share of inquiries whose patience ran out", "support", False),
-        _k("ideas_raised", "ideas customers posted", "innovation", None),
-        _k("ideas_captured", "ideas that reached their owner", "innovation"),
-        _k("ideas_implemented", "captured ideas implemented", "innovation"),
-        _k("idea_capture_rate", "ideas captured / raised", "innovation"),
-        _k("reach", "distinct customers who saw brand content", "customers", True, "appearance"),
-        _k("impressions", "views of brand content", "customers", True, "appearance"),
-        _k("awareness_mean", "mean awareness at the end", "customers"),
-        _k("sentiment_mean", "mean sentiment of active customers at the end", "customers"),
-        _k("followers", "followers at the end", "customers", True, "appearance"),
-        _k("churn_rate", "customers churned / customers", "customers", False),
-        _k("retention_rate", "1 - churn_rate", "customers"),
+        _k(
+            "first_response_p90_min",
+            "support",
+            lambda r: 60 * quantile(r.first_response_sorted, 0.9),
+            "90th percentile of first-response minutes",
+            False,
+        ),
+        _k(
+            "first_response_mean_h",
+            "support",
+            lambda r: r.first_response_mean_h,
+            "mean hours from inquiry to first answer (answered ones)",
+            False,
+        ),
+        _k(
+            "complaint_response_rate",
+            "support",
+            lambda r: _ratio(r.complaints_answered, r.complaints_raised),
+            "service complaints answered / raised",
+        ),
+        _k(
+            "ignored_share",
+            "support",
+            _flow_ratio("ignored", "inquiries"),
+            "inquiries whose author expected a reply and got none within the ignored mark",
+            False,
+        ),
+        _k(
+            "promo_posts_per_reply",
+            "support",
+            lambda r: _ratio(r.totals["posts_promoting"], r.answered),
+            "promoting posts per inquiry answered",
+            None,
+            "appearance",
+        ),
+        _k(
+            "resolution_median_h",
+            "support",
+            lambda r: quantile(r.resolution_sorted, 0.5),
+            "median hours from inquiry to resolution (resolved ones)",
+            False,
+        ),
+        _k(
+            "resolution_p90_h",
+            "support",
+            lambda r: quantile(r.resolution_sorted, 0.9),
+            "90th percentile of resolution hours",
+            False,
+        ),
+        _k(
+            "answered_within_1h_share",
+            "support",
+            lambda r: _ratio(np.count_nonzero(r.first_response_h <= 1.0), r.raised),
+            "share of all inquiries answered within one hour",
+        ),
+        _k("handoffs", "support", _flow("handoffs"), "hand-offs between departments", False),
+        _k("handoffs_lost", "support", _flow("handoffs_lost"), "hand-offs lost on the way", False),
+        _k(
+            "handoff_loss_rate",
+            "support",
+            _flow_ratio("handoffs_lost", "handoffs"),
+            "hand-offs lost / hand-offs",
+            False,
+        ),
+        _k(
+            "irate_share",
+            "support",
+            _flow_ratio("irate", "inquiries"),
+            "share of inquiries whose patience ran out",
+            False,
+        ),
+        _k("ideas_raised", "innovation", _flow("ideas_raised"), "ideas customers posted", None),
+        _k("ideas_captured", "innovation", _flow("ideas_captured"), "ideas that reached their owner"),
+        _k("ideas_implemented", "innovation", _flow("ideas_implemented"), "captured ideas implemented"),
+        _k("idea_capture_rate", "innovation", _flow_ratio("ideas_captured", "ideas_raised"), "ideas captured / raised"),
+        _k("reach", "customers", _stock("reach"), "distinct customers who saw brand content", True, "appearance"),
+        _k("impressions", "customers", _flow("impressions"), "views of brand content", True, "appearance"),
+        _k("awareness_mean", "customers", _stock("awareness_mean"), "mean awareness at the end"),
+        _k("sentiment_mean", "customers", _stock("sentiment_mean"), "mean sentiment of active customers at the end"),
+        _k("followers", "customers", _stock("followers"), "followers at the end", True, "appearance"),
+        _k("churn_rate", "customers", _stock("churn_rate"), "customers churned / customers", False),
+        _k("retention_rate", "customers", lambda r: 1.0 - r.kpi("churn_rate"), "1 - churn_rate"),
         _k(
             "churn_ignored_over_answered",
-            "churn hazard of customers ignored / of customers answered and never ignored",
             "customers",
+            lambda r: _ratio(
+                _flow_ratio("churned_ignored", "ignored_customer_hours")(r),
+                _flow_ratio("churned_answered", "answered_customer_hours")(r),
+            ),
+            "churn hazard of customers ignored / of customers answered and never ignored",
             None,
         ),
-        _k("posts", "posts published", "organisation", None, "appearance"),
-        _k("promo_share_actual", "promoting posts / posts", "organisation", None),
-        _k("gaffes", "posts that were gaffes", "organisation", False),
-        _k("crises", "crises started", "organisation", False),
-        _k("crisis_containment_h", "mean hours to contain a crisis", "organisation", False),
-        _k("brand_consistency", "on-brand posts / posts", "organisation"),
-        _k("post_quality_mean", "mean post quality in [0, 1]", "organisation"),
-        _k("participation", "mean share of company employees who posted in the past week", "organisation"),
-        _k("motivation_mean", "mean motivation of social staff at the end", "organisation"),
-        _k("skill_mean", "mean skill of social staff at the end", "organisation"),
-        _k("staff_hours", "staff hours on social work", "organisation", None),
-        _k("cost_total", "staff, agency, tool and training cost", "organisation", False),
-        _k("cost_per_resolution", "cost / inquiries resolved", "organisation", False),
-        _k("utilisation", "busy hours (posting, answering, monitoring) / paid social hours", "organisation", None),
-        _k("reply_value", "customers' willingness to pay after replies (decays with the wait)", "value"),
-        _k("value_total", "reply value plus revenue of active customers", "value"),
-        _k("net_value", "value_total - cost_total", "value"),
+        _k("posts", "organisation", _flow("posts"), "posts published", None, "appearance"),
+        _k(
+            "promo_share_actual",
+            "organisation",
+            _flow_ratio("posts_promoting", "posts"),
+            "promoting posts / posts",
+            None,
+        ),
+        _k("gaffes", "organisation", _flow("gaffes"), "posts that were gaffes", False),
+        _k("crises", "organisation", _flow("crises_started"), "crises started", False),
+        _k(
+            "crisis_containment_h",
+            "organisation",
+            _stock("crisis_containment_h"),
+            "mean hours to contain a crisis",
+            False,
+        ),
+        _k("brand_consistency", "organisation", _flow_ratio("posts_on_brand", "posts"), "on-brand posts / posts"),
+        _k("post_quality_mean", "organisation", _flow_ratio("quality_sum", "posts"), "mean post quality in [0, 1]"),
+        _k(
+            "participation",
+            "organisation",
+            _step_mean("participation"),
+            "mean share of company employees who posted in the past week",
+        ),
+        _k("motivation_mean", "organisation", _stock("motivation_mean"), "mean motivation of social staff at the end"),
+        _k("skill_mean", "organisation", _stock("skill_mean"), "mean skill of social staff at the end"),
+        _k("staff_hours", "organisation", _flow("staff_hours"), "staff hours on social work", None),
+        _k("cost_total", "organisation", _flow("cost"), "staff, agency, tool and training cost", False),
+        _k(
+            "cost_per_resolution",
+            "organisation",
+            lambda r: _ratio(r.kpi("cost_total"), r.resolved),
+            "cost / inquiries resolved",
+            False,
+        ),
+        _k(
+            "utilisation",
+            "organisation",
+            _flow_ratio("busy_hours", "staff_hours"),
+            "busy hours (posting, answering, monitoring) / paid social hours",
+            None,
+        ),
+        _k(
+            "reply_value",
+            "value",
+            _flow("value_replies"),
+            "customers' willingness to pay after replies (decays with the wait)",
+        ),
+        _k(
+            "value_total",
+            "value",
+            lambda r: r.kpi("reply_value") + r.totals["value_customers"],
+            "reply value plus revenue of active customers",
+        ),
+        _k("net_value", "value", lambda r: r.kpi("value_total") - r.kpi("cost_total"), "value_total - cost_total"),
         _k(
             "silo_index",
-            "Krackhardt E-I index of the internal graph, negated (1 = fully siloed)",
             "organisation",
+            _step_mean("silo_index"),
+            "Krackhardt E-I index of the internal graph, negated (1 = fully siloed)",
             False,
         ),
     )
@@ -153,89 +461,10 @@ def all_kpis() -> dict[str, KPI]:
     return {**SUMMARY, **{name: kpi for name, (kpi, _) in _USER_KPIS.items()}}
 
 
-def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b else float("nan")
-
-
-def _quantile(values: np.ndarray, q: float) -> float:
-    return float(np.quantile(values, q)) if len(values) else float("nan")
-
-
-def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: dict[str, float]) -> dict[str, float]:
+def summarize(ts: pd.DataFrame, inquiries: pd.DataFrame, end: Mapping[str, float]) -> dict[str, float]:
     """The per-run summary from the time series, the inquiry log and end-of-run stocks."""
-    tot = ts[list(FLOWS)].sum()
-    own = tot.mentions_positive + tot.mentions_negative + tot.mentions_neutral
-    raised = len(inquiries)
-    answered = inquiries[np.isfinite(inquiries.t_end)] if raised else inquiries
-    first = (answered.t_start - answered.t_raise).to_numpy() if raised else np.empty(0)
-    resolved = answered[answered.resolved] if raised else answered
-    resolution = (resolved.t_end - resolved.t_raise).to_numpy() if raised else np.empty(0)
-    threads = 2 + (answered.detector != answered.owner).astype(int) + 2 * (~answered.resolved).astype(int)
-    summary = {
-        "mentions_own": own,
-        "mentions_positive": tot.mentions_positive,
-        "mentions_negative": tot.mentions_negative,
-        **voice_shares(tot),
-        "reshares": tot.reshares,
-        "advocates": end["advocates"],
-        "advocate_share": end["advocate_share"],
-        "engagement_rate_pct": 100 * _ratio(tot.engagements_by_followers, (ts.posts * ts.followers).sum()),
-        "interactions_per_post": _ratio(tot.engagements + tot.reshares, tot.posts),
-        "thread_length_msgs": float(threads.mean()) if len(answered) else float("nan"),
-        "detection_rate": _ratio(tot.detected, tot.inquiries),
-        "response_rate": _ratio(len(answered), raised),
-        "resolution_rate": _ratio(len(resolved), raised),
-        "first_response_median_min": 60 * _quantile(first, 0.5),
-        "first_response_p90_min": 60 * _quantile(first, 0.9),
-        "first_response_mean_h": float(first.mean()) if len(first) else float("nan"),
-        "complaint_response_rate": _ratio(
-            int((answered.kind_name == "service_complaint").sum()),
-            int((inquiries.kind_name == "service_complaint").sum()) if raised else 0,
-        ),
-        "ignored_share": _ratio(tot.ignored, tot.inquiries),
-        "promo_posts_per_reply": _ratio(tot.posts_promoting, len(answered)),
-        "resolution_median_h": _quantile(resolution, 0.5),
-        "resolution_p90_h": _quantile(resolution, 0.9),
-        "answered_within_1h_share": _ratio(int((first <= 1.0).sum()), raised),
-        "handoffs": tot.handoffs,
-        "handoffs_lost": tot.handoffs_lost,
-        "handoff_loss_rate": _ratio(tot.handoffs_lost, tot.handoffs),
-        "irate_share": _ratio(tot.irate, tot.inquiries),
-        "ideas_raised": tot.ideas_raised,
-        "ideas_captured": tot.ideas_captured,
-        "ideas_implemented": tot.ideas_implemented,
-        "idea_capture_rate": _ratio(tot.ideas_captured, tot.ideas_raised),
-        "reach": end["reach"],
-        "impressions": tot.impressions,
-        "awareness_mean": end["awareness_mean"],
-        "sentiment_mean": end["sentiment_mean"],
-        "followers": end["followers"],
-        "churn_rate": end["churn_rate"],
-        "retention_rate": 1.0 - end["churn_rate"],
-        "churn_ignored_over_answered": _ratio(
-            _ratio(tot.churned_ignored, tot.ignored_customer_hours),
-            _ratio(tot.churned_answered, tot.answered_customer_hours),
-        ),
-        "posts": tot.posts,
-        "promo_share_actual": _ratio(tot.posts_promoting, tot.posts),
-        "gaffes": tot.gaffes,
-        "crises": tot.crises_started,
-        "crisis_containment_h": end["crisis_containment_h"],
-        "brand_consistency": _ratio(tot.posts_on_brand, tot.posts),
-        "post_quality_mean": _ratio(tot.quality_sum, tot.posts),
-        "participation": float(ts.participation.mean()),
-        "motivation_mean": end["motivation_mean"],
-        "skill_mean": end["skill_mean"],
-        "staff_hours": tot.staff_hours,
-        "cost_total": tot.cost,
-        "cost_per_resolution": _ratio(tot.cost, len(resolved)),
-        "utilisation": _ratio(tot.busy_hours, tot.staff_hours),
-        "reply_value": tot.value_replies,
-        "value_total": tot.value_replies + tot.value_customers,
-        "net_value": tot.value_replies + tot.value_customers - tot.cost,
-        "silo_index": float(ts.silo_index.mean()),
-    }
-    return {k: float(v) for k, v in summary.items()}
+    run = RunSoFar(lambda name: ts[name].to_numpy(), lambda name: inquiries[name].to_numpy(), end)
+    return {name: run.kpi(name) for name in SUMMARY}
 
 
 def format_value(value: float | None) -> str:
