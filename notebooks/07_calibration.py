@@ -55,7 +55,7 @@ company = simulation.load_scenario("../scenarios/centralized.toml", SET)
 # %% [markdown]
 # ## Priors: what we assume before seeing data
 #
-# `simulation/priors.toml` gives every assumed parameter a range and its reason (docs/ODD.md
+# `simulation/scenario/priors.toml` gives every assumed parameter a range and its reason (docs/ODD.md
 # §9.1 lists them). We fit two of them, with strong effects on cheap KPIs.
 
 # %%

@@ -84,7 +84,7 @@ result = simulation.optimize(
     seed=SEED,
     out=OUT,
     options=RunOptions(workers=WORKERS),
-    robust=SHIPPED_PRIORS,  # simulation/priors.toml
+    robust=SHIPPED_PRIORS,  # simulation/scenario/priors.toml
     draws=SIZES["draws"],
 )
 print(f"{len(result.trials)} trials, {result.runs} runs, {len(result.pareto)} designs on the front")

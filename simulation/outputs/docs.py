@@ -2,7 +2,7 @@
 
 ``python -m simulation.outputs.docs --write`` rewrites the marked regions of ``docs/ODD.md``
 (parameters with unit and role, priors) and ``README.md`` (presets, KPIs), and the whole of
-``simulation/priors.toml`` (the declared priors as a prior file);
+``simulation/scenario/priors.toml`` (the declared priors as a prior file);
 ``python -m simulation.outputs.docs --check`` exits 1 when any is stale (a test runs it).
 """
 

@@ -28,7 +28,7 @@ _USER_PRESETS: dict[str, Preset] = {}
 
 @cache
 def builtin_presets() -> dict[str, Preset]:
-    """The presets shipped in ``simulation/presets.toml``, by name."""
+    """The presets shipped in ``simulation/scenario/presets.toml``, by name."""
     text = resources.files("simulation.scenario").joinpath("presets.toml").read_text(encoding="utf-8")
     out = {}
     for name, table in tomllib.loads(text).items():
