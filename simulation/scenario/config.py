@@ -2,8 +2,11 @@
 
 A scenario is built in layers, each overriding the one before:
 built-in defaults < org-model preset < scenario file (and the files it ``extends``) < ``--set``.
-Every field carries its description and its source (``json_schema_extra["source"]``);
-``docs/ODD.md``'s parameter tables are generated from these fields by ``simulation.outputs.docs``.
+Every field is declared once with :func:`~simulation.scenario.schema.param`: default, bounds,
+description, unit, role, source and prior (read back with ``spec_of``). ``docs/ODD.md``'s
+parameter tables and ``priors.toml`` are generated from these declarations by
+``simulation.outputs.docs``. Loading (layers, presets, interventions) is here too:
+:func:`build_config`, :func:`load_scenario`, :func:`register_preset`.
 """
 
 from __future__ import annotations
