@@ -123,14 +123,8 @@ def _is_integer_field(key: str) -> bool:
 
 def check_key(key: str) -> None:
     """Raise unless ``key`` is a config parameter (``section.key``, or an entry of a table parameter)."""
-    fields = parameter_fields()
-    if key in fields:
-        return
-    head, _, sub = key.rpartition(".")
-    field = fields.get(head)
-    if field is not None and isinstance(field.default, Mapping) and sub:
-        return
-    raise ScenarioError(f"{key}: not a config parameter (expected section.key, e.g. organization.silo_strength)")
+    if spec_for_key(key) is None:
+        raise ScenarioError(f"{key}: not a config parameter (expected section.key, e.g. organization.silo_strength)")
 
 
 def parse_prior(key: str, spec: Any) -> Prior:
