@@ -1662,6 +1662,16 @@ def read_toml_file(path: Path, kind: str = "scenario") -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read ({err.strerror or err})") from None
 
 
+def read_table_file(path: Path, table: str) -> Any:
+    """The one ``[table]`` of a TOML file (a prior or observed file); any other key is a one-line ScenarioError."""
+    raw = read_toml_file(path, table)
+    extra = [k for k in raw if k != table]
+    if extra:
+        a = "an" if table[0] in "aeiou" else "a"
+        raise ScenarioError(f"{extra[0]}: unknown key in {a} {table} file (expected {a} [{table}] table)")
+    return raw.get(table)
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file, resolving ``extends = "other.toml"`` (relative to the file)."""
     path = Path(path)

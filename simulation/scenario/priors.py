@@ -28,7 +28,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from simulation.errors import ScenarioError
-from simulation.scenario.config import Config, read_toml_file
+from simulation.scenario.config import Config, read_table_file
 from simulation.scenario.schema import ParamSpec, spec_of
 
 KINDS = ("uniform", "loguniform", "normal", "lognormal", "choice")
@@ -180,11 +180,7 @@ def _check_in_range(prior: Prior, base: Config) -> None:
 def load_prior(path: str | Path) -> dict[str, Prior]:
     """Read a prior TOML file (a ``[prior]`` table); every problem is a ScenarioError naming the key."""
     path = Path(path)
-    raw = read_toml_file(path, "prior")
-    extra = [k for k in raw if k != "prior"]
-    if extra:
-        raise ScenarioError(f"{extra[0]}: unknown key in a prior file (expected a [prior] table)")
-    return priors_from_table(raw.get("prior"), where=str(path))
+    return priors_from_table(read_table_file(path, "prior"), where=str(path))
 
 
 def priors_from_table(table: Any, where: str = "prior") -> dict[str, Prior]:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import ScenarioError
-from simulation.scenario.config import Config, read_toml_file
+from simulation.scenario.config import Config, read_table_file
 from simulation.scenario.priors import Prior, apply_draw
 
 HISTORY = "history.db"
@@ -103,11 +103,7 @@ def observations_from_table(table: Any, where: str = "observed") -> dict[str, Ob
 def load_observed(path: str | Path) -> dict[str, Observation]:
     """Read an observed-KPI TOML file (an ``[observed]`` table); every problem names the key."""
     path = Path(path)
-    raw = read_toml_file(path, "observed")
-    extra = [k for k in raw if k != "observed"]
-    if extra:
-        raise ScenarioError(f"{extra[0]}: unknown key in an observed file (expected an [observed] table)")
-    return observations_from_table(raw.get("observed"), str(path))
+    return observations_from_table(read_table_file(path, "observed"), str(path))
 
 
 # --------------------------------------------------------------------------------------------
