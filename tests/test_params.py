@@ -121,3 +121,37 @@ def test_blend_keeps_a_value_both_share_exactly(params):
     assert mixed.awareness_gain == params.awareness_gain
     assert np.array_equal(mixed.inquiry_mix, params.inquiry_mix)
     assert blend(params, twin, 0.0) is params and blend(params, twin, 1.0) is twin
+
+
+# --- slices -------------------------------------------------------------------------------------
+
+
+def _slices() -> list[type]:
+    return [base for base in Params.__mro__[1:] if dataclasses.is_dataclass(base)]
+
+
+def test_params_is_the_submodels_slices_and_no_two_slices_declare_one_field():
+    declared = [f.name for base in _slices() for f in dataclasses.fields(base)]
+    assert len(declared) == len(set(declared)), sorted(n for n in declared if declared.count(n) > 1)
+    assert set(declared) == {f.name for f in dataclasses.fields(Params)}
+    assert {base.__module__ for base in _slices()} >= {
+        f"simulation.core.{name}"
+        for name in (
+            "content", "diffusion", "needs", "routing", "service", "response",
+            "customers", "innovation", "people", "crisis", "costs",
+        )
+    }  # fmt: skip
+
+
+def test_every_copied_field_is_a_declared_scenario_parameter_read_as_it_is():
+    from simulation.core.slices import copied_sources
+    from simulation.scenario.priors import spec_for_key
+
+    config = build_config({"customers": {"count": 300}})
+    params = build_engine(config, 1).params
+    copied = {name: key for base in _slices() for name, key in copied_sources(base).items()}
+    assert len(copied) > 60
+    for name, key in copied.items():
+        assert spec_for_key(key) is not None, key
+        section, field = key.split(".")
+        assert getattr(params, name) == getattr(getattr(config, section), field), name

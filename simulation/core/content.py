@@ -9,11 +9,32 @@ import numpy as np
 
 from simulation.core.effects import EMPLOYEES, Step, effect_on, read_only
 from simulation.core.organization import effective_coordination
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.organization import Company, Structure
     from simulation.core.params import Params
     from simulation.scenario.config import Config
+
+
+@params_slice
+class ContentParams:
+    """7.1 content's numbers: posting rates per employee, then the quality, gaffe and brand terms."""
+
+    staffed_hours: tuple[int, int]  # hours of day [start, end) when staff work social
+    post_rate: np.ndarray  # posts per hour while staffed (0 for non-posters)
+    own_account: np.ndarray  # float 0..1: posts also go out on the employee's own account
+    promo_share: np.ndarray  # per employee: share of posts that promote
+    people_per_row: float  # customers / reference_customers: people an employee row stands for
+    quality_offset: float  # base + guidelines + coordination - quota terms
+    quality_skill_weight: float
+    gaffe_factor: float  # gaffe probability x guideline reduction
+    on_brand_offset: float
+    on_brand_skill_weight: float
+    reference_motivation: float = copied("people")
+    fatigue_free_posts_per_day: float = copied("content")
+    fatigue_penalty: float = copied("content")
+    hours_per_post: float = copied("people")
 
 
 def compile_content(config: Config, company: Company, structure: Structure, scale: float) -> dict[str, Any]:
@@ -47,10 +68,7 @@ def compile_content(config: Config, company: Company, structure: Structure, scal
         * (content.on_brand_guidelines_weight * guidelines + content.on_brand_coordination_weight * coordination),
         "on_brand_skill_weight": (1 - consistency) * content.on_brand_skill_weight,
         "staffed_hours": config.support.staffed_hours,
-        "reference_motivation": config.people.reference_motivation,
-        "fatigue_free_posts_per_day": content.fatigue_free_posts_per_day,
-        "fatigue_penalty": content.fatigue_penalty,
-        "hours_per_post": config.people.hours_per_post,
+        **copy_fields(ContentParams, config),
     }
 
 

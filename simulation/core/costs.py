@@ -8,10 +8,23 @@ import numpy as np
 
 from simulation.core.effects import Step
 from simulation.core.organization import HUB, LEAD
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.organization import Structure
     from simulation.scenario.config import Config
+
+
+@params_slice
+class CostParams:
+    """7.10 costs and value's numbers: overheads, monitoring hours, the staff rate and the value of outcomes."""
+
+    fixed_cost_per_hour: float
+    training_cost_per_hour: float  # while the training programme runs
+    listening_hours: float  # staff hours per staffed hour spent monitoring and coordinating
+    staff_cost_per_hour: float = copied("cost")
+    reply_value: float = copied("value")
+    customer_value_per_year: float = copied("value")
 
 
 def compile_costs(
@@ -35,9 +48,7 @@ def compile_costs(
         "fixed_cost_per_hour": fixed,
         "training_cost_per_hour": training,
         "listening_hours": listening * scale,
-        "staff_cost_per_hour": cost.staff_cost_per_hour,
-        "reply_value": config.value.reply_value,
-        "customer_value_per_year": config.value.customer_value_per_year,
+        **copy_fields(CostParams, config),
     }
 
 

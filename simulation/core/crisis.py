@@ -8,18 +8,22 @@ import numpy as np
 
 from simulation.core.effects import CUSTOMERS, Step, effect_on
 from simulation.core.organization import effective_coordination
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.state import State
     from simulation.scenario.config import Config
 
 
-CRISIS_RATES = (
-    "crisis_decay_per_hour",
-    "crisis_threshold_share",
-    "crisis_intensity_per_node",
-    "crisis_contained_per_customer",
-)
+@params_slice
+class CrisisParams:
+    """7.9 crises' numbers: the organisation's response capability and the crisis rates."""
+
+    response_capability: float  # multiplies the crisis decay rate
+    crisis_decay_per_hour: float = copied("content")
+    crisis_threshold_share: float = copied("content")
+    crisis_intensity_per_node: float = copied("content")
+    crisis_contained_per_customer: float = copied("content")
 
 
 def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: float) -> dict[str, float]:
@@ -29,7 +33,7 @@ def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: f
     capability = content.crisis_base_capability + (
         effective_coordination(config.organization) + detection + content.crisis_tool_weight * tool_coverage
     )
-    return {"response_capability": capability, **{name: getattr(content, name) for name in CRISIS_RATES}}
+    return {"response_capability": capability, **copy_fields(CrisisParams, config)}
 
 
 @effect_on(CUSTOMERS)

@@ -13,24 +13,40 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.scenario.config import Config
 
 HOURS_PER_DAY = 24.0
-CUSTOMER_RATES = (
-    "advocate_threshold", "advocate_hysteresis", "advocate_awareness_min", "advocate_stubbornness",
-    "sentiment_drift_per_day", "sentiment_anchor_per_day", "promo_load_decay_per_day", "awareness_decay_per_day",
-    "non_follower_awareness_max", "churn_per_year", "churn_sentiment_slope", "discovery_per_day", "replace_churned",
-    "detractor_threshold",
-)  # fmt: skip
+
+
+@params_slice
+class CustomerParams:
+    """7.6.2 customer dynamics' numbers: drift, churn, advocacy and voice."""
+
+    advocate_threshold: float = copied("customers")
+    advocate_hysteresis: float = copied("customers")
+    advocate_awareness_min: float = copied("customers")
+    advocate_stubbornness: float = copied("customers")
+    sentiment_drift_per_day: float = copied("customers")
+    sentiment_anchor_per_day: float = copied("customers")
+    promo_load_decay_per_day: float = copied("customers")
+    awareness_decay_per_day: float = copied("customers")
+    non_follower_awareness_max: float = copied("customers")
+    churn_per_year: float = copied("customers")
+    churn_sentiment_slope: float = copied("customers")
+    discovery_per_day: float = copied("customers")
+    replace_churned: bool = copied("customers")
+    detractor_threshold: float = copied("customers")
+    voice_rate_per_hour: float  # mentions per advocate or detractor per hour
 
 
 def compile_customers(config: Config) -> dict[str, Any]:
     """Customer dynamics' slice of the compiled parameters: drift, churn, advocacy and voice."""
     return {
-        **{name: getattr(config.customers, name) for name in CUSTOMER_RATES},
+        **copy_fields(CustomerParams, config),
         "voice_rate_per_hour": config.customers.voice_rate_per_day / HOURS_PER_DAY,
     }
 

@@ -9,6 +9,7 @@ import numpy as np
 from simulation.core.content import Posts
 from simulation.core.effects import CUSTOMERS, Step, effect_on
 from simulation.core.kernels import independent_cascade
+from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.core.state import INFLUENCER, MEDIA
 
 if TYPE_CHECKING:
@@ -16,24 +17,38 @@ if TYPE_CHECKING:
     from simulation.core.state import State
     from simulation.scenario.config import Config
 
-CONTENT_RATES = (
-    "organic_reach", "ambassador_reach", "engagement_rate", "engagement_sentiment_weight", "promoting_multiplier",
-    "relating_multiplier", "sentiment_lift", "promoting_lift_share", "reshare_prob", "share_lift_share",
-    "gaffe_seed_share", "gaffe_seed_min_audience", "negative_hit", "negative_transmissibility",
-    "crisis_transmissibility",
-)  # fmt: skip
-CUSTOMER_RATES = (
-    "influencer_reach", "awareness_gain", "promo_tolerance_per_day", "overload_penalty", "unfollow_prob", "follow_prob",
-    "media_amplification",
-)  # fmt: skip
+
+@params_slice
+class DiffusionParams:
+    """7.2 exposure and diffusion's numbers: reach, engagement, reshares, follows and cascades."""
+
+    organic_reach: float = copied("content")
+    ambassador_reach: float = copied("content")
+    engagement_rate: float = copied("content")
+    engagement_sentiment_weight: float = copied("content")
+    promoting_multiplier: float = copied("content")
+    relating_multiplier: float = copied("content")
+    sentiment_lift: float = copied("content")
+    promoting_lift_share: float = copied("content")
+    reshare_prob: float = copied("content")
+    share_lift_share: float = copied("content")
+    gaffe_seed_share: float = copied("content")
+    gaffe_seed_min_audience: int = copied("content")
+    negative_hit: float = copied("content")  # sentiment a negative mention costs
+    negative_transmissibility: float = copied("content")
+    crisis_transmissibility: float = copied("content")
+    influencer_reach: float = copied("customers")
+    awareness_gain: float = copied("customers")
+    promo_tolerance_per_day: float = copied("customers")
+    overload_penalty: float = copied("customers")
+    unfollow_prob: float = copied("customers")
+    follow_prob: float = copied("customers")
+    media_amplification: float = copied("customers")
 
 
 def compile_diffusion(config: Config) -> dict[str, Any]:
     """Exposure and diffusion's slice of the compiled parameters: reach, engagement, cascades."""
-    return {
-        **{name: getattr(config.content, name) for name in CONTENT_RATES},
-        **{name: getattr(config.customers, name) for name in CUSTOMER_RATES},
-    }
+    return copy_fields(DiffusionParams, config)
 
 
 # --- formulas ---------------------------------------------------------------------------------

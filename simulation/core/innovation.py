@@ -9,20 +9,28 @@ import numpy as np
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.needs import HOURS_PER_DAY, IDEA
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.scenario.config import Config
 
 
+@params_slice
+class InnovationParams:
+    """7.7 innovation's numbers: implementation chance and time, the cut per idea."""
+
+    implement_prob: float = copied("innovation")
+    implement_hours: float  # mean hours from capture to implementation
+    problem_reduction: float = copied("innovation")
+    max_reduction: float = copied("innovation")
+
+
 def compile_innovation(config: Config) -> dict[str, float]:
     """Innovation's slice of the compiled parameters: implementation chance and time, the cut per idea."""
-    inno = config.innovation
     return {
-        "implement_prob": inno.implement_prob,
-        "implement_hours": inno.implement_days * HOURS_PER_DAY,
-        "problem_reduction": inno.problem_reduction,
-        "max_reduction": inno.max_reduction,
+        "implement_hours": config.innovation.implement_days * HOURS_PER_DAY,
+        **copy_fields(InnovationParams, config),
     }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import Step, read_only
+from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.scenario.config import INQUIRY_TYPES
 
 if TYPE_CHECKING:
@@ -21,19 +22,26 @@ TECHNICAL = INQUIRY_TYPES.index("technical_problem")
 COMPLAINT = INQUIRY_TYPES.index("service_complaint")
 
 
-NEEDS_RATES = {
-    "customers": (
-        "inquiry_rate_per_day", "patience_hours", "complaint_patience_hours", "patience_scale", "expects_reply_share",
-    ),
-    "support": ("handling_minutes", "handling_distribution", "handling_cv"),
-}  # fmt: skip
+@params_slice
+class NeedsParams:
+    """7.3 customer needs' numbers: how often, which types, patience and handling time."""
+
+    inquiry_mix: np.ndarray  # relative rate of each inquiry type (INQUIRY_TYPES order)
+    inquiry_rate_per_day: float = copied("customers")
+    patience_hours: float = copied("customers")
+    complaint_patience_hours: float = copied("customers")
+    patience_scale: float = copied("customers")  # inf: unlimited patience
+    expects_reply_share: float = copied("customers")
+    handling_minutes: float = copied("support")
+    handling_distribution: str = copied("support")  # "exponential" or "lognormal"
+    handling_cv: float = copied("support")
 
 
 def compile_needs(config: Config) -> dict[str, Any]:
     """Customer needs' slice of the compiled parameters: how often, which types, patience, handling time."""
     return {
         "inquiry_mix": np.array([config.customers.inquiry_mix[k] for k in INQUIRY_TYPES]),
-        **{name: getattr(getattr(config, section), name) for section, names in NEEDS_RATES.items() for name in names},
+        **copy_fields(NeedsParams, config),
     }
 
 

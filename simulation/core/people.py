@@ -10,6 +10,7 @@ from simulation.core.compiled import jit
 from simulation.core.customers import HOURS_PER_DAY, decay
 from simulation.core.effects import EMPLOYEES, Step, effect_on
 from simulation.core.organization import HUB, LEAD
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.organization import Company, Structure
@@ -17,11 +18,26 @@ if TYPE_CHECKING:
     from simulation.scenario.config import Config
 
 
-PEOPLE_RATES = (
-    "training_gain_per_day", "rewards_gain_per_day", "quota_drain_per_day", "overload_drain_per_day",
-    "overload_queue_per_server", "change_resistance_per_day", "adoption_dip", "recovery_per_day", "motivation_mean",
-    "non_social_motivation_weight", "post_load_decay_per_day", "participation_window_hours",
-)  # fmt: skip
+@params_slice
+class PeopleParams:
+    """7.8 people's numbers: who does social work, the programmes in force and their rates."""
+
+    social_staff: np.ndarray  # float 0..1: share of the employee's role that is social work
+    training: float
+    rewards: float
+    quota: float
+    training_gain_per_day: float = copied("people")
+    rewards_gain_per_day: float = copied("people")
+    quota_drain_per_day: float = copied("people")
+    overload_drain_per_day: float = copied("people")
+    overload_queue_per_server: float = copied("people")
+    change_resistance_per_day: float = copied("people")
+    adoption_dip: float = copied("people")
+    recovery_per_day: float = copied("people")
+    motivation_mean: float = copied("people")
+    non_social_motivation_weight: float = copied("people")
+    post_load_decay_per_day: float = copied("people")
+    participation_window_hours: float = copied("people")
 
 
 def compile_people(config: Config, company: Company, structure: Structure) -> dict[str, Any]:
@@ -35,7 +51,7 @@ def compile_people(config: Config, company: Company, structure: Structure) -> di
         "training": float(people.training),
         "rewards": float(people.rewards),
         "quota": float(content.quota),
-        **{name: getattr(people, name) for name in PEOPLE_RATES},
+        **copy_fields(PeopleParams, config),
     }
 
 

@@ -13,23 +13,34 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on, read_only
+from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
     from simulation.core.params import Params
     from simulation.scenario.config import Config
 
-RESPONSE_RATES = (
-    "irate_drop", "complaint_share", "ignored_drop", "resolution_prob", "resolution_skill_weight", "answer_lift",
-    "lift_decay_hours", "unresolved_drop", "fast_answer_hours", "advocate_conversion", "advocate_margin",
-)  # fmt: skip
+
+@params_slice
+class ResponseParams:
+    """7.6.1 customer response's numbers: reactions to answers and to silence."""
+
+    irate_drop: float = copied("support")
+    complaint_share: float = copied("support")
+    ignored_drop: float = copied("support")
+    resolution_prob: float = copied("support")
+    resolution_skill_weight: float = copied("support")
+    answer_lift: float = copied("support")
+    lift_decay_hours: float = copied("support")
+    unresolved_drop: float = copied("support")
+    fast_answer_hours: float = copied("support")
+    advocate_conversion: float = copied("support")
+    advocate_margin: float = copied("support")
+    ignored_after_hours: float = copied("customers")
 
 
 def compile_response(config: Config) -> dict[str, Any]:
     """Customer response's slice of the compiled parameters: reactions to answers and to silence."""
-    return {
-        **{name: getattr(config.support, name) for name in RESPONSE_RATES},
-        "ignored_after_hours": config.customers.ignored_after_hours,
-    }
+    return copy_fields(ResponseParams, config)
 
 
 # --- formulas ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.organization import TOOL
+from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.scenario.config import AGENCY, INQUIRY_TYPES, SupportSection
 
 if TYPE_CHECKING:
@@ -97,6 +98,22 @@ def handoff_matrices(
     return Handoffs(hours, loss, hops, paths)
 
 
+@params_slice
+class RoutingParams:
+    """7.4 listening and routing's numbers, per department; hand-off matrices are (departments + tool, departments)."""
+
+    listen_coverage: np.ndarray  # detection probability of each listening unit (0 = not listening)
+    tool_coverage: float  # detection probability of the shared tool (0 = none)
+    tool_misrouting: float  # share of the tool's detections sent to a wrong department first (after hub triage)
+    listen_latency_hours: float
+    tool_latency_factor: float = copied("organization")
+    handoffs: bool = copied("support")  # False: owners detect their own inquiries, no hand-off
+    owner: np.ndarray  # department index owning each inquiry type
+    handoff_hours: np.ndarray  # mean hours of a hand-off between units
+    handoff_loss: np.ndarray
+    handoff_hops: np.ndarray
+
+
 def compile_routing(config: Config, company: Company, structure: Structure) -> tuple[dict[str, Any], Handoffs]:
     """Listening and routing's slice of the compiled parameters, and the hand-off routes."""
     org = config.organization
@@ -111,8 +128,7 @@ def compile_routing(config: Config, company: Company, structure: Structure) -> t
         "tool_coverage": org.tool_coverage if org.shared_tool else 0.0,
         "tool_misrouting": org.tool_misrouting * (1.0 - (org.hub_triage if org.hub else 0.0)),
         "listen_latency_hours": org.listening_latency_hours,
-        "tool_latency_factor": org.tool_latency_factor,
-        "handoffs": config.support.handoffs,
+        **copy_fields(RoutingParams, config),
         "owner": owner,
         "handoff_hours": handoffs.hours,
         "handoff_loss": handoffs.loss,

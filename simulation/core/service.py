@@ -9,11 +9,19 @@ import numpy as np
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
 from simulation.core.kernels import fifo_run
+from simulation.core.slices import params_slice
 from simulation.scenario.config import AGENCY, INQUIRY_TYPES
 
 if TYPE_CHECKING:
     from simulation.core.organization import Company
     from simulation.scenario.config import Config
+
+
+@params_slice
+class ServiceParams:
+    """7.5 service's numbers, per department (the agency last)."""
+
+    servers: np.ndarray  # float: answering servers while staffed
 
 
 def compile_service(config: Config, company: Company, scale: float) -> dict[str, np.ndarray]:
