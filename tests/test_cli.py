@@ -276,3 +276,41 @@ def test_ladder_command_writes_its_table_and_waterfall(tmp_path):
     bad = CliRunner().invoke(app, ["ladder", "scenarios/centralized.toml", "scenarios/centralized.toml", "--quiet",
                                    "--out", str(tmp_path / "same")])  # fmt: skip
     assert bad.exit_code == 2 and "does not differ" in bad.output
+
+
+def test_every_batch_command_takes_the_shared_run_options_from_one_place():
+    import typer.main
+
+    from simulation.cli.options import RUN_PANEL
+
+    group = typer.main.get_command(app)
+    expected = {"--seed", "--workers", "--executor", "--scheduler", "--set", "--quiet"}
+    resumable = {"--overwrite", "--retry-failed"}
+    helps = {}
+    for name in ("compare", "sweep", "sensitivity", "ladder", "calibrate", "optimize"):
+        command = group.commands[name]
+        shared = {
+            o: p for p in command.params if p.param_type_name == "option" for o in p.opts if o in expected | resumable
+        }
+        assert set(shared) >= expected, name
+        for option, param in shared.items():
+            assert getattr(param, "rich_help_panel", None) == RUN_PANEL, (name, option)
+            helps.setdefault(option, set()).add(param.help)
+    assert all(len(texts) == 1 for texts in helps.values()), helps
+    assert "--retry-failed" in {o for p in group.commands["compare"].params for o in p.opts}
+    assert "--retry-failed" not in {o for p in group.commands["optimize"].params for o in p.opts}
+
+
+def test_the_shared_options_reach_the_command(tmp_path, scenario_dir):
+    result = runner.invoke(
+        app,
+        ["compare", str(scenario_dir / "centralized.toml"), "-r", "1", "--seed", "9", "-w", "1", "-q", "--out",
+         str(tmp_path / "o"), "--set", "customers.count=120", "--set", "simulation.steps=48"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    assert result.output == ""  # --quiet
+    assert len(summary) == 1
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["seed"] == 9
+    assert manifest["scenarios"]["centralized"]["customers"]["count"] == 120  # --set

@@ -7,7 +7,6 @@ one line and leaves whatever ``--out`` already holds untouched.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,28 +15,16 @@ import typer
 from simulation.cli.options import (
     REPLICATES,
     CompareReplicatesOpt,
-    ExecutorOpt,
     KpiOpt,
     LadderReplicatesOpt,
-    OverwriteOpt,
-    QuietOpt,
-    RetryOpt,
+    RunArgs,
     ScenariosArg,
-    SchedulerOpt,
-    SeedOpt,
     SensitivityReplicatesOpt,
-    SetOpt,
     SweepReplicatesOpt,
-    WorkersOpt,
     fail,
     guard,
-    load,
-    run_options,
+    run_command,
 )
-
-
-def _configs(scenarios: list[Path], overrides: list[str] | None) -> list:
-    return [load(path, overrides) for path in scenarios]
 
 
 def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # noqa: ANN001
@@ -59,20 +46,13 @@ def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # 
         raise typer.Exit(1)
 
 
+@run_command()
 def compare(
     scenarios: ScenariosArg,
     replicates: CompareReplicatesOpt = REPLICATES["compare"],
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
-    set_: SetOpt = None,
     baseline: Annotated[str | None, typer.Option(help="scenario others are compared with (default: first)")] = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/compare"),
     kpi: KpiOpt = None,
-    overwrite: OverwriteOpt = False,
-    retry_failed: RetryOpt = False,
-    quiet: QuietOpt = False,
     uncertainty: Annotated[
         Path | None,
         typer.Option(help="parameter draws: a prior TOML or a calibration's posterior.csv, applied to every scenario"),
@@ -80,25 +60,35 @@ def compare(
     draws: Annotated[
         int | None, typer.Option(help="parameter draws sampled from --uncertainty (default 20)", min=1)
     ] = None,
+    *,
+    run: RunArgs,
 ) -> None:
     """Run every scenario x replicates on common seeds; print KPIs with 95% CIs; write a report."""
     from simulation.studies import batch
 
-    configs = _configs(scenarios, set_)
+    configs = [run.load(path) for path in scenarios]
     kpis = guard(lambda: batch.check_kpis(kpi))
     if draws is not None and uncertainty is None:
         fail("--draws: needs --uncertainty PRIOR.toml or posterior.csv")
-    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    options = run.options()
     result = guard(
         lambda: batch.compare(
-            configs, replicates, seed, out=out, baseline=baseline, options=options, uncertainty=uncertainty, draws=draws
+            configs,
+            replicates,
+            run.seed,
+            out=out,
+            baseline=baseline,
+            options=options,
+            uncertainty=uncertainty,
+            draws=draws,
         )
     )
-    _finish(result, out, kpis, quiet)
-    if uncertainty is not None and not quiet:
+    _finish(result, out, kpis, run.quiet)
+    if uncertainty is not None and not run.quiet:
         typer.echo(f"wrote {out}/prob_better.csv")
 
 
+@run_command(without=("retry_failed",))
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="scenario file (TOML)", show_default=False)],
     observed: Annotated[Path, typer.Option(help="observed KPIs: TOML with an \\[observed] table")],
@@ -107,24 +97,19 @@ def calibrate(
     generations: Annotated[
         int, typer.Option(help="ABC-SMC generations in all (a resumed run adds the rest)", min=1)
     ] = 5,
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
-    set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this calibration)")] = Path(
         "out/calibrate"
     ),
     predictive: Annotated[int, typer.Option(help="posterior-predictive runs for the report", min=0)] = 20,
-    overwrite: OverwriteOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunArgs,
 ) -> None:
     """Fit a prior's parameters to observed KPIs (ABC-SMC); write posterior.csv, calibrated.toml, report.md."""
-    config = load(scenario, set_)
-    if executor not in ("local", "dask"):
-        fail(f"--executor {executor}: expected local or dask")
+    config = run.load(scenario)
+    if run.executor not in ("local", "dask"):
+        fail(f"--executor {run.executor}: expected local or dask")
 
-    def run():  # noqa: ANN202
+    def fit_prior():  # noqa: ANN202
         from simulation.scenario.priors import load_prior
         from simulation.studies.calibration import calibrate as fit
         from simulation.studies.calibration import load_observed
@@ -135,19 +120,19 @@ def calibrate(
             load_prior(prior),
             particles=particles,
             generations=generations,
-            seed=seed,
-            workers=workers or os.cpu_count() or 1,
-            executor=executor,
-            scheduler=scheduler,
+            seed=run.seed,
+            workers=run.worker_count,
+            executor=run.executor,
+            scheduler=run.scheduler,
             out=out,
-            overwrite=overwrite,
-            progress=not quiet,
+            overwrite=run.overwrite,
+            progress=run.progress,
             predictive=predictive,
             scenario_path=scenario,
         )
 
-    result = guard(run)
-    if not quiet:
+    result = guard(fit_prior)
+    if not run.quiet:
         for key in result.params:
             low, high = result.credible_interval(key, 0.9)
             typer.echo(f"{key}: median {result.quantile(key, 0.5):.4g}, 90% interval [{low:.4g}, {high:.4g}]")
@@ -157,98 +142,85 @@ def calibrate(
         )
 
 
+@run_command()
 def sweep(
     scenarios: ScenariosArg,
     param: Annotated[list[str], typer.Option(help="key=start:stop:num or key=a,b,c (grid); key=low:high (lhs)")],
     sample: Annotated[str, typer.Option(help="grid (product of --param) or lhs (Latin hypercube of --n)")] = "grid",
     n: Annotated[int | None, typer.Option("--n", help="LHS points")] = None,
     replicates: SweepReplicatesOpt = REPLICATES["sweep"],
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
-    set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path("out/sweep"),
     kpi: KpiOpt = None,
-    overwrite: OverwriteOpt = False,
-    retry_failed: RetryOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunArgs,
 ) -> None:
     """Sweep config keys over a grid (or a Latin hypercube), replicates at every point; write a report."""
     from simulation.studies import batch
 
-    configs = _configs(scenarios, set_)
+    configs = [run.load(path) for path in scenarios]
     kpis = guard(lambda: batch.check_kpis(kpi))
-    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
+    options = run.options()
     if sample == "grid":
         grid = dict(guard(lambda: [batch.parse_grid_param(p) for p in param]))
-        run = lambda: batch.sweep(configs, grid, replicates, seed, out=out, options=options)  # noqa: E731
+        go = lambda: batch.sweep(configs, grid, replicates, run.seed, out=out, options=options)  # noqa: E731
     elif sample == "lhs":
         ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
         if n is None:
             fail("--n: required with --sample lhs")
-        run = lambda: batch.sweep(configs, None, replicates, seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
+        go = lambda: batch.sweep(configs, None, replicates, run.seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
     else:
         fail(f"--sample {sample}: expected grid or lhs")
-    _finish(guard(run), out, kpis, quiet)
+    _finish(guard(go), out, kpis, run.quiet)
 
 
+@run_command()
 def sensitivity(
     scenarios: ScenariosArg,
     param: Annotated[list[str], typer.Option(help="key=low:high (repeatable, one per parameter)")],
     n: Annotated[int, typer.Option("--n", help="base sample size, a power of 2; runs = n x (params + 2)")] = 64,
     kpi: KpiOpt = None,
     replicates: SensitivityReplicatesOpt = REPLICATES["sensitivity"],
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
-    set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this batch)")] = Path(
         "out/sensitivity"
     ),
-    overwrite: OverwriteOpt = False,
-    retry_failed: RetryOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunArgs,
 ) -> None:
     """Sobol sensitivity (first-order and total indices with 95% CIs) of KPIs to parameter ranges."""
     from simulation.studies import batch
 
-    configs = _configs(scenarios, set_)
+    configs = [run.load(path) for path in scenarios]
     kpis = guard(lambda: batch.check_kpis(kpi))
     ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
-    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = guard(lambda: batch.sensitivity(configs, ranges, n, replicates, seed, kpis=kpis, out=out, options=options))
-    _finish(result, out, kpis, quiet)
-    if not quiet:
+    options = run.options()
+    result = guard(
+        lambda: batch.sensitivity(configs, ranges, n, replicates, run.seed, kpis=kpis, out=out, options=options)
+    )
+    _finish(result, out, kpis, run.quiet)
+    if not run.quiet:
         typer.echo(f"wrote {out}/sobol.csv")
 
 
+@run_command()
 def ladder(
     start: Annotated[Path, typer.Argument(help="the design one starts from (TOML)", show_default=False)],
     end: Annotated[Path, typer.Argument(help="the design one considers moving to (TOML)", show_default=False)],
     replicates: LadderReplicatesOpt = REPLICATES["ladder"],
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
-    set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this ladder)")] = Path("out/ladder"),
     kpi: KpiOpt = None,
-    overwrite: OverwriteOpt = False,
-    retry_failed: RetryOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunArgs,
 ) -> None:
     """Change one lever at a time from START toward END; write what each lever contributes to every KPI gap."""
     from simulation.studies import batch
     from simulation.studies.ladder import END, START, WATERFALL_KPIS
     from simulation.studies.ladder import ladder as run_ladder
 
-    first, second = (load(path, set_) for path in (start, end))
+    first, second = (run.load(path) for path in (start, end))
     kpis = guard(lambda: batch.check_kpis(kpi))
-    options = run_options(workers, executor, scheduler, overwrite, retry_failed, quiet)
-    result = guard(lambda: run_ladder(first, second, replicates, seed, kpis=kpis, out=out, options=options))
-    if not quiet:
+    options = run.options()
+    result = guard(lambda: run_ladder(first, second, replicates, run.seed, kpis=kpis, out=out, options=options))
+    if not run.quiet:
         from simulation.outputs.kpis import format_value
 
         shown = [k for k in (kpis or WATERFALL_KPIS) if k in set(result.table.kpi)]

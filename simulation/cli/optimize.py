@@ -13,20 +13,15 @@ import typer
 
 from simulation.cli.options import (
     REPLICATES,
-    ExecutorOpt,
     OptimizeReplicatesOpt,
-    QuietOpt,
+    RunArgs,
     ScenarioArg,
-    SchedulerOpt,
-    SeedOpt,
-    SetOpt,
-    WorkersOpt,
     guard,
-    load,
-    run_options,
+    run_command,
 )
 
 
+@run_command(without=("overwrite", "retry_failed"))
 def optimize(
     scenario: ScenarioArg,
     space: Annotated[
@@ -47,26 +42,22 @@ def optimize(
     batch: Annotated[
         int, typer.Option(help="trials evaluated together (results do not depend on --workers)", min=1)
     ] = 4,
-    seed: SeedOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = "local",
-    scheduler: SchedulerOpt = None,
     storage: Annotated[str | None, typer.Option(help="Optuna RDB URL (default: sqlite in --out/study.db)")] = None,
     robust: Annotated[
         Path | None, typer.Option(help="prior TOML or posterior.csv: re-run the Pareto designs under its draws")
     ] = None,
     draws: Annotated[int, typer.Option(help="parameter draws of --robust", min=1)] = 20,
-    set_: SetOpt = None,
     out: Annotated[Path, typer.Option(help="results directory (resumed if it holds this study)")] = Path(
         "out/optimize"
     ),
-    quiet: QuietOpt = False,
+    *,
+    run: RunArgs,
 ) -> None:
     """Find the best org designs under constraints: Pareto front, best/*.toml scenarios, report."""
     from simulation.studies.optimizer import optimize as run_optimize
 
-    config = load(scenario, set_)
-    options = run_options(workers, executor, scheduler, False, False, quiet)
+    config = run.load(scenario)
+    options = run.options()
     result = guard(
         lambda: run_optimize(
             config,
@@ -75,7 +66,7 @@ def optimize(
             constraint or (),
             trials=trials,
             replicates=replicates,
-            seed=seed,
+            seed=run.seed,
             batch=batch,
             out=out,
             storage=storage,
@@ -86,7 +77,7 @@ def optimize(
     )
     for note in result.warnings:
         typer.echo(f"silosim: note: {note}", err=True)
-    if not quiet:
+    if not run.quiet:
         from simulation.studies.optimizer.outputs import markdown_table
 
         columns = ["name", *[c for c in result.pareto.columns if c in {*objective_kpis(result)}]]

@@ -6,8 +6,14 @@ Typer app and registers every command on it) can import them in any order.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
+import inspect
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -119,6 +125,89 @@ def run_options(workers: int | None, executor: str, scheduler: str | None, overw
             command=["silosim", *sys.argv[1:]],
         )
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunArgs:
+    """The options every command that runs a batch shares, as one value.
+
+    A command decorated with :func:`run_command` takes ``run: RunArgs``; the options below
+    are added to its command line (``--seed``, ``--workers``, ``--executor``,
+    ``--scheduler``, ``--set``, ``--overwrite``, ``--retry-failed``, ``--quiet``) with the
+    same names, help and checks in every command.
+    """
+
+    seed: SeedOpt = None
+    workers: WorkersOpt = None
+    executor: ExecutorOpt = "local"
+    scheduler: SchedulerOpt = None
+    set_: SetOpt = None
+    overwrite: OverwriteOpt = False
+    retry_failed: RetryOpt = False
+    quiet: QuietOpt = False
+
+    @property
+    def progress(self) -> bool:
+        """Whether to show progress (not ``--quiet``)."""
+        return not self.quiet
+
+    @property
+    def worker_count(self) -> int:
+        """``--workers``, or the CPU count."""
+        return self.workers or os.cpu_count() or 1
+
+    def options(self):  # noqa: ANN201
+        """The batch layer's :class:`~simulation.studies.batch.RunOptions` of these options."""
+        return run_options(self.workers, self.executor, self.scheduler, self.overwrite, self.retry_failed, self.quiet)
+
+    def load(self, scenario: Path):  # noqa: ANN201
+        """``scenario`` loaded with the ``--set`` overrides (one-line exit 2 on any problem)."""
+        return load(scenario, self.set_)
+
+
+RUN_PANEL = "Running (every batch command)"
+
+
+def _in_panel(annotation: Any, panel: str) -> Any:
+    """``Annotated[T, typer.Option(...)]`` with the option listed under ``panel`` in ``--help``."""
+    base, info = typing.get_args(annotation)
+    info = copy.copy(info)
+    info.rich_help_panel = panel
+    return Annotated[base, info]
+
+
+def run_command(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the shared :class:`RunArgs` options; it receives them as ``run``.
+
+    ``without`` names shared options the command has no use for (they are then neither
+    on its command line nor in its help; ``run`` holds their defaults).
+    """
+    unknown = set(without) - {f.name for f in dataclasses.fields(RunArgs)}
+    if unknown:
+        raise TypeError(f"run_command: no shared option {sorted(unknown)}")
+    hints = typing.get_type_hints(RunArgs, include_extras=True)
+    shared = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, annotation=_in_panel(hints[f.name], RUN_PANEL), default=f.default
+        )
+        for f in dataclasses.fields(RunArgs)
+        if f.name not in without
+    ]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "run"]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Any:
+            picked = {p.name: kwargs.pop(p.name) for p in shared}
+            return func(run=RunArgs(**picked), **kwargs)
+
+        command.__signature__ = signature.replace(parameters=[*own, *shared])  # what Typer reads
+        command.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}
+        return command
+
+    return decorate
 
 
 def load(scenario: Path, overrides: list[str] | None, engine: str | None = None):  # noqa: ANN201
