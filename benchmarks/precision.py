@@ -190,11 +190,12 @@ COMPARISONS = [
         lever=Lever("organization.listening_coverage", lambda v: min(v + 0.1, 1.0)),
     ),
     Comparison(
-        "handling_minutes",
-        "centralized, support.handling_minutes x 1.2",
+        "shared_tool",
+        "centralized, organization.shared_tool false vs true (a listening tool)",
         "centralized",
         "centralized",
-        lever=Lever("support.handling_minutes", lambda v: v * 1.2),
+        ("organization.shared_tool=false",),
+        ("organization.shared_tool=true",),
     ),
 ]
 
