@@ -16,7 +16,7 @@ out, and the table says how many pairs were used. The comparisons: the headline 
 (``scenarios/centralized.toml`` vs ``scenarios/center_of_excellence.toml``) and three single-lever
 changes, each a scenario against itself with one ``--set`` override: silo strength 0.45 vs 0.55
 under the centre of excellence, listening coverage + 0.1 (capped at 1; the base value is read from
-each tree's loaded config) and handling minutes x 1.2 under centralized. Every run is
+each tree's loaded config) and without vs with the shared listening tool under centralized. Every run is
 ``simulation.run(config, seed=s).summary`` at ``--customers`` customers and ``--steps`` hourly steps.
 
 It checks out ``--reference`` (default 59ea0c2, the state before the current work) in a temporary
