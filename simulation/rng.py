@@ -1,8 +1,10 @@
-"""Random streams: one ``SeedSequence`` per run, one named child stream per process.
+"""Set-up streams: one ``SeedSequence`` per run, one named child stream per part of the set-up.
 
 Streams are keyed by name (not by creation order), so adding a stream never shifts the
 draws of another, and the company, the customers and the graph are the same under
-every org model for a given seed (common random numbers).
+every org model for a given seed (common random numbers). The step's draws are keyed
+draws (:mod:`simulation.core.keyed`); of these streams the step uses only ``agents`` (the
+agents engine's order of visits, which cannot change a result).
 """
 
 from __future__ import annotations
@@ -11,20 +13,7 @@ import zlib
 
 import numpy as np
 
-STREAMS = (
-    "company",
-    "social_graph",
-    "customers",
-    "content",
-    "needs",
-    "routing",
-    "service",
-    "response",
-    "people",
-    "crisis",
-    "competitor",
-    "agents",
-)
+STREAMS = ("company", "social_graph", "customers", "agents")
 
 
 def stream(seed: int | np.random.SeedSequence, name: str) -> np.random.Generator:

@@ -72,35 +72,35 @@ def test_whole_runs_are_identical_in_both_engines(scenario):
 
 def _negative(step, rng):
     seeds = np.flatnonzero(~step.state.churned)[:12]
-    diffusion.negative_cascade(step, rng, seeds, 0.3)
+    diffusion.negative_cascade(step, seeds, "complaint", 0.3)
 
 
 def _content_and_diffusion(step, rng):
-    posts = content.produce_content(step, rng, np.ones(len(step.state.skill)))
-    diffusion.diffuse(step, rng, posts, np.zeros(len(step.state.sentiment), bool), [])
+    posts = content.produce_content(step, np.ones(len(step.state.skill)))
+    diffusion.diffuse(step, posts, np.zeros(len(step.state.sentiment), bool), [])
 
 
 def _needs_routing_service(step, rng):
-    rows = routing.route(needs.raise_needs(step, rng, 1.0), step, rng)
+    rows = routing.route(needs.raise_needs(step, 1.0), step)
     step.state.inquiries.append_new(rows)
     service.serve(step, np.ones(len(step.state.free_at), bool), np.zeros(len(step.state.free_at)))
 
 
 def _response(step, rng):
     step.dt = 24.0  # a whole day: patience runs out and answers arrive
-    response.respond(step, rng, lambda: np.full(len(step.state.free_at), 0.5), [])
-    innovation.innovate(step, rng)
+    response.respond(step, lambda: np.full(len(step.state.free_at), 0.5), [])
+    innovation.innovate(step)
 
 
 def _dynamics(step, rng):
     neighbours = (step.state.adjacency @ step.state.sentiment) / np.maximum(step.state.degree, 1.0)
-    customers.customer_dynamics(step, rng, neighbours)
+    customers.customer_dynamics(step, neighbours)
 
 
 def _crisis(step, rng):
     step.state.crisis_intensity = 40.0
     step.state.crisis_started_h = step.t
-    crisis.crisis_step(step, rng)
+    crisis.crisis_step(step)
 
 
 def _people(step, rng):
@@ -128,7 +128,7 @@ def test_each_submodel_is_identical_in_both_engines(submodel, scenario):
         agents.step()
     outcomes = []
     for engine in (vector, agents):
-        step = Step(engine.state, engine.params, new_flows(), engine.hours, 1.0, engine.dispatch)
+        step = Step(engine.state, engine.params, new_flows(), engine.hours, 1.0, engine.dispatch, engine.keys, 30)
         SUBMODELS[submodel](step, np.random.default_rng(99))
         outcomes.append(step.flows)
     assert outcomes[0] == outcomes[1]
@@ -217,8 +217,8 @@ def test_a_closed_inquiry_takes_no_further_part_while_it_waits_for_the_log():
     state.inquiries["patience"][1] = 240.0  # runs out before 250: the patience scan runs then
 
     def respond_at(t):
-        step = Step(state, engine.params, new_flows(), t, 1.0, engine.dispatch)
-        response.respond(step, np.random.default_rng(0), lambda: np.full(len(state.free_at), 0.5), [])
+        step = Step(state, engine.params, new_flows(), t, 1.0, engine.dispatch, engine.keys, int(t))
+        response.respond(step, lambda: np.full(len(state.free_at), 0.5), [])
         response.close_inquiries(state)
         return step.flows
 

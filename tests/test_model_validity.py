@@ -51,7 +51,10 @@ def test_silo_strength_changes_first_response_and_loss(preset):
 def test_removing_the_coe_hub_changes_outcomes():
     with_hub = summary({"organization": {"model": "center_of_excellence"}})
     without = summary({"organization": {"model": "center_of_excellence", "hub": False}})
-    assert without["handoffs"] > with_hub["handoffs"]  # the hub triages the tool's misroutes
+    # the hub triages the tool's misroutes: without it more go to a wrong department first, and wait longer
+    # (paired on keyed draws, so the difference is the mechanism's, not a reshuffle of the seed's draws)
+    assert without["first_response_mean_h"] > with_hub["first_response_mean_h"]
+    assert without["answered_within_1h_share"] < with_hub["answered_within_1h_share"]
     engine = build_engine(
         build_config({"organization": {"model": "center_of_excellence"}, "customers": {"count": 200}})
     )
@@ -61,7 +64,6 @@ def test_removing_the_coe_hub_changes_outcomes():
     )
     assert no_hub.tool_misrouting > hub.tool_misrouting  # the hub's triage goes
     assert no_hub.on_brand_offset < hub.on_brand_offset and no_hub.quality_offset < hub.quality_offset  # guidelines
-    assert without["first_response_median_min"] != with_hub["first_response_median_min"]
 
 
 @pytest.mark.slow
@@ -125,7 +127,7 @@ LEVERS = [  # lever, base (raw scenario), the changed value, a KPI that must mov
     ("content.promo_share_by_department", {"organization": {"model": "democratized"}},
      {"customer_service": 0.0}, "promo_share_actual"),
     ("people.training_days", {"people": {"training": True}}, 5.0, "cost_total"),
-    ("organization.tool_misrouting", {"organization": {"model": "center_of_excellence"}}, 0.5, "handoffs"),
+    ("organization.tool_misrouting", {"organization": {"model": "center_of_excellence"}}, 0.5, "first_response_mean_h"),
     ("people.adoption_dip", {"interventions": [
         {"step": 100, "action": "change_org_model", "model": "task_force", "adoption_lag_steps": 200}]}, 0.0,
      "resolution_rate"),

@@ -19,7 +19,7 @@ from simulation.studies import batch
 from simulation.studies.batch import RunOptions
 from simulation.studies.optimizer.outputs import non_dominated
 
-OPT = ["customers.count=300", "simulation.steps=150"]
+OPT = ["customers.count=600", "simulation.steps=150"]
 SEED = 11
 SPACE = {
     "organization.model": {"choices": ["centralized", "task_force", "democratized", "center_of_excellence"]},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.effects import EMPLOYEES, Step, effect_on, read_only
+from simulation.core.keyed import poisson
 from simulation.core.organization import effective_coordination
 from simulation.core.slices import copied, copy_fields, params_slice
 
@@ -136,38 +137,39 @@ NO_POSTS = Posts(
 )  # a step without posts (shared, read-only)
 
 
-def draw_counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
-    """``rng.poisson(lam)``: the same counts from the same stream, cheaper for a few positive means.
+POSTS = "posts"
+"""Keyed stream of posting: an employee's count in a step (slot 0), then its j-th post's type,
+gaffe and brand draws (block j + 1); entity: the employee, sequence: the step."""
 
-    A mean of 0 draws nothing, so only the positive ones are drawn, in order; a handful one
-    by one (the array form's argument checks cost more than the draws).
+
+def produce_content(step: Step, on_duty: np.ndarray) -> Posts:
+    """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post.
+
+    Each employee's count in a step is a Poisson draw by inversion of its own keyed uniform,
+    and each post's draws are the post's own (block ``j + 1`` of the employee's step).
     """
-    counts = np.zeros(len(lam), dtype=np.int64)
-    positive = np.flatnonzero(lam)
-    if len(positive) <= 16:
-        for i in positive.tolist():
-            counts[i] = rng.poisson(lam[i])
-    else:
-        counts[positive] = rng.poisson(lam[positive])
-    return counts
-
-
-def produce_content(step: Step, rng: np.random.Generator, on_duty: np.ndarray) -> Posts:
-    """Posters post on their staffed hours; quality, type, gaffes and brand consistency per post."""
     state, params, flows = step.state, step.params, step.flows
-    if not on_duty.any():  # off duty: every mean is 0, and a Poisson draw of mean 0 consumes nothing
+    if not on_duty.any():  # off duty: every mean is 0
         return NO_POSTS
     lam = expected_posts(params.post_rate, state.motivation, on_duty, step.dt, params.reference_motivation)
-    counts = draw_counts(rng, lam)
+    counts = np.zeros(len(lam), dtype=np.int64)
+    positive = np.flatnonzero(lam)
+    if len(positive):
+        counts[positive] = poisson(step.keys.uniform(POSTS, positive, step.index), lam[positive])
     poster = np.repeat(np.arange(len(counts)), counts)
     k = len(poster)
     if k == 0:  # most steps (low rates): no draws to make, no load to add
         return NO_POSTS
+    nth = np.arange(k) - np.repeat(np.cumsum(counts) - counts, counts)  # each post's number j among its poster's
+    u = np.empty((k, 4))
+    for j in range(int(nth.max()) + 1):
+        mine = nth == j
+        u[mine] = step.keys.uniforms(POSTS, poster[mine], step.index, block=j + 1)
     skill = state.skill[poster]
     quality = post_quality(params, skill, state.post_load[poster])
-    promoting = rng.random(k) < params.promo_share[poster]
-    gaffe = rng.random(k) < gaffe_probability(params, skill)
-    on_brand = rng.random(k) < on_brand_probability(params, skill)
+    promoting = u[:, 0] < params.promo_share[poster]
+    gaffe = u[:, 1] < gaffe_probability(params, skill)
+    on_brand = u[:, 2] < on_brand_probability(params, skill)
     step.apply(posted, np.arange(len(counts)), counts)
     flows["posts"] += k
     flows["posts_promoting"] += int(promoting.sum())

@@ -64,10 +64,15 @@ def contain_crisis(step: Step) -> None:
         state.crisis_durations.append(step.t + step.dt - state.crisis_started_h)
 
 
-def crisis_step(step: Step, rng: np.random.Generator) -> None:
+CRISIS = "crisis"
+"""Keyed stream of an ongoing crisis's targets (a generator keyed by the step)."""
+
+
+def crisis_step(step: Step) -> None:
     """An active crisis adds negative mentions and decays as the organisation responds."""
     if step.state.crisis_intensity <= 0:
         return
+    rng = step.keys.generator(CRISIS, 0, step.index)
     step.apply(take_hit, crisis_targets(step.state, rng, step.dt))
     contain_crisis(step)
 

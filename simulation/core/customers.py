@@ -13,6 +13,7 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.keyed import exponential
 from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
@@ -103,13 +104,18 @@ def advocate_after(
 
 
 @effect_on(CUSTOMERS)
-def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.ndarray) -> None:
+def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray) -> None:
     """Customers ``idx`` drift toward their neighbours and their own baseline, may churn, update advocacy.
 
     Anchored opinion dynamics (Friedkin & Johnsen, :func:`_drift_rows`): under a steady
-    organisation sentiment settles. Then churn (:func:`churn_probability`), discovery from
-    the same uniform's other end, a newcomer in a churned customer's place, and advocacy
-    (:func:`advocate_after`).
+    organisation sentiment settles. Then churn (:func:`churn_probability`), discovery, a
+    newcomer in a churned customer's place, and advocacy (:func:`advocate_after`).
+
+    Churn and discovery are each customer's own keyed processes (a time change, as for
+    inquiries): a customer leaves when the churn probabilities of its steps add up past a
+    keyed unit exponential, the c-th for its c-th churn (and discovers the brand likewise).
+    So the same customer churns at the same point of its own hazard under any design:
+    paired runs differ in churn only where the designs change sentiment.
     """
     state, params, dt = step.state, step.params, step.dt
     idx = np.asarray(idx)
@@ -122,12 +128,20 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray, u_churn: np.
         decay(params.awareness_decay_per_day, dt),
     )  # fmt: skip
     p_churn = churn_probability(params, state.sentiment[rows], dt)
-    new_followers, leave, leave_ignored, leave_answered, ignored, answered = _churn_rows(
-        loop_idx, u_churn, p_churn, state.churned, state.follows, state.was_ignored, state.was_answered, state.advocate,
-        state.sentiment, state.awareness, state.baseline, state.promo_load,
-        1.0 - params.discovery_per_day * dt / 24, params.replace_churned, params.non_follower_awareness_max / 2,
+    if state.churn_left is None:
+        start_keyed_processes(step)
+    new_followers, leave, leave_ignored, leave_answered, ignored, answered, left, found = _churn_rows(
+        loop_idx, p_churn, state.churn_left, state.discovery_left, state.churned, state.follows, state.was_ignored,
+        state.was_answered, state.advocate, state.sentiment, state.awareness, state.baseline, state.promo_load,
+        params.discovery_per_day * dt / 24, params.replace_churned, params.non_follower_awareness_max / 2,
         params.advocate_threshold, params.advocate_hysteresis, params.advocate_awareness_min,
     )  # fmt: skip
+    if len(left):  # the next threshold of each leaver (its newcomer's, when replaced)
+        state.churns[left] += 1
+        state.churn_left[left] = exponential(step.keys.uniform(CHURN, left, state.churns[left]))
+    if len(found):
+        state.discoveries[found] += 1
+        state.discovery_left[found] = exponential(step.keys.uniform(DISCOVERY, found, state.discoveries[found]))
     flows = step.flows
     flows["new_followers"] += new_followers
     flows["churned"] += leave
@@ -167,27 +181,40 @@ def _drift_rows(
 
 @jit
 def _churn_rows(
-    idx, u, p_churn, churned, follows, was_ignored, was_answered, advocate, sentiment, awareness, baseline,
-    promo_load, discover_above, replace, newcomer_awareness, threshold, hysteresis, awareness_min,
+    idx, p_churn, churn_left, discovery_left, churned, follows, was_ignored, was_answered, advocate, sentiment,
+    awareness, baseline, promo_load, p_discover, replace, newcomer_awareness, threshold, hysteresis, awareness_min,
 ):  # fmt: skip
-    """Row by row: churn (``u < p_churn``), else discovery (``u > discover_above``), then advocacy.
+    """Row by row: churn (its hazard used up), else discovery (likewise), then advocacy.
 
+    A present customer's ``churn_left`` falls by its churn probability each step, a
+    non-follower's ``discovery_left`` by ``p_discover``; at or below 0 the event happens.
     Returns the counts of new followers, leavers, leavers who had been ignored, leavers who
-    had been answered (and not ignored), and customers present who had been ignored / answered.
+    had been answered (and not ignored), customers present who had been ignored / answered,
+    and the customers who left and who discovered (their next thresholds are drawn after).
     ``idx`` None: every customer, in order (compiled without the indirection, several times faster).
     """
     discovered = left = left_ignored = left_answered = stayed_ignored = stayed_answered = 0
-    for r in range(len(churned) if idx is None else len(idx)):
+    rows = len(churned) if idx is None else len(idx)
+    leavers = np.empty(rows, dtype=np.int64)
+    finders = np.empty(rows, dtype=np.int64)
+    for r in range(rows):
         i = r if idx is None else idx[r]
         present = not churned[i]
-        leave = present & (u[r] < p_churn[r])
+        leave = False
+        if present:
+            churn_left[i] -= p_churn[r]
+            leave = churn_left[i] <= 0.0
         ignored, answered = was_ignored[i], was_answered[i] & ~was_ignored[i]
         stayed_ignored += present & ignored
         stayed_answered += present & answered
-        if present & ~leave & ~follows[i] & (u[r] > discover_above):
-            follows[i] = True
-            discovered += 1
+        if present and not leave and not follows[i]:
+            discovery_left[i] -= p_discover
+            if discovery_left[i] <= 0.0:
+                follows[i] = True
+                finders[discovered] = i
+                discovered += 1
         if leave:
+            leavers[left] = i
             left += 1
             left_ignored += ignored
             left_answered += answered
@@ -205,22 +232,45 @@ def _churn_rows(
         advocate[i] = advocate_after(
             advocate[i], sentiment[i], awareness[i], present, threshold, hysteresis, awareness_min
         )
-    return discovered, left, left_ignored, left_answered, stayed_ignored, stayed_answered
+    return (
+        discovered, left, left_ignored, left_answered, stayed_ignored, stayed_answered, leavers[:left],
+        finders[:discovered],
+    )  # fmt: skip
 
 
-def customer_dynamics(step: Step, rng: np.random.Generator, neighbour_mean: np.ndarray) -> tuple[int, int]:
+CHURN = "churn"
+"""Keyed stream of each customer's churn thresholds (entity: customer, sequence: its churns so far)."""
+DISCOVERY = "discovery"
+"""Keyed stream of each customer's discovery thresholds (entity: customer, sequence: its discoveries so far)."""
+VOICE = "voice"
+"""Keyed stream of the step's spontaneous mentions (a generator keyed by the step)."""
+
+
+def start_keyed_processes(step: Step) -> None:
+    """Every customer's first churn and discovery thresholds (keyed unit exponentials, number 0)."""
+    state = step.state
+    everyone = np.arange(len(state.sentiment))
+    state.churns = np.zeros(len(everyone), dtype=np.int64)
+    state.discoveries = np.zeros(len(everyone), dtype=np.int64)
+    state.churn_left = exponential(step.keys.uniform(CHURN, everyone, 0))
+    state.discovery_left = exponential(step.keys.uniform(DISCOVERY, everyone, 0))
+
+
+def customer_dynamics(step: Step, neighbour_mean: np.ndarray) -> tuple[int, int]:
     """Every customer settles (drift, decay, churn, advocacy); advocates and detractors speak up.
 
     Returns the advocates and the active followers after it.
     """
     state, params, flows = step.state, step.params, step.flows
-    n = len(state.sentiment)
     active = state.active_mask()  # before the step's churn (None: everyone)
-    step.apply(settle, state.everyone, neighbour_mean, rng.random(n))
+    if state.churn_left is None:
+        start_keyed_processes(step)
+    step.apply(settle, state.everyone, neighbour_mean)
     rate = params.voice_rate_per_hour * step.dt
     advocates, detractors, followers = _voices(
         state.advocate, state.sentiment, state.follows, active, params.detractor_threshold
     )
+    rng = step.keys.generator(VOICE, 0, step.index)
     flows["mentions_positive"] += rng.poisson(advocates * rate)
     flows["mentions_negative"] += rng.poisson(detractors * rate)
     return advocates, followers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -180,6 +181,21 @@ def post_audience(
     return seen if state.churned_count == 0 else seen[~state.churned[seen]]
 
 
+DIFFUSION = "diffusion"
+"""Keyed stream of the step's audiences, engagement and follows (a generator keyed by the step)."""
+RESHARE = "reshare"
+"""Keyed stream of re-share cascades' edges (entity: the edge's CSR position, sequence: the step; tag: promotional)."""
+NEGATIVE = "negative"
+"""Keyed stream of negative cascades' edges (entity: the edge, sequence: the step; tag: the kind)."""
+NEGATIVE_KINDS = ("complaint", "gaffe", "crisis")
+
+
+def keyed_edges(step: Step, stream: str, tag: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The uniforms of a cascade's edges in this step: each edge's own (``independent_cascade``'s ``rng``)."""
+    keys, index = step.keys, step.index
+    return lambda edges: keys.uniform(stream, edges, index, tag=tag)
+
+
 def gaffe_seeds(params: Params, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Viewers of a gaffe who start a negative cascade (a share of them; one for a small audience)."""
     if len(seen) <= params.gaffe_seed_min_audience:
@@ -187,13 +203,16 @@ def gaffe_seeds(params: Params, seen: np.ndarray, rng: np.random.Generator) -> n
     return seen[rng.random(len(seen)) < params.gaffe_seed_share]
 
 
-def diffuse(
-    step: Step, rng: np.random.Generator, posts: Posts, reached: np.ndarray, negative_seeds: list[np.ndarray]
-) -> None:
-    """Followers (and posters' own ties) see posts, some engage, engaged viewers' shares cascade."""
+def diffuse(step: Step, posts: Posts, reached: np.ndarray, negative_seeds: list[np.ndarray]) -> None:
+    """Followers (and posters' own ties) see posts, some engage, engaged viewers' shares cascade.
+
+    Audiences, engagement and follows draw from a generator keyed to the step
+    (:data:`DIFFUSION`); a re-share cascade's edges fire on their own keyed uniforms.
+    """
     if len(posts) == 0:
         return
     state, params, flows = step.state, step.params, step.flows
+    rng = step.keys.generator(DIFFUSION, 0, step.index)
     active = state.active_mask()  # None: nobody has churned
     followers = np.flatnonzero(state.follows if active is None else state.follows & active)
     viewers = [post_audience(state, params, rng, followers, posts.poster[i]) for i in range(len(posts))]
@@ -223,7 +242,8 @@ def diffuse(
         if not mask.any():
             continue
         share_quality = float(quality[mask].mean())
-        shared = reshare_cascade(state, params, rng, viewer[mask], share_quality, is_promo, flows, reached)
+        edges = keyed_edges(step, RESHARE, int(is_promo))
+        shared = reshare_cascade(state, params, edges, viewer[mask], share_quality, is_promo, flows, reached)
         step.apply(hear_share, shared, np.full(len(shared), share_lift(params, share_quality)))
     for i in np.flatnonzero(posts.gaffe):
         if len(viewers[i]):
@@ -247,7 +267,7 @@ def amplify_by_influencers(step: Step, rng: np.random.Generator, engaged: np.nda
 def reshare_cascade(
     state: State,
     params: Params,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Callable[[np.ndarray], np.ndarray],
     seeds: np.ndarray,
     quality: float,
     promoting: bool,
@@ -269,10 +289,10 @@ def reshare_cascade(
     return shared
 
 
-def negative_cascade(
-    step: Step, rng: np.random.Generator, seeds: np.ndarray, transmissibility: float | None = None
-) -> int:
-    """A negative cascade (gaffe, complaint, crisis) from ``seeds`` over active customers.
+def negative_cascade(step: Step, seeds: np.ndarray, kind: str, transmissibility: float | None = None) -> int:
+    """A negative cascade (``kind``: "gaffe", "complaint" or "crisis") from ``seeds`` over active customers.
+
+    Its edges fire on their own keyed uniforms (stream :data:`NEGATIVE`, one per kind a step).
 
     Returns its weight toward a crisis: the customers it reached, each media outlet among them
     counting ``media_amplification`` more (media amplify crises).
@@ -281,7 +301,8 @@ def negative_cascade(
         return 0
     state = step.state
     p = step.params.negative_transmissibility if transmissibility is None else transmissibility
-    hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, rng, susceptible=state.active_mask()))
+    edges = keyed_edges(step, NEGATIVE, NEGATIVE_KINDS.index(kind))
+    hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, edges, susceptible=state.active_mask()))
     step.apply(hear_negative, hit)
     media = int((state.kind[hit] == MEDIA).sum())
     return len(hit) + int(round(step.params.media_amplification * media))

@@ -1,9 +1,11 @@
 """Effects: the state changes of one rule, as functions over index arrays.
 
 An *effect* is a function ``effect(step, idx, *arrays)`` that changes the state of the
-customers (or employees) ``idx``, given per-row inputs ``arrays`` (values, pre-drawn
-uniforms), and may return one value per row. Random numbers are drawn by the process that
-calls the effect, never inside it, so both engines consume the run's streams identically.
+customers (or employees) ``idx``, given per-row inputs ``arrays`` (values, uniforms), and
+may return one value per row. Random numbers are keyed (:mod:`simulation.core.keyed`): a
+draw is a function of what it is for (a customer's inquiry, its churn threshold), not of
+the order in which code asks, so an effect may draw its own rows' keyed numbers and both
+engines still get the same numbers, whatever order the agents are visited in.
 
 Both engines apply every effect through :meth:`Step.apply`: the vectorized engine calls the
 effect once with every affected index; the agents engine
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from simulation.core.keyed import Keys
     from simulation.core.params import Params
     from simulation.core.state import State
 
@@ -65,6 +68,8 @@ class Step:
     t: float
     dt: float
     dispatch: Dispatch = apply_at_once
+    keys: Keys | None = None  # the run's keyed random numbers (simulation.core.keyed)
+    index: int = 0  # the step's number (0 for the first), the sequence of draws keyed by step
 
     def apply(self, effect: Effect, idx: np.ndarray, *arrays: np.ndarray) -> Any:
         """Apply an effect to rows ``idx`` through the engine's dispatch."""

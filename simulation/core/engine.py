@@ -40,6 +40,7 @@ from simulation.core import (
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
 from simulation.core.flows import Flows, median, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
+from simulation.core.keyed import Keys
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.social_graph import build_social, graph_from_csr, to_csr
@@ -62,6 +63,10 @@ def staffed_at(staffed_hours: tuple[int, int], t: float) -> bool:
     start, end = staffed_hours
     hour = t % 24.0
     return start <= hour < end
+
+
+COMPETITOR = "competitor"  # keyed stream of the competitor's mentions (a generator keyed by the step)
+INJECTED_CRISIS = "injected_crisis"  # keyed stream of an injected crisis's seeds (keyed by the step)
 
 
 class VectorEngine:
@@ -90,7 +95,8 @@ class VectorEngine:
     ) -> None:
         self.seed = int(config.simulation.seed if seed is None else seed)
         self.config = config
-        self.rngs = streams(self.seed)
+        self.rngs = streams(self.seed)  # initialisation (company, graph, customers) and the agents' visiting order
+        self.keys = Keys(self.seed)  # every draw of the step (simulation.core.keyed)
         if schedule is None and config.interventions:
             raise ValueError("the config schedules interventions: build the engine with simulation.build_engine")
         if company is None:
@@ -162,7 +168,7 @@ class VectorEngine:
 
     def inject_crisis(self, size: int) -> None:
         """Seed a crisis from ``size`` random active customers (intervention hook)."""
-        rng = self.rngs["crisis"]
+        rng = self.keys.generator(INJECTED_CRISIS, 0, self.steps_done)  # keyed by the step it is injected in
         active = np.flatnonzero(~self.state.churned)
         seeds = active[rng.integers(0, len(active), min(size, len(active)))]
         self._negative.append(seeds)
@@ -180,23 +186,23 @@ class VectorEngine:
     def step(self, staffed: np.ndarray | None = None) -> dict[str, float]:
         """Advance one step; returns the step's record. ``staffed`` overrides department plans."""
         self._apply_due_changes()
-        params, state, rngs = self.params, self.state, self.rngs
+        params, state = self.params, self.state
         t, dt = state.hours, params.step_hours
         if staffed is None:
             staffed = self.department_plan(t)
-        step = Step(state, params, new_flows(), t, dt, self.dispatch)
+        step = Step(state, params, new_flows(), t, dt, self.dispatch, self.keys, self.steps_done)
         negative, self._negative = self._negative, []
         crisis_seeds, self._crisis_seeds = self._crisis_seeds, None
 
         on_duty = staffed[self.company.dept] if staffed.any() else self._nobody_on_duty
-        posts = content.produce_content(step, rngs["content"], on_duty)
+        posts = content.produce_content(step, on_duty)
         gaffe_seeds: list[np.ndarray] = []
-        diffusion.diffuse(step, rngs["content"], posts, self.reached, gaffe_seeds)
+        diffusion.diffuse(step, posts, self.reached, gaffe_seeds)
 
         tech_factor = innovation.technical_factor(params, state.ideas_implemented, params.people_per_row)
-        rows = needs.raise_needs(step, rngs["needs"], tech_factor)
+        rows = needs.raise_needs(step, tech_factor)
         if len(rows["kind"]):  # (routing no rows draws nothing)
-            rows = routing.route(rows, step, rngs["routing"])
+            rows = routing.route(rows, step)
             self.last_routes = {k: rows[k] for k in ("detector", "owner", "lost", "kind")}
             state.inquiries.append_new(rows)
         else:
@@ -208,27 +214,29 @@ class VectorEngine:
         else:
             posting_hours = np.zeros(n_dept)
         waiting = service.serve(step, staffed, posting_hours)
-        waits = response.respond(step, rngs["response"], self._department_skill, negative)
+        waits = response.respond(step, self._department_skill, negative)
         if len(state.inquiries):
-            innovation.innovate(step, rngs["response"])
+            innovation.innovate(step)
             response.close_inquiries(state)
 
         if crisis_seeds is not None:
-            size = diffusion.negative_cascade(step, rngs["crisis"], crisis_seeds, params.crisis_transmissibility)
+            size = diffusion.negative_cascade(step, crisis_seeds, "crisis", params.crisis_transmissibility)
             crisis.start_crisis(step, max(size, len(crisis_seeds)))
         if gaffe_seeds:
-            size = diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(gaffe_seeds))
+            size = diffusion.negative_cascade(step, np.concatenate(gaffe_seeds), "gaffe")
             if crisis.is_crisis(step, size):
                 crisis.start_crisis(step, size)
         others = [s for s in negative if s is not crisis_seeds]
         if others:
-            diffusion.negative_cascade(step, rngs["crisis"], np.concatenate(others))
-        crisis.crisis_step(step, rngs["crisis"])
+            diffusion.negative_cascade(step, np.concatenate(others), "complaint")
+        crisis.crisis_step(step)
         active = len(state.churned) - state.churned_count
         competitor_rate = params.competitor_mentions_per_customer_per_day * active * dt / 24.0
-        step.flows["mentions_competitor"] = float(rngs["competitor"].poisson(competitor_rate))
+        step.flows["mentions_competitor"] = float(
+            self.keys.generator(COMPETITOR, 0, step.index).poisson(competitor_rate)
+        )
         step.flows["value_customers"] = params.customer_value_per_year * active * dt / (365.0 * 24.0)
-        advocates, followers = customers.customer_dynamics(step, rngs["response"], self.neighbour_sentiment())
+        advocates, followers = customers.customer_dynamics(step, self.neighbour_sentiment())
         overloaded = people.overloaded_departments(params, waiting)
         people.people_step(step, overloaded, self.company.dept, adopting=self._adoption is not None)
         costs.account_costs(step, staffed)

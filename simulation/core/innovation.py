@@ -8,7 +8,8 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
-from simulation.core.needs import HOURS_PER_DAY, IDEA
+from simulation.core.keyed import exponential
+from simulation.core.needs import HOURS_PER_DAY, IDEA, inquiry_uniform
 from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ def technical_factor(innovation: Params, ideas_implemented: int, scale: float) -
     return 1.0 - min(innovation.max_reduction, ideas_implemented * innovation.problem_reduction / scale)
 
 
-def innovate(step: Step, rng: np.random.Generator) -> None:
-    """Ideas reaching their owner this step are captured; some are implemented later."""
+def innovate(step: Step) -> None:
+    """Ideas reaching their owner this step are captured; some are implemented later (the idea's own draws)."""
     state, inno, flows = step.state, step.params, step.flows
     table = state.inquiries
     t1 = step.t + step.dt
@@ -52,8 +53,10 @@ def innovate(step: Step, rng: np.random.Generator) -> None:
     n_captured = len(captured)
     if n_captured:
         flows["ideas_captured"] += n_captured
-        chosen = rng.random(n_captured) < inno.implement_prob
-        when = table["t_queue"][captured][chosen] + rng.exponential(inno.implement_hours, chosen.sum())
+        who, seq = table["customer"][captured], table["seq"][captured]
+        chosen = inquiry_uniform(step, who, seq, "implement") < inno.implement_prob
+        delay = exponential(inquiry_uniform(step, who[chosen], seq[chosen], "implement_delay"), inno.implement_hours)
+        when = table["t_queue"][captured][chosen] + delay
         state.ideas_pending = np.concatenate([state.ideas_pending, when])
     if len(state.ideas_pending):
         done = state.ideas_pending < t1

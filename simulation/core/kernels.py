@@ -7,6 +7,7 @@ validated against theory in ``tests/test_kernels.py`` (bond percolation and Erla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ def independent_cascade(
     adjacency: sp.csr_matrix,
     seeds: np.ndarray,
     p: float | np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Callable[[np.ndarray], np.ndarray],
     *,
     susceptible: np.ndarray | None = None,
     max_rounds: int | None = None,
@@ -48,7 +49,9 @@ def independent_cascade(
         seeds: int array of node indices (duplicates allowed, may be empty); always active.
         p: activation probability, a float or one value per stored edge aligned with
             ``adjacency.data`` (CSR order).
-        rng: the random generator to draw from.
+        rng: a generator (one uniform per examined edge, in the order above), or a function
+            of the examined edges' CSR positions that returns their uniforms (keyed draws:
+            each edge fires on its own uniform, whatever else the cascade does).
         susceptible: optional boolean mask (length n) of nodes that may be activated.
         max_rounds: stop after this many rounds (``None``: until the cascade dies out).
 
@@ -89,7 +92,8 @@ def independent_cascade(
         edges = _out_edges(indptr, frontier)  # rows in frontier order, CSR order within a row
         if len(edges) == 0:
             break
-        frontier = _spread(edges, rng.random(len(edges)), p_edges, per_edge, indices, active, susceptible)
+        u = rng.random(len(edges)) if isinstance(rng, np.random.Generator) else rng(edges)
+        frontier = _spread(edges, u, p_edges, per_edge, indices, active, susceptible)
         rounds += 1
     return active
 

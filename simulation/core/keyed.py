@@ -30,7 +30,9 @@ change of a rate moves a draw a little instead of reshuffling it.
 
 from __future__ import annotations
 
+import functools
 import zlib
+from typing import Any
 
 import numpy as np
 import scipy.special
@@ -200,3 +202,41 @@ def _poisson_large(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
             break
         k = k - below + above
     return k.astype(np.int64)
+
+
+# --- a run's keys ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _word(stream: str, tag: int) -> int:
+    return stream_id(stream) | (int(tag) << 32)
+
+
+class Keys:
+    """A run's keyed draws: its Philox key, and the streams by name.
+
+    ``tag`` tells apart several events of one kind that share entity and sequence (the
+    ``j``-th post of an employee in a step, one cascade among several); it goes into the
+    stream word's upper half.
+    """
+
+    def __init__(self, seed: int | np.random.SeedSequence) -> None:
+        self.key = run_key(seed)
+
+    def uniform(self, stream: str, entity: Any, sequence: Any, slot: int = 0, tag: int = 0) -> np.ndarray:
+        """Slot ``slot`` of each ``(entity, sequence)`` of ``stream``: one uniform per entity."""
+        return uniform(self.key, _word(stream, tag), entity, sequence, slot)
+
+    def uniforms(self, stream: str, entity: Any, sequence: Any, block: int = 0, tag: int = 0) -> np.ndarray:
+        """Slots ``4 block`` .. ``4 block + 3`` of each ``(entity, sequence)`` of ``stream``: ``(n, 4)``."""
+        return uniforms(self.key, _word(stream, tag), entity, sequence, block)
+
+    def generator(self, stream: str, entity: int, sequence: int, tag: int = 0) -> np.random.Generator:
+        """A NumPy generator keyed to one event of ``stream`` (for draws whose number the event decides)."""
+        return generator(self.key, _word(stream, tag), entity, sequence)
+
+    def __getstate__(self) -> dict:
+        return {"key": self.key}
+
+    def __setstate__(self, state: dict) -> None:
+        self.key = state["key"]

@@ -6,9 +6,11 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.special
 
 from simulation.core.compiled import jit
 from simulation.core.effects import Step, read_only
+from simulation.core.keyed import exponential
 from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.scenario.config import INQUIRY_TYPES
 
@@ -89,23 +91,21 @@ def draw_categories(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
 _last_cdf: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
 
-def draw_patience(params: Params, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Patience (hours) of each inquiry: exponential, shorter for complaints; inf if unlimited."""
-    mean_patience = np.where(kind == COMPLAINT, params.complaint_patience_hours, params.patience_hours)
-    # (scale x a standard exponential is what rng.exponential(scale) draws, without its broadcasting overhead)
+def draw_patience(params: Params, kind: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Patience (hours) of each inquiry from its uniform: exponential, shorter for complaints; inf if unlimited."""
     if math.isinf(params.patience_scale):
-        rng.standard_exponential(len(kind))  # drawn and dropped: the stream stays aligned with finite-patience runs
         return np.full(len(kind), np.inf)
-    return (mean_patience * params.patience_scale) * rng.standard_exponential(len(kind))
+    mean_patience = np.where(kind == COMPLAINT, params.complaint_patience_hours, params.patience_hours)
+    return exponential(u, mean_patience * params.patience_scale)
 
 
-def draw_handling_hours(params: Params, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Handling time (hours) of ``n`` inquiries: exponential or lognormal with the given CV."""
+def draw_handling_hours(params: Params, u: np.ndarray) -> np.ndarray:
+    """Handling time (hours) of each inquiry from its uniform: exponential, or lognormal with the given CV."""
     handling_h = params.handling_minutes / 60.0
     if params.handling_distribution == "exponential":
-        return rng.exponential(handling_h, n)
+        return exponential(u, handling_h)
     sigma2 = np.log1p(params.handling_cv**2)
-    return rng.lognormal(np.log(handling_h) - sigma2 / 2, np.sqrt(sigma2), n)
+    return np.exp(np.log(handling_h) - sigma2 / 2 + np.sqrt(sigma2) * scipy.special.ndtri(u))
 
 
 def count_needs(kind: np.ndarray, flows: dict[str, float]) -> None:
@@ -125,6 +125,7 @@ def no_needs() -> dict[str, np.ndarray]:
 
 NO_NEEDS = {
     "customer": read_only(np.zeros(0, dtype=np.int64)),
+    "seq": read_only(np.zeros(0, dtype=np.int64)),
     "kind": read_only(np.zeros(0, dtype=np.int8)),
     "t_raise": read_only(np.zeros(0)),
     "patience": read_only(np.zeros(0)),
@@ -134,50 +135,85 @@ NO_NEEDS = {
 }
 
 
-def active_activity_cumsum(state: Any) -> np.ndarray:
-    """Running total of the active customers' activity (churned ones weigh 0), for drawing who asks.
+ARRIVALS = "inquiry_arrivals"
+"""Keyed stream of the unit exponentials that time each customer's inquiries (entity: customer, sequence: k)."""
+INQUIRY = "inquiry"
+"""Keyed stream of every other draw of an inquiry (entity: its customer, sequence: its number ``seq``)."""
+SLOTS = {
+    name: slot
+    for slot, name in enumerate((
+        "kind", "patience", "handling", "resolve",  # block 0: drawn when the inquiry is raised
+        "expects_reply", "latency", "detect", "owner",  # block 1: expects a reply; listening (7.4)
+        "tool", "other", "misroute", "wrong",  # block 2: listening
+        "pick", "handoff", "lost", "complain",  # block 3: listening, hand-off, an irate customer's complaint
+        "convert", "implement", "implement_delay",  # block 4: answer, innovation (7.7)
+    ))
+}  # fmt: skip
+"""Which slot of an inquiry's keyed draws each decision uses (``keys.uniform(INQUIRY, customer, seq, slot)``)."""
 
-    Activity is fixed and a churned customer never returns, so the total changes only when
-    the number of churned customers does; it is recomputed then and kept otherwise.
+
+def inquiry_uniform(step: Step, customer: np.ndarray, seq: np.ndarray, name: str) -> np.ndarray:
+    """The uniform of decision ``name`` (see :data:`SLOTS`) of each inquiry ``(customer, seq)``."""
+    return step.keys.uniform(INQUIRY, customer, seq, SLOTS[name])
+
+
+def raise_needs(step: Step, tech_factor: float) -> dict[str, np.ndarray]:
+    """Active customers raise public inquiries (Poisson, continuous times); returns the new rows.
+
+    Each customer's inquiries are a Poisson process of intensity ``activity x rate(t)``,
+    drawn by a time change: the customer's k-th inquiry comes when ``activity x`` the
+    cumulated rate passes the sum of its first k keyed unit exponentials. So a customer
+    raises the same inquiries at the same times under any organisation (and a change of
+    the rate, e.g. fewer technical problems, moves them a little instead of redrawing
+    them); every other draw of an inquiry is keyed by ``(customer, seq)``.
     """
-    churned = state.churned_count
-    cached = state.activity_cumsum
-    if cached is None or cached[0] != churned:
-        weight = np.where(state.churned, 0.0, state.activity) if churned else state.activity
-        cached = state.activity_cumsum = (churned, np.cumsum(weight))
-    return cached[1]
-
-
-def raise_needs(step: Step, rng: np.random.Generator, tech_factor: float) -> dict[str, np.ndarray]:
-    """Active customers raise public inquiries (Poisson, continuous times); returns the new rows."""
-    state, params = step.state, step.params
+    state, params, keys = step.state, step.params, step.keys
     mix = inquiry_mix(params.inquiry_mix, tech_factor)
-    cumulative = active_activity_cumsum(state)
-    total = needs_rate(params, cumulative[-1], step.dt, mix)
-    n = rng.poisson(total) if total > 0 else 0
-    if n == 0:  # a quiet step: the draws below would all be empty
+    if state.next_inquiry is None:  # the first thresholds: each customer's first unit exponential
+        everyone = np.arange(len(state.activity))
+        state.inquiries_raised = np.zeros(len(everyone), dtype=np.int64)
+        state.next_inquiry = exponential(keys.uniform(ARRIVALS, everyone, 0)) / state.activity
+    clock0 = state.inquiry_clock
+    clock1 = clock0 + needs_rate(params, 1.0, step.dt, mix)
+    state.inquiry_clock = clock1
+    due = _due(state.next_inquiry, state.churned, clock1)
+    if len(due) == 0:  # a quiet step
         return no_needs()
-    # one call per kind of draw, in the order the rows' columns need them (random(3n) is random(n) three times)
-    u = rng.random(3 * n)
-    kind = draw_categories(mix, u[n : 2 * n])
-    customer, t_raise = _who_and_when(cumulative, u[:n], u[2 * n :], step.t, step.dt)
-    patience = draw_patience(params, kind, rng)
-    service = draw_handling_hours(params, rng, n)
+    customer, seq, at = [], [], []
+    while len(due):  # (a customer may raise more than one in a step)
+        customer.append(due)
+        seq.append(state.inquiries_raised[due].copy())
+        at.append(state.next_inquiry[due].copy())
+        state.inquiries_raised[due] += 1
+        gap = exponential(keys.uniform(ARRIVALS, due, state.inquiries_raised[due]))
+        state.next_inquiry[due] += gap / state.activity[due]
+        due = due[state.next_inquiry[due] < clock1]
+    at = np.concatenate(at)
+    order = np.argsort(at, kind="stable")  # rows in the order they are raised
+    customer, seq, at = np.concatenate(customer)[order], np.concatenate(seq)[order], at[order]
+    t_raise = step.t + step.dt * np.minimum((at - clock0) / (clock1 - clock0), 1.0)
+    u = keys.uniforms(INQUIRY, customer, seq, block=0)
+    kind = draw_categories(mix, u[:, SLOTS["kind"]])
     count_needs(kind, step.flows)
-    v = rng.random(2 * n)
     return {
         "customer": customer,
+        "seq": seq,
         "kind": kind,
         "t_raise": t_raise,
-        "patience": patience,
-        "service_h": service,
-        "u_resolve": v[:n],
-        "expects_reply": v[n:] < params.expects_reply_share,
+        "patience": draw_patience(params, kind, u[:, SLOTS["patience"]]),
+        "service_h": draw_handling_hours(params, u[:, SLOTS["handling"]]),
+        "u_resolve": u[:, SLOTS["resolve"]],
+        "expects_reply": inquiry_uniform(step, customer, seq, "expects_reply") < params.expects_reply_share,
     }
 
 
 @jit
-def _who_and_when(cumulative: np.ndarray, u_who: np.ndarray, u_when: np.ndarray, t: float, dt: float) -> tuple:
-    """Who raises each inquiry (activity-weighted, by inverse CDF) and when (sorted uniform times in the step)."""
-    picked = np.searchsorted(cumulative, u_who * cumulative[-1], side="right")
-    return np.minimum(picked, len(cumulative) - 1), t + np.sort(u_when) * dt
+def _due(next_inquiry: np.ndarray, churned: np.ndarray, clock: float) -> np.ndarray:
+    """The customers whose next inquiry comes before ``clock`` (churned ones raise none)."""
+    due = np.empty(len(next_inquiry), dtype=np.int64)
+    k = 0
+    for i in range(len(next_inquiry)):
+        if next_inquiry[i] < clock and not churned[i]:
+            due[k] = i
+            k += 1
+    return due[:k]

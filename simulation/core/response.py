@@ -13,6 +13,7 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on, read_only
+from simulation.core.needs import inquiry_uniform
 from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def feel_ignored(step: Step, idx: np.ndarray) -> None:
 def run_out_of_patience(table: Any, t1: float, flows: dict[str, float]) -> np.ndarray:
     """Inquiries whose author expected a reply and whose patience ran out unanswered before ``t1``.
 
-    They are marked irate; returns their customers. (Those who expected no reply are not.)
+    They are marked irate; returns their rows. (Those who expected no reply are not.)
     Every inquiry whose patience ran out is done waiting for it (``done_irate``).
     """
     rows = _past_deadline(
@@ -115,7 +116,7 @@ def run_out_of_patience(table: Any, t1: float, flows: dict[str, float]) -> np.nd
         table["expects_reply"], table["irate"], table["t_queue"], table["done_answer"], table["done_ignored"],
     )  # fmt: skip
     flows["irate"] += len(rows)
-    return table["customer"][rows]
+    return rows
 
 
 def overdue_unanswered(table: Any, t1: float, ignored_after: float) -> np.ndarray:
@@ -224,7 +225,6 @@ def waited_past(deadline: float, t_start: float, t1: float) -> bool:
 
 def respond(
     step: Step,
-    rng: np.random.Generator,
     dept_skill: Callable[[], np.ndarray],
     negative_seeds: list[np.ndarray],
 ) -> np.ndarray:
@@ -241,9 +241,10 @@ def respond(
         table["done_ignored"], table["done_answer"], t1, ignored_after,
     ):  # fmt: skip
         return NO_WAITS
-    who = run_out_of_patience(table, t1, step.flows)
-    if len(who):  # (an empty draw consumes nothing from the stream)
-        complain = step.apply(lose_patience, who, rng.random(len(who)))
+    irate = run_out_of_patience(table, t1, step.flows)
+    if len(irate):
+        who = table["customer"][irate]
+        complain = step.apply(lose_patience, who, inquiry_uniform(step, who, table["seq"][irate], "complain"))
         if complain.any():
             negative_seeds.append(who[complain])
     ignored = overdue_unanswered(table, t1, ignored_after)
@@ -251,7 +252,8 @@ def respond(
         step.apply(feel_ignored, ignored)
     rows, resolved, wait = deliver_answers(table, step.params, t1, dept_skill, step.flows)
     if len(rows):
-        step.apply(take_answer, table["customer"][rows], wait, resolved, rng.random(len(rows)))
+        who = table["customer"][rows]
+        step.apply(take_answer, who, wait, resolved, inquiry_uniform(step, who, table["seq"][rows], "convert"))
         step.flows["value_replies"] += float(reply_value(step.params, wait).sum())
     return wait
 

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import scipy.special
 
 from simulation.core.compiled import jit
 from simulation.core.effects import Step
+from simulation.core.keyed import exponential
+from simulation.core.needs import INQUIRY, SLOTS
 from simulation.core.organization import TOOL
 from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.scenario.config import AGENCY, INQUIRY_TYPES, SupportSection
@@ -151,8 +154,11 @@ def detection_chances(coverage: np.ndarray, tool_coverage: float) -> tuple[float
     return miss_all, 1.0 - np.prod(1.0 - others, axis=1), np.cumsum(others, axis=1)
 
 
-def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Detection by the listening units, then hand-off to the owner (delay grows with graph distance)."""
+def route(rows: dict[str, np.ndarray], step: Step) -> dict[str, np.ndarray]:
+    """Detection by the listening units, then hand-off to the owner (delay grows with graph distance).
+
+    Every draw is the inquiry's own (keyed by its customer and number, :data:`~simulation.core.needs.SLOTS`).
+    """
     params, flows = step.params, step.flows
     kind = rows["kind"]
     n = len(kind)
@@ -174,29 +180,30 @@ def route(rows: dict[str, np.ndarray], step: Step, rng: np.random.Generator) -> 
     handoff_hours = np.zeros(n)
     hops = np.zeros(n, dtype=np.int16)
     lost = np.zeros(n, dtype=bool)
-    latency = rng.exponential(params.listen_latency_hours, n) if params.listen_latency_hours > 0 else np.zeros(n)
+    # the inquiries' slots 4-15 (blocks 1-3): listening, hand-off and loss decisions
+    drawn = np.hstack([step.keys.uniforms(INQUIRY, rows["customer"], rows["seq"], block=b) for b in (1, 2, 3)])
+
+    def uniform(name: str) -> np.ndarray:
+        return np.ascontiguousarray(drawn[:, SLOTS[name] - 4])
+
+    latency = exponential(uniform("latency"), params.listen_latency_hours)
     if not params.handoffs:
         detector = np.full(n, -1, dtype=np.int16)
-        detected = rng.random(n) < 1.0 - miss_all
+        detected = uniform("detect") < 1.0 - miss_all
         detector[detected] = owner[detected]
     else:
         n_company = n_dept - 1  # the agency is last
-        # one uniform of each kind per inquiry, in one call (random(k n) is random(n) k times)
-        kinds = 6 if n_company > 1 else 5
-        u = rng.random(kinds * n).reshape(kinds, n)
-        u_owner, u_tool, u_other, u_misroute = u[0], u[1], u[2], u[3]
-        u_wrong, pick = (u[4], u[5]) if n_company > 1 else (u[4, :0], u[4])
         detector = _detect(
-            owner, cov, params.tool_coverage, p_other, cumulative, u_owner, u_tool, u_other, u_misroute, u_wrong, pick,
-            latency, params.tool_latency_factor, params.tool_misrouting, n_company,
+            owner, cov, params.tool_coverage, p_other, cumulative, uniform("owner"), uniform("tool"), uniform("other"),
+            uniform("misroute"), uniform("wrong"), uniform("pick"), latency, params.tool_latency_factor,
+            params.tool_misrouting, n_company,
         )  # fmt: skip
         moved, mean, shape = _handoff_legs(detector, owner, params.handoff_hours, params.handoff_hops)
         finite = np.isfinite(mean)
-        # gamma(hop, mean / hop) for the finite legs, as scale x standard gamma (numpy's own
-        # algorithm); one scalar draw per leg is the array call's stream, for a fraction of its
-        # fixed cost on the few legs of a step
-        gamma = np.array([rng.standard_gamma(s) for s in shape[finite].tolist()], dtype=np.float64)
-        u_lost = rng.random(len(moved))
+        # gamma(hops, mean / hops) by inverse CDF of the leg's own uniform: exact, and monotone in
+        # it, so a leg one hop longer under another design takes a little longer, not a new draw
+        gamma = scipy.special.gammaincinv(shape[finite], uniform("handoff")[moved][finite])
+        u_lost = uniform("lost")[moved]
         kept_hours = _handoff_outcome(
             moved, mean, shape, finite, gamma, u_lost, detector, owner, params.handoff_loss, params.handoff_hops,
             handoff_hours, hops, lost,

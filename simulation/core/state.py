@@ -19,6 +19,7 @@ CUSTOMER, INFLUENCER, MEDIA = 0, 1, 2
 
 INQUIRY_COLUMNS: dict[str, type] = {
     "customer": np.int64,
+    "seq": np.int64,  # the customer's inquiry number (0, 1, ...): with customer, the key of its draws
     "kind": np.int8,
     "t_raise": np.float64,
     "patience": np.float64,
@@ -163,7 +164,14 @@ class State:
     hours: float = 0.0  # simulated time at the start of the next step
     everyone: np.ndarray | None = None  # 0..n-1: the customers' indices (effects on all of them get this array)
     employees: np.ndarray | None = None  # 0..size-1: the employees' indices
-    activity_cumsum: tuple[int, np.ndarray] | None = None  # (churned count, cumulative activity), see needs
+    # keyed processes (see simulation.core.needs and customers): per customer, in units of a shared clock
+    inquiry_clock: float = 0.0  # cumulated inquiry rate per unit of activity
+    next_inquiry: np.ndarray | None = None  # the clock at which each customer's next inquiry comes
+    inquiries_raised: np.ndarray | None = None  # inquiries each customer has raised (the next one's seq)
+    churn_left: np.ndarray | None = None  # churn hazard each customer has left before it churns
+    churns: np.ndarray | None = None  # churns of each customer (index of its current threshold)
+    discovery_left: np.ndarray | None = None  # likewise for discovering the brand (becoming a follower)
+    discoveries: np.ndarray | None = None
 
     def active_mask(self) -> np.ndarray | None:
         """The customers who have not churned, as a mask; None when that is everyone (no mask needed)."""

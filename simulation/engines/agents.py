@@ -105,9 +105,9 @@ class Customer(FixedAgent):
         """My inquiry went unanswered for days: I feel ignored."""
         response.feel_ignored(step, mine)
 
-    def settle(self, step: Step, mine: np.ndarray, neighbour_mean: np.ndarray, u: np.ndarray) -> None:
-        """Drift toward my neighbours; forget a little; maybe churn; update my advocacy."""
-        customers.settle(step, mine, neighbour_mean, u)
+    def settle(self, step: Step, mine: np.ndarray, neighbour_mean: np.ndarray) -> None:
+        """Drift toward my neighbours; forget a little; maybe churn (on my own keyed thresholds); update my advocacy."""
+        customers.settle(step, mine, neighbour_mean)
 
     # 7.9 crises
     def take_hit(self, step: Step, mine: np.ndarray) -> None:

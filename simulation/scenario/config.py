@@ -167,6 +167,8 @@ class Section(BaseModel):
 
 
 # Untrained posters without guidelines, and cascades that spread: where the gaffe and crisis levers act.
+SOME_INQUIRIES_IGNORED: dict[str, Any] = {"organization": {"model": "centralized"}}
+"""A context where a good share of inquiries go unanswered (what being ignored does is then in force)."""
 GAFFES_SPREAD: dict[str, Any] = {
     "content": {"guidelines": False, "gaffe_prob": 0.3, "negative_transmissibility": 0.1},
     "people": {"training": False},
@@ -341,6 +343,7 @@ class CustomersSection(Section):
         le=1,
         unit="probability",
         prior=HALF_TO_ONE_AND_A_HALF,
+        context={"content": {"ambassador_reach": 0.9}},  # many non-followers see employees' posts
     )
     promo_tolerance_per_day: float = param(
         2.0,
@@ -389,6 +392,7 @@ class CustomersSection(Section):
         "Sprout Social 2015: 7 in 8 messages to brands go unanswered within 72 hours",
         gt=0,
         unit="h",
+        context=SOME_INQUIRIES_IGNORED,
     )
     replace_churned: bool = param(
         True,
@@ -1164,6 +1168,7 @@ class SupportSection(Section):
         "Sprout 2016: about 1 in 3 users would switch to a competitor after being ignored",
         ge=0,
         unit="sentiment",
+        context=SOME_INQUIRIES_IGNORED,
     )
     silo_loss_friction: float = param(
         1.0,
