@@ -13,7 +13,7 @@ import numpy as np
 
 from simulation.core.compiled import jit
 from simulation.core.effects import CUSTOMERS, Step, effect_on
-from simulation.core.keyed import exponential
+from simulation.core.keyed import exponential, poisson
 from simulation.core.slices import copied, copy_fields, params_slice
 
 if TYPE_CHECKING:
@@ -243,7 +243,8 @@ CHURN = "churn"
 DISCOVERY = "discovery"
 """Keyed stream of each customer's discovery thresholds (entity: customer, sequence: its discoveries so far)."""
 VOICE = "voice"
-"""Keyed stream of the step's spontaneous mentions (a generator keyed by the step)."""
+"""Keyed stream of the step's spontaneous mentions (entity 0: advocates', 1: detractors'; sequence: the step)."""
+TWO = np.arange(2)
 
 
 def start_keyed_processes(step: Step) -> None:
@@ -270,9 +271,10 @@ def customer_dynamics(step: Step, neighbour_mean: np.ndarray) -> tuple[int, int]
     advocates, detractors, followers = _voices(
         state.advocate, state.sentiment, state.follows, active, params.detractor_threshold
     )
-    rng = step.keys.generator(VOICE, 0, step.index)
-    flows["mentions_positive"] += rng.poisson(advocates * rate)
-    flows["mentions_negative"] += rng.poisson(detractors * rate)
+    u = step.keys.uniform(VOICE, TWO, step.index)  # the step's two keyed uniforms: positive, negative
+    positive, negative = poisson(u, np.array([advocates * rate, detractors * rate]))
+    flows["mentions_positive"] += int(positive)
+    flows["mentions_negative"] += int(negative)
     return advocates, followers
 
 

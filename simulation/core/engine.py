@@ -40,7 +40,7 @@ from simulation.core import (
 from simulation.core.effects import Dispatch, Step, apply_at_once, read_only
 from simulation.core.flows import Flows, median, new_flows, voice_shares
 from simulation.core.kernels import SlotMajor, neighbour_mean, slot_major
-from simulation.core.keyed import Keys
+from simulation.core.keyed import Keys, poisson
 from simulation.core.organization import Company, Structure, build_company, unit_names
 from simulation.core.params import Params, blend, compile_params
 from simulation.core.social_graph import build_social, graph_from_csr, to_csr
@@ -65,7 +65,8 @@ def staffed_at(staffed_hours: tuple[int, int], t: float) -> bool:
     return start <= hour < end
 
 
-COMPETITOR = "competitor"  # keyed stream of the competitor's mentions (a generator keyed by the step)
+COMPETITOR = "competitor"  # keyed stream of the competitor's mentions (a Poisson count by inversion, keyed by the step)
+ZERO = np.zeros(1, dtype=np.int64)
 INJECTED_CRISIS = "injected_crisis"  # keyed stream of an injected crisis's seeds (keyed by the step)
 
 
@@ -232,9 +233,8 @@ class VectorEngine:
         crisis.crisis_step(step)
         active = len(state.churned) - state.churned_count
         competitor_rate = params.competitor_mentions_per_customer_per_day * active * dt / 24.0
-        step.flows["mentions_competitor"] = float(
-            self.keys.generator(COMPETITOR, 0, step.index).poisson(competitor_rate)
-        )
+        u = self.keys.uniform(COMPETITOR, ZERO, step.index)
+        step.flows["mentions_competitor"] = float(poisson(u, np.array([competitor_rate]))[0])
         step.flows["value_customers"] = params.customer_value_per_year * active * dt / (365.0 * 24.0)
         advocates, followers = customers.customer_dynamics(step, self.neighbour_sentiment())
         overloaded = people.overloaded_departments(params, waiting)
