@@ -124,6 +124,7 @@ def reference_summary(ts: pd.DataFrame, inq: pd.DataFrame, end: dict[str, float]
         "first_response_median_min": 60 * q(first, 0.5),
         "first_response_p90_min": 60 * q(first, 0.9),
         "first_response_mean_h": first.mean() if len(first) else math.nan,
+        **wait_parts_reference(answered),
         "complaint_response_rate": ratio((answered.kind_name == "service_complaint").sum(), complaints.sum()),
         "ignored_share": ratio(tot.ignored, tot.inquiries),
         "promo_posts_per_reply": ratio(tot.posts_promoting, len(answered)),
@@ -160,6 +161,17 @@ def reference_summary(ts: pd.DataFrame, inq: pd.DataFrame, end: dict[str, float]
         "net_value": tot.value_replies + tot.value_customers - tot.cost,
         "silo_index": ts.silo_index.mean(),
     }
+
+
+def wait_parts_reference(answered: pd.DataFrame) -> dict[str, float]:
+    """The four parts of the first response, row by row in plain Python, then averaged."""
+    parts = {"detection": [], "handoff": [], "off_duty": [], "queue": []}
+    for row in answered.itertuples():
+        parts["detection"].append(row.t_queue - row.t_raise - row.handoff_hours)
+        parts["handoff"].append(row.handoff_hours)
+        parts["off_duty"].append(row.off_duty_h)
+        parts["queue"].append(row.t_start - row.t_queue - row.off_duty_h)
+    return {f"first_response_{k}_h": float(np.mean(v)) if v else math.nan for k, v in parts.items()}
 
 
 @pytest.mark.parametrize(("config", "seed"), [(eventful(), 3), (quiet(), 8)], ids=["eventful", "quiet"])
@@ -216,6 +228,9 @@ def test_an_order_dependent_sum_follows_the_log_order():
         "owner": rng.integers(0, 3, n).astype(np.int16),
         "kind": rng.integers(0, 4, n).astype(np.int8),
     }
+    log["off_duty_h"] = (log["t_start"] - t_raise) * rng.uniform(0, 0.5, n)
+    log["handoff_hours"] = (log["t_start"] - t_raise) * rng.uniform(0, 0.3, n)
+    log["t_queue"] = t_raise + log["handoff_hours"] + (log["t_start"] - t_raise) * rng.uniform(0, 0.2, n)
     permutation = rng.permutation(n)
     shuffled = {name: column[permutation] for name, column in log.items()}
     steps = {name: np.ones(3) for name in STEP_COLUMNS}

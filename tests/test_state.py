@@ -41,10 +41,11 @@ def test_writes_through_a_column_stick_and_take_compacts():
 
 def test_append_new_sets_the_fresh_state_and_checks_the_schema():
     table = InquiryTable()
-    given = {k: v for k, v in rows(0, 2).items() if k not in ("t_start", "t_end", "resolved", "irate", "ignored")}
-    given = {k: v for k, v in given.items() if not k.startswith("done_")}
+    fresh = ("t_start", "t_end", "off_duty_h", "resolved", "irate", "ignored")
+    given = {k: v for k, v in rows(0, 2).items() if k not in fresh and not k.startswith("done_")}
     table.append_new(given)
     assert np.isinf(table["t_start"]).all() and not table["done_answer"].any()
+    assert np.isnan(table["off_duty_h"]).all()  # known when service starts
     with pytest.raises(KeyError, match="schema"):
         table.append_new({**given, "colour": np.zeros(2)})
     with pytest.raises(KeyError, match="schema"):

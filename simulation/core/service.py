@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,6 +60,7 @@ def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndar
     state, params, flows = step.state, step.params, step.flows
     table = state.inquiries
     t, t1 = step.t, step.t + step.dt
+    record_duty(state, staffed, t, step.dt)
     waiting = np.zeros(len(state.free_at), dtype=np.int64)
     if len(table) == 0:
         return waiting
@@ -78,9 +80,49 @@ def serve(step: Step, staffed: np.ndarray, posting_hours: np.ndarray) -> np.ndar
             np.array(pool), t, t1,
         )  # fmt: skip
         pool[:] = free_at.tolist()
+        if len(served):  # how much of each wait in the queue fell in the owner's off-duty hours
+            queued, started = table["t_queue"][served], table["t_start"][served]
+            table["off_duty_h"][served] = (started - queued) - (
+                on_duty_until(state, d, started) - on_duty_until(state, d, queued)
+            )
         waiting[d] = in_queue[d] - len(served)
         flows["busy_hours"] += float(table["service_h"][served].sum())
     return waiting
+
+
+def record_duty(state: Any, staffed: np.ndarray, t: float, dt: float) -> None:
+    """Add a step to each department's duty record: on-duty hours from the start of the run to each step's end.
+
+    ``state.duty`` holds, per step boundary, the cumulated hours each department was on duty
+    (row 0: the run's start), so the on-duty hours between any two times are a difference of
+    two interpolations (:func:`on_duty_until`).
+    """
+    duty = state.duty
+    if duty is None:
+        state.duty = duty = DutyRecord(t, dt, np.zeros((64, len(staffed))), 1)
+    if duty.rows == len(duty.cumulative):  # grow (doubling)
+        duty.cumulative = np.concatenate([duty.cumulative, np.empty_like(duty.cumulative)])
+    duty.cumulative[duty.rows] = duty.cumulative[duty.rows - 1] + staffed * dt
+    duty.rows += 1
+
+
+def on_duty_until(state: Any, department: int, times: np.ndarray) -> np.ndarray:
+    """Hours ``department`` was on duty from the run's start to each of ``times`` (within recorded steps)."""
+    duty = state.duty
+    position = np.clip((times - duty.start) / duty.dt, 0.0, duty.rows - 1.0)
+    k = np.minimum(np.floor(position).astype(np.int64), duty.rows - 2)
+    low, high = duty.cumulative[k, department], duty.cumulative[k + 1, department]
+    return low + (high - low) * (position - k)
+
+
+@dataclass
+class DutyRecord:
+    """Cumulated on-duty hours of each department at each step boundary (see :func:`record_duty`)."""
+
+    start: float  # the run's first hour
+    dt: float  # hours per step
+    cumulative: np.ndarray  # (capacity, departments); the first ``rows`` rows are filled
+    rows: int
 
 
 def _resize_pool(pool: list[float], size: int, t: float) -> list[float]:

@@ -7,6 +7,7 @@ draws random numbers except :func:`init_state`, from the streams it is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,7 @@ INQUIRY_COLUMNS: dict[str, type] = {
     "hops": np.int16,
     "t_queue": np.float64,  # inf when it never reaches the owner
     "t_start": np.float64,  # inf until service starts
+    "off_duty_h": np.float64,  # of the wait in the owner's queue, hours the owner was off duty (set when served)
     "t_end": np.float64,
     "resolved": np.bool_,
     "expects_reply": np.bool_,
@@ -118,7 +120,8 @@ class InquiryTable:
 
 
 NEW_FLAGS = ("resolved", "irate", "ignored", "done_ignored", "done_irate", "done_answer")
-FRESH = {"t_start": np.inf, "t_end": np.inf, **dict.fromkeys(NEW_FLAGS, False)}  # a new inquiry's state
+# a new inquiry's state
+FRESH = {"t_start": np.inf, "t_end": np.inf, "off_duty_h": np.nan, **dict.fromkeys(NEW_FLAGS, False)}
 GIVEN_COLUMNS = frozenset(INQUIRY_COLUMNS) - frozenset(FRESH)  # what append_new is given
 
 
@@ -148,6 +151,7 @@ class State:
     account_node: np.ndarray  # the employee's own node in the social graph
     # departments
     free_at: list[list[float]]
+    duty: Any = None  # each department's on-duty hours so far, per step (simulation.core.service.DutyRecord)
     # inquiries and innovation
     inquiries: InquiryTable = field(default_factory=InquiryTable)
     log: list[dict[str, np.ndarray]] = field(default_factory=list)

@@ -32,7 +32,9 @@ FLOWS = flows.FLOWS  # the per-step counters, defined by the core
 # What the KPIs read: per-step record columns (every flow, plus stocks averaged or weighted over steps)
 # and inquiry-log columns; a running summary keeps exactly these.
 STEP_COLUMNS = (*FLOWS, "followers", "participation", "silo_index")
-INQUIRY_FIELDS = ("t_raise", "t_start", "t_end", "resolved", "detector", "owner", "kind")
+INQUIRY_FIELDS = (
+    "t_raise", "t_start", "t_end", "resolved", "detector", "owner", "kind", "t_queue", "handoff_hours", "off_duty_h",
+)  # fmt: skip
 _COMPLAINT = INQUIRY_TYPES.index("service_complaint")
 
 
@@ -149,6 +151,28 @@ class RunSoFar:
         return float(first.mean()) if len(first) else float("nan")
 
     @functools.cached_property
+    def wait_parts(self) -> dict[str, float]:
+        """Mean hours of each part of the answered inquiries' first response (they add up to its mean).
+
+        Detection (listening latency, the tool's slower), hand-offs to the owner, the owner's
+        off-duty hours while the inquiry waited in its queue, and the rest of the queue (the
+        wait for a free server).
+        """
+        answered = self._answered
+        if self._log_order is not None:  # summed in the log's order, as the mean first response
+            order = self._log_order()
+            answered = order[answered[order]]
+        names = ("t_raise", "t_queue", "t_start", "handoff_hours", "off_duty_h")
+        t_raise, t_queue, t_start, handoff, off_duty = (self.inquiry_column(name)[answered] for name in names)
+        parts = {
+            "detection": t_queue - t_raise - handoff,
+            "handoff": handoff,
+            "off_duty": off_duty,
+            "queue": t_start - t_queue - off_duty,
+        }
+        return {name: float(part.mean()) if len(part) else float("nan") for name, part in parts.items()}
+
+    @functools.cached_property
     def resolution_sorted(self) -> np.ndarray:
         """Hours from raise to resolution of the resolved inquiries, sorted."""
         resolved = self._resolved
@@ -196,6 +220,15 @@ class KPI:
     higher_is_better: bool | None = True
     kind: str = "outcome"  # "appearance" or "outcome"
     formula: Formula | None = None  # None for a registered KPI (computed from the finished RunResult)
+
+
+WAIT_PARTS = {
+    "detection": "detection (listening latency)",
+    "handoff": "hand-offs to the owner",
+    "off_duty": "waiting while the owner was off duty",
+    "queue": "waiting for a free server (the queue)",
+}
+"""Where the time of a first response goes: its four parts, in order."""
 
 
 def _k(
@@ -295,6 +328,16 @@ SUMMARY: dict[str, KPI] = {
             lambda r: r.first_response_mean_h,
             "mean hours from inquiry to first answer (answered ones)",
             False,
+        ),
+        *(
+            _k(
+                f"first_response_{part}_h",
+                "support",
+                functools.partial(lambda part, r: r.wait_parts[part], part),
+                f"mean hours of the first response spent on {what} (answered ones; the four parts add up to the mean)",
+                False,
+            )
+            for part, what in WAIT_PARTS.items()
         ),
         _k(
             "complaint_response_rate",

@@ -125,6 +125,30 @@ def kpi_bars(ci: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
     return _finish(fig, title)
 
 
+def wait_parts(means: pd.DataFrame, title: str) -> Figure:
+    """Where the time of a first response goes: a stacked bar per scenario of its parts' mean hours.
+
+    ``means``: one row per scenario, one column per part (detection, hand-offs, off duty,
+    queue), in hours; the bar's length is the mean first response.
+    """
+    fig, axes = _grid(1, ncols=1, size=(8.0, 0.7 * len(means) + 1.6))
+    ax = axes[0]
+    left = np.zeros(len(means))
+    y = np.arange(len(means))
+    for i, part in enumerate(means.columns):
+        values = np.nan_to_num(means[part].to_numpy(dtype=float))
+        s = style(i)
+        ax.barh(y, values, left=left, color=s["color"], hatch=s["hatch"], alpha=0.6, edgecolor="black",
+                linewidth=0.8, label=part)  # fmt: skip
+        left += values
+    ax.set_yticks(y, list(means.index), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean hours to first response (answered inquiries)")
+    ax.legend(fontsize=8, ncols=len(means.columns), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(fig, title)
+
+
 def timeseries_bands(bands: pd.DataFrame, columns: Sequence[str], title: str) -> Figure:
     """One panel per metric: daily mean per group (line style + markers) and its 95% band."""
     groups = list(dict.fromkeys(bands["label"]))

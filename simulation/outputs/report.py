@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.outputs.kpis import HEADLINE, all_kpis, format_value
+from simulation.outputs.kpis import HEADLINE, WAIT_PARTS, all_kpis, format_value
 from simulation.studies.batch.results import BAND_COLUMNS, BatchResult
 from simulation.studies.batch.store import load_manifest, write_text_atomic
 
@@ -220,7 +220,37 @@ def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: AN
         scores = radar_scores(ci, kpis)
         fig = plots.overview_radar(scores, "Org models at a glance (per KPI: 1 = best of those compared)")
         lines += [f"![overview]({_save(fig, figures / 'overview.png')})", ""]
+    lines += _wait_section(result, figures, plots)
     return lines
+
+
+WAIT_LABELS = {"detection": "detection", "handoff": "hand-offs", "off_duty": "off duty", "queue": "queue"}
+
+
+def _wait_section(result: BatchResult, figures: Path, plots: object) -> list[str]:
+    """Where the time of a first response goes, per scenario: a table and a stacked bar."""
+    columns = {f"first_response_{part}_h": WAIT_LABELS[part] for part in WAIT_PARTS}
+    if not set(columns) <= set(result.summary):
+        return []  # a batch written before these KPIs existed
+    ok = result.summary[result.summary["status"] == "ok"]
+    means = ok.groupby("scenario", sort=False)[list(columns)].mean().rename(columns=columns)
+    means = means.reindex([s for s in result.scenarios if s in means.index])
+    table = means.map(lambda v: "-" if pd.isna(v) else f"{v:.2f}")
+    table["first response (h)"] = means.sum(axis=1, min_count=1).map(lambda v: "-" if pd.isna(v) else f"{v:.2f}")
+    fig = plots.wait_parts(means, "Where the time of a first response goes (mean hours, answered inquiries)")
+    return [
+        "## Where the time goes",
+        "",
+        "Mean hours of each part of a first response, over the answered inquiries and the replicates: detection "
+        "(listening latency), hand-offs to the owner, the owner's off-duty hours while it waited, and the queue "
+        "(waiting for a free server). More staff shortens only the queue; round-the-clock staffing only the "
+        "off-duty part; fewer hand-offs (a tool, a hub, owners who listen) only the hand-off part.",
+        "",
+        markdown(table.T, "part"),
+        "",
+        f"![where the time goes]({_save(fig, figures / 'wait_parts.png')})",
+        "",
+    ]
 
 
 def _sweep_section(result, ci, figures, plots) -> list[str]:  # noqa: ANN001
