@@ -158,3 +158,37 @@ def test_ladder_contributions_and_interaction_add_up_to_the_gap(tmp_path):
     table = (tmp_path / "ladder" / "ladder.csv").read_text()
     assert "interaction" in table and (tmp_path / "ladder" / "figures" / "waterfall.png").stat().st_size > 0
     assert "waterfall" in (tmp_path / "ladder" / "report.md").read_text()
+
+
+def test_a_crisis_brings_complaints_to_the_brand():
+    """Of the customers an ongoing crisis reaches, a share raise a service complaint (ODD 7.9), keyed apart."""
+    from simulation.core import crisis
+    from simulation.core.needs import CRISIS_SEQ
+
+    reached = []
+    original = crisis.crisis_targets
+
+    def spy(state, rng, dt):
+        targets = original(state, rng, dt)
+        reached.append(len(np.unique(targets)))
+        return targets
+
+    base = {"customers": {"count": 3000}, "simulation": {"steps": 400},
+            "interventions": [{"step": 50, "action": "crisis", "size": 30}]}  # fmt: skip
+    quiet = run(build_config({**base, "content": {"crisis_complaint_share": 0.0}}), seed=2).inquiries
+    assert not (quiet.seq >= CRISIS_SEQ).any()
+    crisis.crisis_targets = spy
+    try:
+        loud = run(build_config({**base, "content": {"crisis_complaint_share": 0.3}}), seed=2).inquiries
+    finally:
+        crisis.crisis_targets = original
+    about = loud[loud.seq >= CRISIS_SEQ]
+    n = sum(reached)
+    assert n > 100
+    assert abs(len(about) - 0.3 * n) < 4 * np.sqrt(0.3 * 0.7 * n) + 2  # binomial (the last step's wait for the next)
+    assert (about.kind_name == "service_complaint").all()
+    organic = loud[loud.seq < CRISIS_SEQ].set_index(["customer", "seq"])
+    before = quiet.set_index(["customer", "seq"])
+    first = before.index.intersection(organic.index)
+    assert len(first) > 0.95 * len(before)  # the customers' own inquiries are the same ones (keyed apart)
+    np.testing.assert_array_equal(before.loc[first, "patience"], organic.loc[first, "patience"])

@@ -24,6 +24,7 @@ class CrisisParams:
     crisis_threshold_share: float = copied("content")
     crisis_intensity_per_node: float = copied("content")
     crisis_contained_per_customer: float = copied("content")
+    crisis_complaint_share: float = copied("content")
 
 
 def compile_crisis(config: Config, listen_coverage: np.ndarray, tool_coverage: float) -> dict[str, float]:
@@ -73,8 +74,29 @@ def crisis_step(step: Step) -> None:
     if step.state.crisis_intensity <= 0:
         return
     rng = step.keys.generator(CRISIS, 0, step.index)
-    step.apply(take_hit, crisis_targets(step.state, rng, step.dt))
+    targets = crisis_targets(step.state, rng, step.dt)
+    step.apply(take_hit, targets)
+    complain_about_crisis(step, targets)
     contain_crisis(step)
+
+
+CRISIS_COMPLAINTS = "crisis_complaints"
+"""Keyed stream of whether a customer a crisis reaches complains (entity: customer, sequence: the step)."""
+
+
+def complain_about_crisis(step: Step, targets: np.ndarray) -> None:
+    """A share of the customers the crisis reached this step raise a service complaint (in the next step).
+
+    Each reached customer decides on its own keyed uniform (once a step, however often hit);
+    the complaints join the next step's inquiries (:func:`simulation.core.needs.raise_needs`).
+    """
+    share = step.params.crisis_complaint_share
+    if share <= 0 or not len(targets):
+        return
+    reached = np.unique(targets)
+    complainers = reached[step.keys.uniform(CRISIS_COMPLAINTS, reached, step.index) < share]
+    if len(complainers):
+        step.state.crisis_complainers = np.concatenate([step.state.crisis_complainers, complainers])
 
 
 def is_crisis(step: Step, size: int) -> bool:

@@ -139,6 +139,8 @@ ARRIVALS = "inquiry_arrivals"
 """Keyed stream of the unit exponentials that time each customer's inquiries (entity: customer, sequence: k)."""
 INQUIRY = "inquiry"
 """Keyed stream of every other draw of an inquiry (entity: its customer, sequence: its number ``seq``)."""
+CRISIS_SEQ = 2**40
+"""A complaint about a crisis is numbered ``CRISIS_SEQ + c`` (its c-th): apart from the customer's own inquiries."""
 SLOTS = {
     name: slot
     for slot, name in enumerate((
@@ -165,7 +167,9 @@ def raise_needs(step: Step, tech_factor: float) -> dict[str, np.ndarray]:
     cumulated rate passes the sum of its first k keyed unit exponentials. So a customer
     raises the same inquiries at the same times under any organisation (and a change of
     the rate, e.g. fewer technical problems, moves them a little instead of redrawing
-    them); every other draw of an inquiry is keyed by ``(customer, seq)``.
+    them); every other draw of an inquiry is keyed by ``(customer, seq)``. Customers an
+    ongoing crisis reached last step and who chose to complain (:mod:`simulation.core.crisis`)
+    raise a service complaint at a keyed time in this step, numbered apart (``CRISIS_SEQ``).
     """
     state, params, keys = step.state, step.params, step.keys
     mix = inquiry_mix(params.inquiry_mix, tech_factor)
@@ -177,23 +181,35 @@ def raise_needs(step: Step, tech_factor: float) -> dict[str, np.ndarray]:
     clock1 = clock0 + needs_rate(params, 1.0, step.dt, mix)
     state.inquiry_clock = clock1
     due = _due(state.next_inquiry, state.churned, clock1)
-    if len(due) == 0:  # a quiet step
-        return no_needs()
-    customer, seq, at = [], [], []
+    customer, seq, t_raise = [], [], []
     while len(due):  # (a customer may raise more than one in a step)
         customer.append(due)
         seq.append(state.inquiries_raised[due].copy())
-        at.append(state.next_inquiry[due].copy())
+        at = state.next_inquiry[due]
+        t_raise.append(step.t + step.dt * np.minimum((at - clock0) / (clock1 - clock0), 1.0))
         state.inquiries_raised[due] += 1
         gap = exponential(keys.uniform(ARRIVALS, due, state.inquiries_raised[due]))
         state.next_inquiry[due] += gap / state.activity[due]
         due = due[state.next_inquiry[due] < clock1]
-    at = np.concatenate(at)
-    order = np.argsort(at, kind="stable")  # rows in the order they are raised
-    customer, seq, at = np.concatenate(customer)[order], np.concatenate(seq)[order], at[order]
-    t_raise = step.t + step.dt * np.minimum((at - clock0) / (clock1 - clock0), 1.0)
+    organic = sum(len(c) for c in customer)
+    complainers = state.crisis_complainers
+    if len(complainers):  # complaints about a crisis that reached them last step
+        complainers = complainers[~state.churned[complainers]]
+        state.crisis_complainers = state.crisis_complainers[:0]
+        if state.crisis_complaints is None:
+            state.crisis_complaints = np.zeros(len(state.activity), dtype=np.int64)
+        number = CRISIS_SEQ + state.crisis_complaints[complainers]
+        state.crisis_complaints[complainers] += 1
+        customer.append(complainers)
+        seq.append(number)
+        t_raise.append(step.t + step.dt * keys.uniform(INQUIRY, complainers, number, SLOTS["kind"]))
+    if not customer or not sum(len(c) for c in customer):  # a quiet step
+        return no_needs()
+    customer, seq, t_raise = np.concatenate(customer), np.concatenate(seq), np.concatenate(t_raise)
+    order = np.argsort(t_raise, kind="stable")  # rows in the order they are raised
+    customer, seq, t_raise = customer[order], seq[order], t_raise[order]
     u = keys.uniforms(INQUIRY, customer, seq, block=0)
-    kind = draw_categories(mix, u[:, SLOTS["kind"]])
+    kind = np.where(order < organic, draw_categories(mix, u[:, SLOTS["kind"]]), COMPLAINT).astype(np.int8)
     count_needs(kind, step.flows)
     return {
         "customer": customer,

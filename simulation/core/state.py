@@ -172,6 +172,8 @@ class State:
     inquiry_clock: float = 0.0  # cumulated inquiry rate per unit of activity
     next_inquiry: np.ndarray | None = None  # the clock at which each customer's next inquiry comes
     inquiries_raised: np.ndarray | None = None  # inquiries each customer has raised (the next one's seq)
+    crisis_complainers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # next step's
+    crisis_complaints: np.ndarray | None = None  # complaints each customer has raised about a crisis
     churn_left: np.ndarray | None = None  # churn hazard each customer has left before it churns
     churns: np.ndarray | None = None  # churns of each customer (index of its current threshold)
     discovery_left: np.ndarray | None = None  # likewise for discovering the brand (becoming a follower)

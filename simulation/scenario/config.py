@@ -1034,6 +1034,16 @@ class ContentSection(Section):
         unit="1/h",
         prior=HALF_TO_ONE_AND_A_HALF,
     )
+    crisis_complaint_share: float = param(
+        0.05,
+        "share of the customers an ongoing crisis reaches who raise a service complaint to the brand on social",
+        ge=0,
+        le=1,
+        unit="share",
+        prior=HALF_TO_ONE_AND_A_HALF,
+        reason="a crisis brings complaints to the brand's door, not only mentions; the size of that share is assumed",
+        context={"interventions": [{"step": 60, "action": "crisis", "size": 15}]},
+    )
     crisis_intensity_per_node: float = param(
         0.1,
         "negative mentions per hour a crisis adds per customer its starting cascade reached",
