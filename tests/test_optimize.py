@@ -179,11 +179,19 @@ def test_same_trials_with_one_and_two_workers_and_on_dask(base, tmp_path):
         ('"organization.silo_strenght" = { range = [0.2, 0.8] }', "organization.silo_strenght"),
         ('"organization.model" = { choices = [] }', "choices must be a non-empty list"),
         ('"organization.silo_strength" = { range = [0.8, 0.2] }', "upside down"),
-        ('"organization.model" = { choices = ["centralised"] }', "organization.model"),
+        ('"organization.model" = { choices = ["centralized", "centralised"] }', "organization.model: 'centralised'"),
         ('"organization.silo_strength" = { range = [0.2, 1.8] }', "organization.silo_strength"),
         ('"organization.silo_strength" = { range = [0.2, 0.8], log = true, step = 0.1 }', "step and log"),
         ('"simulation.seed" = { choices = [1, 2] }', "simulation.seed: not a design lever (its role is structural)"),
         ('"support.handling_minutes" = { range = [5, 20] }', "not a design lever (its role is uncertainty)"),
+        ('"simulation.steps" = { range = [10, 20] }', "simulation.steps: not a design lever"),
+        ('"simulation.engine" = { choices = ["vectorized", "agents"] }', "simulation.engine: not a design lever"),
+        (
+            '"organization.headcount.marketing" = { range = [2, 10], step = 0.5 }',
+            "organization.headcount.marketing: step 0.5: a whole-number key needs a whole-number step",
+        ),
+        ('"organization.shared_tool" = { range = [0, 1] }', "organization.shared_tool: a range needs a numeric key"),
+        ('"organization.model" = { choices = ["centralized"] }', "organization.model: one choice"),
     ],
 )
 def test_bad_space_is_one_line_exit_2_before_any_trial(tmp_path, space, message):
@@ -213,6 +221,7 @@ def test_bad_space_is_one_line_exit_2_before_any_trial(tmp_path, space, message)
     [
         (["--objective", "resolution_rat"], "unknown KPI 'resolution_rat'"),
         (["--objective", "resolution_rate:up"], "max or min"),
+        (["--objective", "resolution_rate:"], "resolution_rate:: direction must be max or min"),
         (["--objective", "posts"], "no better direction"),
         (["--objective", "cost_total", "--constraint", "cost_total<=-5"], "no design can meet it"),
         (["--objective", "cost_total", "--constraint", "resolution_rate>=1.2"], "no design can meet it"),

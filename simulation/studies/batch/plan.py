@@ -251,8 +251,8 @@ def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
 
 
-def integer_key(key: str) -> bool:
-    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+def key_types(key: str) -> tuple[Any, ...]:
+    """The types a dotted config key may hold (the members of a union; ``()`` for no such key)."""
     model: Any = Config
     annotation: Any = None
     for part in key.split("."):
@@ -261,11 +261,21 @@ def integer_key(key: str) -> bool:
         elif typing.get_origin(annotation) is dict:
             annotation = typing.get_args(annotation)[1]
         else:
-            return False
+            return ()
         model = annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return int in typing.get_args(annotation)
-    return annotation is int
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def integer_key(key: str) -> bool:
+    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+    return int in key_types(key)
+
+
+def numeric_key(key: str) -> bool:
+    """True when a dotted config key holds a number (int or float; a boolean is not a number)."""
+    return any(t is int or t is float for t in key_types(key))
 
 
 def rows_to_points(keys: Sequence[str], rows: np.ndarray) -> list[dict[str, Any]]:

@@ -141,6 +141,7 @@ def optimize(
         raise ScenarioError("--batch: must be at least 1")
     seed = config.simulation.seed if seed is None else seed
     problem = make_problem(config, space, objectives, constraints)
+    loop.distributions(problem)  # Optuna's own checks of the space, before anything is written
     draw_frame = None
     if robust is not None:
         from simulation.studies.optimizer.robust import load_robust_draws

@@ -188,7 +188,7 @@ def _check_value(base: Config, key: str, value: Any) -> None:
 
 def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
     """One ``[space]`` entry: ``{ choices = [...] }`` or ``{ range = [low, high], log = false, step = ... }``."""
-    from simulation.studies.batch.plan import integer_key
+    from simulation.studies.batch.plan import integer_key, numeric_key
 
     if not isinstance(key, str) or not key or not all(key.split(".")):
         raise ScenarioError(f"--space {key!r}: a key is a dotted config name such as organization.silo_strength")
@@ -211,12 +211,21 @@ def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
             raise ScenarioError(f"--space {key}: log and step apply to a range, not to choices")
         if not isinstance(choices, list) or not choices:
             raise ScenarioError(f"--space {key}: choices must be a non-empty list")
+        if len(choices) < 2:
+            raise ScenarioError(
+                f"--space {key}: one choice ({choices[0]!r}) is nothing to search; set it in the scenario "
+                "or with --set, or give two or more choices"
+            )
         labels = [choice_label(c) for c in choices]
         if len(set(map(json.dumps, labels))) != len(labels):
             raise ScenarioError(f"--space {key}: choices repeat a value")
         for choice in choices:
             _check_value(base, key, choice)
         return Dimension(key, tuple(choices))
+    if not numeric_key(key):
+        raise ScenarioError(
+            f"--space {key}: a range needs a numeric key (this one is not a number); give choices = [...] instead"
+        )
     bounds = spec["range"]
     if not isinstance(bounds, list) or len(bounds) != 2:
         raise ScenarioError(f"--space {key}: range must be [low, high]")
@@ -238,6 +247,8 @@ def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
     integer = integer_key(key)
     if integer and not (float(low).is_integer() and float(high).is_integer()):
         raise ScenarioError(f"--space {key}: a whole-number key needs whole-number range ends")
+    if integer and step is not None and not float(step).is_integer():
+        raise ScenarioError(f"--space {key}: step {step:g}: a whole-number key needs a whole-number step")
     for value in (low, high):
         _check_value(base, key, int(value) if integer else float(value))
     return Dimension(key, (), float(low), float(high), log, step, integer)
@@ -270,14 +281,14 @@ def parse_objective(text: str) -> Objective:
     """``kpi``, ``kpi:max`` or ``kpi:min``; without a direction, the KPI's ``higher_is_better``."""
     from simulation.outputs.kpis import all_kpis
 
-    name, _, direction = text.strip().partition(":")
+    name, colon, direction = text.strip().partition(":")
     kpi = all_kpis().get(name.strip())
     if kpi is None:
         raise ScenarioError(f"--objective {text}: unknown KPI {name.strip()!r} (see simulation.outputs.kpis.SUMMARY)")
     if direction.strip() in ("max", "min"):
         return Objective(kpi.name, direction.strip() == "max")
-    if direction:
-        raise ScenarioError(f"--objective {text}: direction must be max or min")
+    if colon:
+        raise ScenarioError(f"--objective {text}: direction must be max or min (or leave out the colon)")
     if kpi.higher_is_better is None:
         raise ScenarioError(f"--objective {text}: {kpi.name} has no better direction; write {kpi.name}:max or :min")
     return Objective(kpi.name, bool(kpi.higher_is_better))
