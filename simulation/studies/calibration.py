@@ -362,6 +362,28 @@ def _check_out(out: Path, manifest: dict, overwrite: bool) -> bool:
     return False
 
 
+def _check_priors(config: Config, priors: Mapping[str, Prior]) -> None:
+    """Every prior must give valid values of this scenario: both ends and the middle, or every choice.
+
+    Checked before anything is written, so a prior over a key that is not a number (or a range
+    outside the key's) is refused up front instead of failing every particle (or the first run).
+    """
+    for prior in priors.values():
+        if prior.kind == "choice":
+            values = list(prior.args)
+        elif prior.kind in ("uniform", "loguniform"):
+            low, high = prior.bounds()
+            values = [low, high, (low + high) / 2]
+        else:
+            values = [prior.args[0] if prior.kind == "normal" else math.exp(prior.args[0])]
+        for value in values:
+            try:
+                apply_draw(config, {prior.key: value})
+            except ScenarioError as err:
+                reason = str(err).removeprefix(f"{prior.key}: ")
+                raise ScenarioError(f"prior.{prior.key}: {value!r}: {reason}") from None
+
+
 def calibrate(
     config: Config,
     observed: Mapping[str, Observation] | Mapping[str, Any],
@@ -413,8 +435,7 @@ def calibrate(
     if generations < 1:
         raise ScenarioError(f"--generations {generations}: at least 1")
     seed = config.simulation.seed if seed is None else seed
-    for prior in priors.values():  # every key must be settable on this scenario
-        apply_draw(config, {prior.key: prior.bounds()[0] if prior.kind != "normal" else prior.args[0]})
+    _check_priors(config, priors)
     abc_prior = _pyabc_prior(priors)
     kpis = tuple(observed)
     from simulation.studies.batch.plan import layers_json
