@@ -277,3 +277,29 @@ def test_trials_breaking_the_budget_in_every_replicate_stop_early(base, brute, t
     assert (result.trials.loc[result.trials["state"] == "complete", "replicates"] == 3).all()
     assert not set(stopped["trial"]) & set(result.pareto["trial"])
     assert result.runs < 3 + 8 * 3
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ("bogus://x", "--storage bogus://x: cannot open"),
+        ("sqlite:///{tmp}/nowhere/study.db", "nowhere does not exist"),
+        ("sqlite:///{tmp}/fifo", "is not a regular file"),
+        ("sqlite://", "an in-memory database cannot be resumed"),
+        ("sqlite:///:memory:", "an in-memory database cannot be resumed"),
+        ("postgresql://me:secret@127.0.0.1:1/db", "--storage postgresql://me:***@127.0.0.1:1/db: cannot open"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_bad_storage_is_one_line_exit_2_and_leaves_out_untouched(tmp_path, storage, message):
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    path = tmp_path / "space.toml"
+    path.write_text('[space]\n"organization.shared_tool" = { choices = [true, false] }\n')
+    out = tmp_path / "out"
+    args = ["optimize", str(SCENARIOS / "centralized.toml"), "--space", str(path), "--objective", "resolution_rate"]
+    cli = CliRunner().invoke(app, [*args, "--storage", storage.format(tmp=tmp_path), "--out", str(out), "-q"])
+    assert cli.exit_code == 2 and message in cli.output and len(cli.output.strip().splitlines()) == 1, cli.output
+    assert "secret" not in cli.output
+    assert not out.exists()  # no .lock, no directory

@@ -79,6 +79,51 @@ def _check_out(root: Path, study_name: str, storage: str) -> None:
         )
 
 
+def shown_url(url: str) -> str:
+    """A storage URL as it may be printed or written down: its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL at all: nothing to hide
+        return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def open_storage(url: str) -> Any:
+    """Open a ``--storage`` URL (before anything is written to ``out``); a bad one is a one-line ScenarioError.
+
+    An in-memory SQLite database is refused (the study would vanish with the process and could
+    not be resumed), and so is an SQLite file whose directory does not exist or that is not a
+    regular file (a FIFO, a device, a directory).
+    """
+    from optuna.storages import RDBStorage
+    from sqlalchemy.engine import make_url
+
+    shown = shown_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy's ArgumentError, or a URL it cannot even split
+        raise ScenarioError(f"--storage {shown}: not a database URL (e.g. sqlite:///study.db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url:
+            raise ScenarioError(
+                f"--storage {shown}: an in-memory database cannot be resumed; give a file (sqlite:///study.db) "
+                "or leave --storage out (study.db in --out)"
+            )
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise ScenarioError(f"--storage {shown}: directory {path.parent} does not exist")
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"--storage {shown}: {path} is not a regular file")
+    try:
+        return RDBStorage(url)
+    except Exception as err:  # noqa: BLE001 - SQLAlchemy/driver errors of a bad URL or an unreachable server
+        reason = str(err).split(" (Background on this error")[0]
+        raise ScenarioError(f"--storage {shown}: cannot open ({type(err).__name__}: {reason})") from None
+
+
 def optimize(
     config: Config,
     space: Mapping[str, Any] | str | Path,
@@ -153,6 +198,7 @@ def optimize(
     _check_out(root, name, storage_url)
     check_writable(root)
     check_batch([estimate(config)] * replicates, options.workers, check_memory=options.scheduler is None)
+    opened = open_storage(storage) if storage is not None else None  # nothing in --out yet if it is bad
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
     runs = 0
 
@@ -174,14 +220,17 @@ def optimize(
                 )
             try:
                 study = optuna.create_study(
-                    storage=storage_url,
+                    storage=opened if opened is not None else storage_url,
                     study_name=name,
                     directions=[o.direction for o in problem.objectives],
                     pruner=pruner,
                     load_if_exists=True,
                 )
             except Exception as err:  # noqa: BLE001 - SQLAlchemy/driver errors of a bad URL
-                raise ScenarioError(f"--storage {storage_url}: cannot open ({type(err).__name__}: {err})") from None
+                reason = str(err).split(" (Background on this error")[0]
+                raise ScenarioError(
+                    f"--storage {shown_url(storage_url)}: cannot open ({type(err).__name__}: {reason})"
+                ) from None
             _write_manifest(root, name, storage, problem, replicates, seed, batch, trials)
             runs_before = int(study.user_attrs.get("runs", 0))  # earlier sessions (recorded in the study)
             study.sampler = loop.make_sampler(problem, seed, len(study.trials))
@@ -234,7 +283,7 @@ def _write_manifest(
 
     manifest = {
         "study": name,
-        "storage": storage or STUDY_DB,
+        "storage": shown_url(storage) if storage else STUDY_DB,
         **problem.to_dict(),
         "replicates": replicates,
         "seed": seed,
