@@ -340,6 +340,7 @@ def _check_out(out: Path, manifest: dict, overwrite: bool) -> bool:
     """True when ``out`` holds this calibration's history (resume); refuse another calibration's."""
     from simulation.studies.batch.store import check_writable
 
+    check_writable(out)  # first: a path the file system refuses (a name too long) is named here
     path = out / MANIFEST
     if overwrite:
         for name in (HISTORY, MANIFEST, "posterior.csv", "calibrated.toml", "report.md", "generations.csv"):
@@ -358,7 +359,6 @@ def _check_out(out: Path, manifest: dict, overwrite: bool) -> bool:
         return (out / HISTORY).is_file()
     if out.exists() and any(out.iterdir()) and not overwrite and (out / HISTORY).exists():
         raise ScenarioError(f"--out {out}: holds a history without {MANIFEST}; use --overwrite or another --out")
-    check_writable(out)
     return False
 
 

@@ -132,6 +132,13 @@ def check_writable(root: Path, option: str = "--out") -> None:
     root = Path(root)
     if str(root) == "":
         raise ScenarioError(f"{option}: empty path")
+    try:
+        _check_writable(root, option)
+    except OSError as err:  # a name too long for the file system, a path through a file, ...
+        raise ScenarioError(f"{option} {root}: cannot be created ({err.strerror or err})") from None
+
+
+def _check_writable(root: Path, option: str) -> None:
     if root.exists():
         if not root.is_dir():
             raise ScenarioError(f"{option} {root}: exists and is not a directory")

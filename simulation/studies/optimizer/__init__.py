@@ -195,8 +195,8 @@ def optimize(
     root = Path(out)
     name = f"{config.name}-{fingerprint(config, problem, replicates, seed, batch)}"
     storage_url = storage or f"sqlite:///{(root / STUDY_DB).resolve()}"
+    check_writable(root)  # first: a path the file system refuses (a name too long) is named here
     _check_out(root, name, storage_url)
-    check_writable(root)
     check_batch([estimate(config)] * replicates, options.workers, check_memory=options.scheduler is None)
     opened = open_storage(storage) if storage is not None else None  # nothing in --out yet if it is bad
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)

@@ -1,0 +1,45 @@
+"""Bad input across commands (issue 26): one line on stderr, exit 2, no traceback, nothing written to --out."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SCENARIOS
+from typer.testing import CliRunner
+
+from simulation.cli.main import app
+
+SMALL = ["--set", "customers.count=300", "--set", "simulation.steps=24"]
+
+
+def _cli(args: list[str]):
+    return CliRunner().invoke(app, args)
+
+
+def _one_line_exit_2(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("silosim: error: "), result.output
+    assert message in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", str(SCENARIOS / "centralized.toml")],
+        ["compare", str(SCENARIOS / "centralized.toml"), "-r", "1"],
+        ["sweep", str(SCENARIOS / "centralized.toml"), "--param", "organization.silo_strength=0.2,0.4", "-r", "1"],
+    ],
+)
+def test_an_out_name_too_long_for_the_file_system_is_one_line(tmp_path, command):
+    out = tmp_path / ("a" * 300) / "sub"
+    result = _cli([*command, *SMALL, "--out", str(out), "-q"])
+    _one_line_exit_2(result, "cannot be created (File name too long)")
+
+
+def test_an_out_name_too_long_is_refused_by_the_python_api_too(tmp_path, two):
+    from simulation.errors import ScenarioError
+    from simulation.studies import batch
+
+    with pytest.raises(ScenarioError, match="File name too long"):
+        batch.compare(two, 1, 1, out=tmp_path / ("a" * 300))
