@@ -303,3 +303,22 @@ def test_bad_storage_is_one_line_exit_2_and_leaves_out_untouched(tmp_path, stora
     assert cli.exit_code == 2 and message in cli.output and len(cli.output.strip().splitlines()) == 1, cli.output
     assert "secret" not in cli.output
     assert not out.exists()  # no .lock, no directory
+
+
+@pytest.mark.parametrize("kind", ["deep", "zero", "fifo", "directory", "missing"])
+def test_a_space_file_that_is_not_a_toml_file_is_one_line(tmp_path, kind):
+    import os
+
+    path = {"deep": tmp_path / "deep.toml", "zero": "/dev/zero", "fifo": tmp_path / "fifo"}.get(kind, tmp_path)
+    if kind == "deep":
+        path.write_text("[space]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    elif kind == "fifo":
+        os.mkfifo(path)  # reading it would block forever
+    elif kind == "missing":
+        path = tmp_path / "none.toml"
+    expected = {"deep": "nested too deeply", "missing": "file not found"}.get(kind, "not a regular file")
+    out = tmp_path / "out"
+    args = ["optimize", str(SCENARIOS / "centralized.toml"), "--space", str(path), "--objective", "resolution_rate"]
+    cli = CliRunner().invoke(app, [*args, "--out", str(out), "-q"])
+    assert cli.exit_code == 2 and f"--space {path}: " in cli.output and expected in cli.output, cli.output
+    assert len(cli.output.strip().splitlines()) == 1 and not out.exists()

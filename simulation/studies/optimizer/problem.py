@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulation.errors import ScenarioError
-from simulation.scenario.config import Config
+from simulation.scenario.config import Config, read_toml_file
 from simulation.scenario.priors import spec_for_key
 
 # KPIs whose definition bounds them: rates and shares are fractions, counts and costs are
@@ -258,14 +257,12 @@ def parse_space(base: Config, space: Mapping[str, Any] | str | Path) -> tuple[Di
     """A search space from a TOML file with a ``[space]`` table, or from the table itself."""
     if isinstance(space, str | Path):
         path = Path(space)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise ScenarioError(f"--space {path}: file not found") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ScenarioError(f"--space {path}: not valid TOML ({err})") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise ScenarioError(f"--space {path}: cannot read ({err})") from None
+        if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero would fill the memory
+            raise ScenarioError(f"--space {path}: not a regular file")
+        try:  # the scenario loader's reader: a missing file, bad TOML or nesting too deep is one line
+            raw = read_toml_file(path, "space")
+        except ScenarioError as err:
+            raise ScenarioError(f"--space {err}") from None
         if set(raw) - {"space"}:
             raise ScenarioError(f"--space {path}: unknown table {sorted(set(raw) - {'space'})[0]!r} (only [space])")
         table = raw.get("space")
