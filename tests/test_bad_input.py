@@ -43,3 +43,45 @@ def test_an_out_name_too_long_is_refused_by_the_python_api_too(tmp_path, two):
 
     with pytest.raises(ScenarioError, match="File name too long"):
         batch.compare(two, 1, 1, out=tmp_path / ("a" * 300))
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_seed_beyond_int64_is_refused_by_the_cli(tmp_path, command):
+    out = tmp_path / "out"
+    seed = "99999999999999999999999999"
+    result = _cli([command, str(SCENARIOS / "centralized.toml"), *SMALL, "--seed", seed, "--out", str(out), "-q"])
+    _one_line_exit_2(result, "--seed")
+    assert "9223372036854775807" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("config", [None, {"customers": {"count": 300}}, "scenarios/centralized.toml"])
+def test_api_run_refuses_what_is_not_a_config(config):
+    from simulation import run
+
+    with pytest.raises(TypeError, match=r"run: expected a Config \(from simulation.load_scenario"):
+        run(config)
+
+
+@pytest.mark.parametrize("seed", [1.5, -1, 2**63, True, "3"])
+def test_api_run_and_compare_refuse_a_seed_the_cli_refuses(two, seed):
+    from simulation import run
+    from simulation.errors import ScenarioError
+    from simulation.studies import batch
+
+    message = "must be a whole number from 0 to 9223372036854775807"
+    with pytest.raises(ScenarioError, match=message):
+        run(two[0], seed=seed)
+    with pytest.raises(ScenarioError, match=message):
+        batch.compare(two, 1, seed)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"workers": 0}, "--workers 0"), ({"replicates": True}, "--replicates")]
+)
+def test_api_compare_refuses_counts_the_cli_refuses(two, tmp_path, kwargs, message):
+    from simulation.errors import ScenarioError
+    from simulation.studies import batch
+
+    with pytest.raises(ScenarioError, match=message):
+        batch.compare(two, **{"replicates": 1, **kwargs}, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

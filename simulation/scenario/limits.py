@@ -10,8 +10,9 @@ customer.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulation.errors import ScenarioError
 
@@ -33,6 +34,8 @@ STEP_SECONDS_PER_CUSTOMER = 70e-9  # whole-array work and one sparse mat-vec per
 SECONDS_PER_POST = 20e-6
 SECONDS_PER_INQUIRY = 10e-6
 AGENTS_SLOWDOWN = 600.0
+
+MAX_SEED = 2**63 - 1  # as simulation.seed: a seed must fit numpy's int64
 
 MAX_SECONDS = 7 * 24 * 3600.0  # a run (or a batch on its workers) estimated longer than a week is refused
 MEMORY_HEADROOM = 0.8  # share of the memory available now that a run may plan to use
@@ -170,3 +173,26 @@ def check_batch(estimates: list[Estimate], parallel: int, *, check_memory: bool 
             f"{slowest.time_key}: {what} would take ~{format_seconds(seconds)}, over the limit of "
             f"{format_seconds(MAX_SECONDS)} (estimate per run: {slowest.text()})"
         )
+
+
+def _whole(value: Any) -> bool:
+    """An integer (Python's or numpy's), not a boolean."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_seed(seed: Any, option: str = "--seed") -> int | None:
+    """``seed`` as an int (None stays None); anything but a whole number in [0, 2^63 - 1] is a ScenarioError."""
+    if seed is None:
+        return None
+    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"{option} {seed!r:.40}: must be a whole number from 0 to {MAX_SEED} (2^63 - 1)")
+    return int(seed)
+
+
+def check_count(value: Any, option: str, least: int = 1) -> int:
+    """A count option (replicates, trials, workers, ...) as an int: a whole number, at least ``least``."""
+    if not _whole(value):
+        raise ScenarioError(f"{option} {value!r:.40}: must be a whole number")
+    if value < least:
+        raise ScenarioError(f"{option} {value}: must be at least {least}")
+    return int(value)

@@ -430,11 +430,15 @@ def calibrate(
     priors = dict(priors)
     if not priors:
         raise ScenarioError("prior: no parameter to calibrate")
-    if particles < 2:
-        raise ScenarioError(f"--particles {particles}: at least 2")
-    if generations < 1:
-        raise ScenarioError(f"--generations {generations}: at least 1")
-    seed = config.simulation.seed if seed is None else seed
+    from simulation.scenario.limits import check_count, check_seed
+
+    if not isinstance(config, Config):
+        raise TypeError(f"calibrate: expected a Config (from simulation.load_scenario), not {type(config).__name__}")
+    particles = check_count(particles, "--particles", 2)
+    generations = check_count(generations, "--generations")
+    predictive = check_count(predictive, "--predictive", 0)
+    workers = check_count(workers, "--workers")
+    seed = config.simulation.seed if seed is None else check_seed(seed)
     _check_priors(config, priors)
     abc_prior = _pyabc_prior(priors)
     kpis = tuple(observed)

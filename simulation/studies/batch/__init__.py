@@ -69,7 +69,9 @@ def _options(workers: int | None, options: RunOptions | None) -> RunOptions:
 
 def _root_seed(named: Mapping[str, Config], seed: int | None) -> int:
     """``seed``, else the first scenario's ``[simulation] seed`` (``named`` from :func:`name_configs`)."""
-    return seed if seed is not None else next(iter(named.values())).simulation.seed
+    from simulation.scenario.limits import check_seed
+
+    return check_seed(seed) if seed is not None else next(iter(named.values())).simulation.seed
 
 
 def check_kpis(kpis: Sequence[str] | None) -> list[str] | None:

@@ -25,7 +25,7 @@ import numpy as np
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
 from simulation.scenario.config import Config, build_config, parse_value
-from simulation.scenario.limits import Estimate, estimate
+from simulation.scenario.limits import Estimate, check_count, check_seed, estimate
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
 MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
@@ -156,8 +156,8 @@ def expand(
     Raises:
         ScenarioError: a point makes an invalid config (the message names the key).
     """
-    if replicates < 1:
-        raise ScenarioError("--replicates: must be at least 1")
+    replicates = check_count(replicates, "--replicates")
+    seed = check_seed(seed)
     named = name_configs(configs)
     seeds = replicate_seeds(seed, replicates)
     params = tuple(dict.fromkeys(key for point in points for key in point))

@@ -45,6 +45,9 @@ class RunOptions:
         # Checked here, so a bad executor fails before a batch directory is written.
         if self.executor not in EXECUTORS:
             raise ValueError(f"--executor {self.executor}: expected one of {', '.join(EXECUTORS)}")
+        from simulation.scenario.limits import check_count
+
+        check_count(self.workers, "--workers")
 
 
 @contextlib.contextmanager

@@ -169,7 +169,7 @@ def optimize(
         raise ScenarioError(f"optimize: needs {err.name} (pip install 'silosim[optimize]')") from None
 
     from simulation.rng import replicate_seeds
-    from simulation.scenario.limits import check_batch, estimate
+    from simulation.scenario.limits import check_batch, check_count, check_seed, estimate
     from simulation.studies.batch.executors import make_executor
     from simulation.studies.batch.store import check_writable, locked, probe_writable
     from simulation.studies.optimizer import outputs
@@ -178,13 +178,13 @@ def optimize(
     options = options or RunOptions()
     if workers is not None:
         options = replace(options, workers=workers)
-    if trials < 1:
-        raise ScenarioError("--trials: must be at least 1")
-    if replicates < 1:
-        raise ScenarioError("--replicates: must be at least 1")
-    if batch < 1:
-        raise ScenarioError("--batch: must be at least 1")
-    seed = config.simulation.seed if seed is None else seed
+    if not isinstance(config, Config):
+        raise TypeError(f"optimize: expected a Config (from simulation.load_scenario), not {type(config).__name__}")
+    trials = check_count(trials, "--trials")
+    replicates = check_count(replicates, "--replicates")
+    batch = check_count(batch, "--batch")
+    draws = check_count(draws, "--draws")
+    seed = config.simulation.seed if seed is None else check_seed(seed)
     problem = make_problem(config, space, objectives, constraints)
     loop.distributions(problem)  # Optuna's own checks of the space, before anything is written
     draw_frame = None
