@@ -177,6 +177,27 @@ def test_cli_bad_input_one_line_exit_2(scenario_dir, tmp_path, extra, expected):
         (["sweep", "{s}", "--param", "organization.silo_strength=0:1", "--sample", "lhs"], "--n"),
         (["sensitivity", "{s}", "--param", "organization.silo_strength=0:1", "--n", "3"], "power of 2"),
         (["report", "{tmp}"], "manifest.json"),
+        (
+            [
+                "sweep",
+                "{s}",
+                "--param",
+                "organization.silo_strength=0.2,0.4",
+                "--param",
+                "organization.silo_strength=0.6",
+            ],
+            "--param organization.silo_strength: given twice",
+        ),
+        (
+            ["sweep", "{s}", "--sample", "lhs", "--n", "4"]
+            + ["--param", "organization.silo_strength=0.2:0.4", "--param", "organization.silo_strength=0.5:0.6"],
+            "--param organization.silo_strength: given twice",
+        ),
+        (
+            ["sensitivity", "{s}", "--n", "4"]
+            + ["--param", "organization.silo_strength=0.2:0.4", "--param", "organization.silo_strength=0.5:0.6"],
+            "--param organization.silo_strength: given twice",
+        ),
     ],
 )
 def test_cli_bad_batch_input(scenario_dir, tmp_path, args, expected):
