@@ -85,3 +85,32 @@ def test_api_compare_refuses_counts_the_cli_refuses(two, tmp_path, kwargs, messa
     with pytest.raises(ScenarioError, match=message):
         batch.compare(two, **{"replicates": 1, **kwargs}, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("simulation.steps=true", "simulation.steps: Input should be a valid integer"),
+        ('organization.silo_strength="0.5"', "organization.silo_strength: Input should be a valid number"),
+        ("customers.count=300.0", "customers.count: Input should be a valid integer"),
+        ("content.guidelines=1", "content.guidelines: Input should be a valid boolean"),
+        ('support.staffed_hours=["8", 20]', "support.staffed_hours[0]: Input should be a valid integer"),
+    ],
+)
+def test_types_are_strict(tmp_path, override, message):
+    result = _cli(["run", str(SCENARIOS / "centralized.toml"), *SMALL, "--set", override, "--out", str(tmp_path / "o")])
+    _one_line_exit_2(result, message)
+    assert not (tmp_path / "o").exists()
+
+
+def test_strict_types_in_a_scenario_file_and_what_stays_converted(tmp_path):
+    from simulation import load_scenario
+    from simulation.errors import ScenarioError
+
+    path = tmp_path / "quoted.toml"
+    path.write_text('[organization]\nsilo_strength = "0.5"\n')
+    with pytest.raises(ScenarioError, match="organization.silo_strength: Input should be a valid number"):
+        load_scenario(path)
+    path.write_text("[organization]\nsilo_strength = 1\n[support]\nstaffed_hours = [8, 20]\n")
+    config = load_scenario(path)  # an integer is a number; a TOML list is a tuple
+    assert config.organization.silo_strength == 1.0 and config.support.staffed_hours == (8, 20)
