@@ -114,3 +114,46 @@ def test_strict_types_in_a_scenario_file_and_what_stays_converted(tmp_path):
     path.write_text("[organization]\nsilo_strength = 1\n[support]\nstaffed_hours = [8, 20]\n")
     config = load_scenario(path)  # an integer is a number; a TOML list is a tuple
     assert config.organization.silo_strength == 1.0 and config.support.staffed_hours == (8, 20)
+
+
+BIG = "1000000000"
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["compare", str(SCENARIOS / "centralized.toml"), "-r", BIG], "--replicates"),
+        (["optimize", str(SCENARIOS / "centralized.toml"), "--trials", BIG], "--trials"),
+        (["optimize", str(SCENARIOS / "centralized.toml"), "--replicates", BIG], "--replicates"),
+        (["calibrate", str(SCENARIOS / "centralized.toml"), "--particles", BIG], "--particles"),
+        (["calibrate", str(SCENARIOS / "centralized.toml"), "--generations", BIG], "--generations"),
+        (["calibrate", str(SCENARIOS / "centralized.toml"), "--predictive", BIG], "--predictive"),
+    ],
+)
+def test_a_study_of_a_billion_runs_is_refused_up_front_with_the_estimate(tmp_path, command, option):
+    import time
+
+    space = tmp_path / "space.toml"
+    space.write_text('[space]\n"organization.shared_tool" = { choices = [true, false] }\n')
+    observed = tmp_path / "observed.toml"
+    observed.write_text("[observed]\nresolution_rate = 0.5\n")
+    prior = tmp_path / "prior.toml"
+    prior.write_text('[prior]\n"organization.listening_coverage" = { uniform = [0.2, 1.0] }\n')
+    extra = {
+        "optimize": ["--space", str(space), "--objective", "resolution_rate"],
+        "calibrate": ["--observed", str(observed), "--prior", str(prior)],
+    }.get(command[0], [])
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    result = _cli([*command, *extra, *SMALL, "-w", "1", "--out", str(out), "-q"])
+    assert time.perf_counter() - start < 30
+    _one_line_exit_2(result, f"{option}: ")
+    assert "over the limit of 1,000,000 runs in one study" in result.output and "estimate per run: ~" in result.output
+    assert not out.exists()
+
+
+def test_a_batch_over_a_week_is_refused_before_it_is_planned(tmp_path):
+    # 200,000 full-size runs are under the run-count limit, but not under a week on one worker
+    result = _cli(["compare", str(SCENARIOS / "centralized.toml"), "-r", "200000", "-w", "1", "--out", str(tmp_path)])
+    _one_line_exit_2(result, "--replicates: 200,000 runs, 1 at a time, would take ~")
+    assert "over the limit of 7 days" in result.output and not any(tmp_path.iterdir())

@@ -430,7 +430,7 @@ def calibrate(
     priors = dict(priors)
     if not priors:
         raise ScenarioError("prior: no parameter to calibrate")
-    from simulation.scenario.limits import check_count, check_seed
+    from simulation.scenario.limits import check_count, check_seed, check_study, estimate
 
     if not isinstance(config, Config):
         raise TypeError(f"calibrate: expected a Config (from simulation.load_scenario), not {type(config).__name__}")
@@ -439,6 +439,16 @@ def calibrate(
     predictive = check_count(predictive, "--predictive", 0)
     workers = check_count(workers, "--workers")
     seed = config.simulation.seed if seed is None else check_seed(seed)
+    # The whole calibration, before anything is written: at least the particles of every generation
+    # (and of the calibration sample pyabc runs first), plus the posterior-predictive runs.
+    sizes = {"--particles": particles, "--generations": generations, "--predictive": predictive}
+    check_study(
+        estimate(config),
+        particles * (generations + 1) + predictive,
+        workers,
+        max(sizes, key=sizes.get),
+        check_memory=scheduler is None,
+    )
     _check_priors(config, priors)
     abc_prior = _pyabc_prior(priors)
     kpis = tuple(observed)

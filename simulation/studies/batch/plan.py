@@ -25,7 +25,7 @@ import numpy as np
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
 from simulation.scenario.config import Config, build_config, parse_value
-from simulation.scenario.limits import Estimate, check_count, check_seed, estimate
+from simulation.scenario.limits import MAX_RUNS, Estimate, check_count, check_seed, estimate
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
 MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
@@ -159,6 +159,9 @@ def expand(
     replicates = check_count(replicates, "--replicates")
     seed = check_seed(seed)
     named = name_configs(configs)
+    runs = len(named) * len(points) * replicates
+    if runs > MAX_RUNS:
+        raise ScenarioError(f"--replicates: {runs:,} runs are over the limit of {MAX_RUNS:,} runs in one study")
     seeds = replicate_seeds(seed, replicates)
     params = tuple(dict.fromkeys(key for point in points for key in point))
     specs = []

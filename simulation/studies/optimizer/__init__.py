@@ -169,7 +169,7 @@ def optimize(
         raise ScenarioError(f"optimize: needs {err.name} (pip install 'silosim[optimize]')") from None
 
     from simulation.rng import replicate_seeds
-    from simulation.scenario.limits import check_batch, check_count, check_seed, estimate
+    from simulation.scenario.limits import check_batch, check_count, check_seed, check_study, estimate
     from simulation.studies.batch.executors import make_executor
     from simulation.studies.batch.store import check_writable, locked, probe_writable
     from simulation.studies.optimizer import outputs
@@ -185,6 +185,13 @@ def optimize(
     batch = check_count(batch, "--batch")
     draws = check_count(draws, "--draws")
     seed = config.simulation.seed if seed is None else check_seed(seed)
+    # The whole study, before anything is parsed, sampled or written: (trials + the start) x replicates,
+    # plus with --robust at least the start and one design under every draw.
+    sizes = {"--trials": trials, "--replicates": replicates, **({"--draws": draws} if robust is not None else {})}
+    runs = (trials + 1) * replicates + (2 * draws if robust is not None else 0)
+    check_study(
+        estimate(config), runs, options.workers, max(sizes, key=sizes.get), check_memory=options.scheduler is None
+    )
     problem = make_problem(config, space, objectives, constraints)
     loop.distributions(problem)  # Optuna's own checks of the space, before anything is written
     draw_frame = None
