@@ -19,13 +19,24 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
 
     Args:
         config: a validated scenario (see :func:`simulation.load_scenario`).
-        seed: root seed; defaults to ``config.simulation.seed``.
+        seed: root seed, a whole number in [0, 2^63 - 1]; defaults to ``config.simulation.seed``.
         progress: show a progress bar for runs longer than a couple of seconds.
+
+    Raises:
+        TypeError: ``config`` is not a :class:`~simulation.scenario.config.Config` (a dict, None).
+        ScenarioError: ``seed`` is not a whole number in [0, 2^63 - 1] (as ``--seed`` is refused).
     """
     from tqdm.auto import tqdm
 
     from simulation.engines.build import build_engine
+    from simulation.scenario.limits import check_seed
 
+    if not isinstance(config, Config):
+        raise TypeError(
+            f"run: expected a Config (from simulation.load_scenario or simulation.build_config), "
+            f"not {type(config).__name__}"
+        )
+    seed = check_seed(seed)
     engine = build_engine(config, seed)
     steps = config.simulation.steps
     start = time.perf_counter()

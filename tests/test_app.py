@@ -203,3 +203,44 @@ def test_cli_app_command_is_registered():
 
     result = CliRunner().invoke(app, ["app", "--help"])
     assert result.exit_code == 0 and "--port" in result.output
+
+
+@pytest.fixture
+def no_server(monkeypatch):
+    """`silosim app` with the Solara server replaced by a record of where it would listen."""
+    import sys
+
+    started = []
+    monkeypatch.setattr(sys.modules["simulation.cli.app"], "serve", lambda host, port: started.append((host, port)))
+    return started
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("999.999.1.1", "--host 999.999.1.1: not a host name or address"),
+        ("8.8.8.8", "--host 8.8.8.8: cannot listen there"),
+        ("", "--host : not a host name or address"),
+    ],
+)
+def test_cli_app_bad_host_is_one_line_exit_2(no_server, host, expected):
+    from typer.testing import CliRunner
+
+    from simulation.cli.main import app
+
+    result = CliRunner().invoke(app, ["app", "--host", host, "--port", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines() == [f"silosim: error: {result.output.split('error: ')[1].strip()}"]
+    assert expected in result.output and not no_server
+
+
+def test_cli_app_on_every_interface_warns_that_it_is_reachable_from_the_network(no_server):
+    from typer.testing import CliRunner
+
+    from simulation.cli.main import app
+
+    wide = CliRunner().invoke(app, ["app", "--host", "0.0.0.0", "--port", "0"])
+    assert wide.exit_code == 0 and "warning: --host 0.0.0.0: the app is reachable from the network" in wide.stderr
+    local = CliRunner().invoke(app, ["app", "--port", "0"])
+    assert local.exit_code == 0 and "warning" not in local.output
+    assert [host for host, _ in no_server] == ["0.0.0.0", "127.0.0.1"]

@@ -129,6 +129,8 @@ def test_cli_bad_files_exit_2_naming_the_key(tmp_path):
         (None, '[prior]\n"organization.nope" = { uniform = [0, 1] }\n', "organization.nope"),
         (None, '[prior]\n"organization.listening_coverage" = { uniform = [0.9, 0.1] }\n', "listening_coverage"),
         (None, "[prior]\n", "empty"),
+        (None, '[prior]\n"content.guidelines" = { uniform = [0, 1] }\n', "content.guidelines is not a number"),
+        (None, '[prior]\n"organization.headcount.marketing" = { uniform = [2, 10] }\n', "is an integer"),
     ]
     for i, (obs_text, prior, key) in enumerate(cases):
         obs = good_obs
@@ -158,3 +160,13 @@ def test_dask_gives_the_same_posterior(scenario, observed):
         scenario, one, priors, particles=4, generations=1, seed=2, workers=2, executor="dask", predictive=0
     )
     pd.testing.assert_frame_equal(serial.posterior, dask.posterior)
+
+
+def test_a_prior_the_scenario_cannot_take_is_refused_before_anything_is_written(scenario, tmp_path):
+    from simulation.scenario.priors import Prior
+
+    out = tmp_path / "out"
+    for prior in (Prior("content.guidelines", "uniform", (0.0, 1.0)), Prior("organization.model", "choice", ("x",))):
+        with pytest.raises(ScenarioError, match=f"prior.{prior.key}: "):
+            calibrate(scenario, {"detection_rate": 0.5}, {prior.key: prior}, particles=4, generations=1, out=out)
+        assert not out.exists()

@@ -179,11 +179,19 @@ def test_same_trials_with_one_and_two_workers_and_on_dask(base, tmp_path):
         ('"organization.silo_strenght" = { range = [0.2, 0.8] }', "organization.silo_strenght"),
         ('"organization.model" = { choices = [] }', "choices must be a non-empty list"),
         ('"organization.silo_strength" = { range = [0.8, 0.2] }', "upside down"),
-        ('"organization.model" = { choices = ["centralised"] }', "organization.model"),
+        ('"organization.model" = { choices = ["centralized", "centralised"] }', "organization.model: 'centralised'"),
         ('"organization.silo_strength" = { range = [0.2, 1.8] }', "organization.silo_strength"),
         ('"organization.silo_strength" = { range = [0.2, 0.8], log = true, step = 0.1 }', "step and log"),
         ('"simulation.seed" = { choices = [1, 2] }', "simulation.seed: not a design lever (its role is structural)"),
         ('"support.handling_minutes" = { range = [5, 20] }', "not a design lever (its role is uncertainty)"),
+        ('"simulation.steps" = { range = [10, 20] }', "simulation.steps: not a design lever"),
+        ('"simulation.engine" = { choices = ["vectorized", "agents"] }', "simulation.engine: not a design lever"),
+        (
+            '"organization.headcount.marketing" = { range = [2, 10], step = 0.5 }',
+            "organization.headcount.marketing: step 0.5: a whole-number key needs a whole-number step",
+        ),
+        ('"organization.shared_tool" = { range = [0, 1] }', "organization.shared_tool: a range needs a numeric key"),
+        ('"organization.model" = { choices = ["centralized"] }', "organization.model: one choice"),
     ],
 )
 def test_bad_space_is_one_line_exit_2_before_any_trial(tmp_path, space, message):
@@ -213,6 +221,7 @@ def test_bad_space_is_one_line_exit_2_before_any_trial(tmp_path, space, message)
     [
         (["--objective", "resolution_rat"], "unknown KPI 'resolution_rat'"),
         (["--objective", "resolution_rate:up"], "max or min"),
+        (["--objective", "resolution_rate:"], "resolution_rate:: direction must be max or min"),
         (["--objective", "posts"], "no better direction"),
         (["--objective", "cost_total", "--constraint", "cost_total<=-5"], "no design can meet it"),
         (["--objective", "cost_total", "--constraint", "resolution_rate>=1.2"], "no design can meet it"),
@@ -268,3 +277,48 @@ def test_trials_breaking_the_budget_in_every_replicate_stop_early(base, brute, t
     assert (result.trials.loc[result.trials["state"] == "complete", "replicates"] == 3).all()
     assert not set(stopped["trial"]) & set(result.pareto["trial"])
     assert result.runs < 3 + 8 * 3
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ("bogus://x", "--storage bogus://x: cannot open"),
+        ("sqlite:///{tmp}/nowhere/study.db", "nowhere does not exist"),
+        ("sqlite:///{tmp}/fifo", "is not a regular file"),
+        ("sqlite://", "an in-memory database cannot be resumed"),
+        ("sqlite:///:memory:", "an in-memory database cannot be resumed"),
+        ("postgresql://me:secret@127.0.0.1:1/db", "--storage postgresql://me:***@127.0.0.1:1/db: cannot open"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_bad_storage_is_one_line_exit_2_and_leaves_out_untouched(tmp_path, storage, message):
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    path = tmp_path / "space.toml"
+    path.write_text('[space]\n"organization.shared_tool" = { choices = [true, false] }\n')
+    out = tmp_path / "out"
+    args = ["optimize", str(SCENARIOS / "centralized.toml"), "--space", str(path), "--objective", "resolution_rate"]
+    cli = CliRunner().invoke(app, [*args, "--storage", storage.format(tmp=tmp_path), "--out", str(out), "-q"])
+    assert cli.exit_code == 2 and message in cli.output and len(cli.output.strip().splitlines()) == 1, cli.output
+    assert "secret" not in cli.output
+    assert not out.exists()  # no .lock, no directory
+
+
+@pytest.mark.parametrize("kind", ["deep", "zero", "fifo", "directory", "missing"])
+def test_a_space_file_that_is_not_a_toml_file_is_one_line(tmp_path, kind):
+    import os
+
+    path = {"deep": tmp_path / "deep.toml", "zero": "/dev/zero", "fifo": tmp_path / "fifo"}.get(kind, tmp_path)
+    if kind == "deep":
+        path.write_text("[space]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    elif kind == "fifo":
+        os.mkfifo(path)  # reading it would block forever
+    elif kind == "missing":
+        path = tmp_path / "none.toml"
+    expected = {"deep": "nested too deeply", "missing": "file not found"}.get(kind, "not a regular file")
+    out = tmp_path / "out"
+    args = ["optimize", str(SCENARIOS / "centralized.toml"), "--space", str(path), "--objective", "resolution_rate"]
+    cli = CliRunner().invoke(app, [*args, "--out", str(out), "-q"])
+    assert cli.exit_code == 2 and f"--space {path}: " in cli.output and expected in cli.output, cli.output
+    assert len(cli.output.strip().splitlines()) == 1 and not out.exists()

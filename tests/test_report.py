@@ -177,6 +177,27 @@ def test_cli_bad_input_one_line_exit_2(scenario_dir, tmp_path, extra, expected):
         (["sweep", "{s}", "--param", "organization.silo_strength=0:1", "--sample", "lhs"], "--n"),
         (["sensitivity", "{s}", "--param", "organization.silo_strength=0:1", "--n", "3"], "power of 2"),
         (["report", "{tmp}"], "manifest.json"),
+        (
+            [
+                "sweep",
+                "{s}",
+                "--param",
+                "organization.silo_strength=0.2,0.4",
+                "--param",
+                "organization.silo_strength=0.6",
+            ],
+            "--param organization.silo_strength: given twice",
+        ),
+        (
+            ["sweep", "{s}", "--sample", "lhs", "--n", "4"]
+            + ["--param", "organization.silo_strength=0.2:0.4", "--param", "organization.silo_strength=0.5:0.6"],
+            "--param organization.silo_strength: given twice",
+        ),
+        (
+            ["sensitivity", "{s}", "--n", "4"]
+            + ["--param", "organization.silo_strength=0.2:0.4", "--param", "organization.silo_strength=0.5:0.6"],
+            "--param organization.silo_strength: given twice",
+        ),
     ],
 )
 def test_cli_bad_batch_input(scenario_dir, tmp_path, args, expected):
@@ -229,3 +250,30 @@ def test_each_scenario_keeps_its_style_in_every_figure(two, tmp_path, monkeypatc
     batch.compare({"zeta": two[0], "alpha": two[1]}, 2, seed=4, out=out)
     write_report(out)
     assert seen == dict.fromkeys(order, ["zeta", "alpha"])
+
+
+@pytest.mark.parametrize(
+    ("manifest", "summary", "expected"),
+    [
+        ("{}", "run_id,scenario,resolution_rate\na,b,0.5\n", "manifest.json: kind None is not one of"),
+        ("[]", "run_id,scenario,resolution_rate\na,b,0.5\n", "manifest.json: expected a JSON object, not list"),
+        ('{"kind": "compare"}', "run_id,scenario\na,b\n", "manifest.json: no counts.planned"),
+        (
+            '{"kind": "compare", "counts": {"planned": 1}}',
+            "run_id,scenario,resolution_rate\na,b,0.5\n",
+            "summary.csv: no point column",
+        ),
+        (
+            '{"kind": "compare", "counts": {"planned": 1}, "scenarios": {"b": 3}}',
+            "run_id,scenario\na,b\n",
+            "scenarios must map names to configs",
+        ),
+    ],
+)
+def test_report_of_a_broken_batch_directory_is_one_line(tmp_path, manifest, summary, expected):
+    (tmp_path / "manifest.json").write_text(manifest)
+    (tmp_path / "summary.csv").write_text(summary)
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and expected in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "summary.csv"]  # nothing written

@@ -46,6 +46,16 @@ def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # 
         raise typer.Exit(1)
 
 
+def _by_key(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Parsed ``--param`` values by key; a key given twice is refused (one of them would be dropped)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            fail(f"--param {key}: given twice; give each key once (key=a,b,c for several values)")
+        out[key] = value
+    return out
+
+
 @run_command()
 def compare(
     scenarios: ScenariosArg,
@@ -161,10 +171,10 @@ def sweep(
     kpis = guard(lambda: batch.check_kpis(kpi))
     options = run.options()
     if sample == "grid":
-        grid = dict(guard(lambda: [batch.parse_grid_param(p) for p in param]))
+        grid = _by_key(guard(lambda: [batch.parse_grid_param(p) for p in param]))
         go = lambda: batch.sweep(configs, grid, replicates, run.seed, out=out, options=options)  # noqa: E731
     elif sample == "lhs":
-        ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
+        ranges = _by_key(guard(lambda: [batch.parse_range_param(p) for p in param]))
         if n is None:
             fail("--n: required with --sample lhs")
         go = lambda: batch.sweep(configs, None, replicates, run.seed, ranges=ranges, n=n, out=out, options=options)  # noqa: E731
@@ -191,7 +201,7 @@ def sensitivity(
 
     configs = [run.load(path) for path in scenarios]
     kpis = guard(lambda: batch.check_kpis(kpi))
-    ranges = dict(guard(lambda: [batch.parse_range_param(p) for p in param]))
+    ranges = _by_key(guard(lambda: [batch.parse_range_param(p) for p in param]))
     options = run.options()
     result = guard(
         lambda: batch.sensitivity(configs, ranges, n, replicates, run.seed, kpis=kpis, out=out, options=options)

@@ -32,7 +32,10 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="override a key, e.g. --set organization.silo_strength=0.8 (repeatable)"),
 ]
-SeedOpt = Annotated[int | None, typer.Option(help="root seed, >= 0 (default: the scenario's simulation.seed)", min=0)]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(help="root seed, 0 to 2^63 - 1 (default: the scenario's simulation.seed)", min=0, max=2**63 - 1),
+]
 ScenariosArg = Annotated[list[Path], typer.Argument(help="scenario files (TOML)", show_default=False)]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="parallel runs (default: CPU count)", min=1)]
 ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or dask (a Dask LocalCluster)")]

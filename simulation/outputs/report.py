@@ -10,12 +10,14 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from simulation.errors import ScenarioError
 from simulation.outputs.kpis import HEADLINE, WAIT_PARTS, all_kpis, format_value
 from simulation.studies.batch.results import BAND_COLUMNS, BatchResult
-from simulation.studies.batch.store import load_manifest, write_text_atomic
+from simulation.studies.batch.store import MANIFEST, SUMMARY, load_manifest, write_text_atomic
 
 FIGURES = "figures"
 SWEEP_KPIS = (
@@ -102,12 +104,46 @@ def _save(fig: object, path: Path) -> str:
 
 
 def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
-    """Write ``report.md``, ``ci.csv``, ``paired.csv`` and ``figures/*.png`` for a batch directory."""
-    from simulation.outputs import plots
+    """Write ``report.md``, ``ci.csv``, ``paired.csv`` and ``figures/*.png`` for a batch directory.
 
+    Raises:
+        ScenarioError: the directory is not a (complete) batch directory; nothing is written.
+    """
     root = Path(root)
     manifest = load_manifest(root)
+    _check_manifest(root, manifest)
     result = BatchResult.load(root, manifest)
+    try:
+        return _write_report(root, manifest, result, kpis)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:  # a hand-edited file missing a part
+        raise ScenarioError(
+            f"{root}: {MANIFEST} or {SUMMARY} is incomplete ({type(err).__name__}: {err}); "
+            "run the batch again into another --out"
+        ) from None
+
+
+KINDS = ("compare", "sweep", "sensitivity")
+
+
+def _check_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    """The parts of a manifest the report reads: a kind, the planned count, the scenarios' configs."""
+    where = root / MANIFEST
+    if manifest.get("kind") not in KINDS:
+        raise ScenarioError(f"{where}: kind {manifest.get('kind')!r} is not one of {', '.join(KINDS)} (not a batch?)")
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not isinstance(counts.get("planned"), int):
+        raise ScenarioError(f"{where}: no counts.planned (not a complete silosim batch manifest)")
+    scenarios = manifest.get("scenarios", {})
+    if not isinstance(scenarios, dict) or not all(isinstance(c, dict) for c in scenarios.values()):
+        raise ScenarioError(f"{where}: scenarios must map names to configs")
+    for key, kind in (("params", list), ("design", dict), ("versions", dict), ("command", list)):
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise ScenarioError(f"{where}: {key} must be a JSON {'array' if kind is list else 'object'}")
+
+
+def _write_report(root: Path, manifest: dict[str, Any], result: BatchResult, kpis: Sequence[str] | None) -> Path:
+    from simulation.outputs import plots
+
     kpis = [k for k in (kpis or HEADLINE) if k in result.summary]
     figures = root / FIGURES
     counts = result.summary["status"].value_counts()
@@ -123,7 +159,8 @@ def write_report(root: str | Path, kpis: Sequence[str] | None = None) -> Path:
         "",
     ]
     for name, config in manifest.get("scenarios", {}).items():
-        lines.append(f"- **{name}** ({config['organization']['model']}): {config.get('description', '')}".rstrip())
+        model = (config.get("organization") or {}).get("model", "?")
+        lines.append(f"- **{name}** ({model}): {config.get('description', '')}".rstrip())
     lines.append("")
 
     ci = result.ci(kpis)

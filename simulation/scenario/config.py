@@ -15,6 +15,7 @@ import functools
 import math
 import re
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -133,21 +134,48 @@ def _number_rules(section: type[BaseModel]) -> tuple[tuple[str, bool, bool], ...
     return tuple(rules)
 
 
+@functools.cache
+def _text_forms(section: type[BaseModel]) -> tuple[tuple[str, type], ...]:
+    """Fields whose TOML/JSON form is another type: a path is written as text, a tuple as a list."""
+    forms = []
+    for name, field in section.model_fields.items():
+        members = typing.get_args(field.annotation) or (field.annotation,)
+        if any(m is Path for m in members):
+            forms.append((name, Path))
+        elif typing.get_origin(field.annotation) is tuple:
+            forms.append((name, tuple))
+    return tuple(forms)
+
+
 class Section(BaseModel):
     """Base of every config section: unknown keys rejected, values (tables and lists too) frozen.
+
+    Types are strict: a quoted ``"0.5"`` is not a number and ``true`` is not an integer (an
+    integer is a number, though: ``silo_strength = 1`` is 1.0). Only the forms TOML and JSON
+    have no type for are converted: text to a path, a list to a tuple.
 
     One validator checks every number of every field from the field's ``param``
     metadata, so a new parameter is covered without code of its own.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
     @model_validator(mode="before")
     @classmethod
     def _a_table(cls, data: Any) -> Any:
-        """A section given as a scalar (``network = 5``) is named, not a traceback."""
+        """A section given as a scalar (``network = 5``) is named, not a traceback; paths and tuples from text."""
         if not isinstance(data, Mapping | BaseModel):
             raise ValueError(f"expected a table ([section] or {{...}}), not {type(data).__name__} {data!r:.40}")
+        if isinstance(data, Mapping):
+            converted = {}
+            for name, kind in _text_forms(cls):
+                value = data.get(name)
+                if kind is Path and isinstance(value, str):
+                    converted[name] = Path(value)
+                elif kind is tuple and isinstance(value, list):
+                    converted[name] = tuple(value)
+            if converted:
+                data = {**data, **converted}
         return data
 
     @model_validator(mode="after")

@@ -10,8 +10,9 @@ customer.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulation.errors import ScenarioError
 
@@ -34,7 +35,12 @@ SECONDS_PER_POST = 20e-6
 SECONDS_PER_INQUIRY = 10e-6
 AGENTS_SLOWDOWN = 600.0
 
+MAX_SEED = 2**63 - 1  # as simulation.seed: a seed must fit numpy's int64
+
 MAX_SECONDS = 7 * 24 * 3600.0  # a run (or a batch on its workers) estimated longer than a week is refused
+MAX_RUNS = (
+    1_000_000  # runs in one study (a batch, an optimisation, a calibration): more is a typo, and is planned in memory
+)
 MEMORY_HEADROOM = 0.8  # share of the memory available now that a run may plan to use
 
 
@@ -69,7 +75,9 @@ def format_seconds(value: float) -> str:
         return f"{value / 60:.2g} min"
     if value < 3 * 86400:
         return f"{value / 3600:.2g} h"
-    return f"{value / 86400:.3g} days"
+    if value < 3 * 365 * 86400:
+        return f"{value / 86400:.3g} days"
+    return f"{value / (365 * 86400):.3g} years"
 
 
 def estimate(config: Config) -> Estimate:
@@ -169,4 +177,56 @@ def check_batch(estimates: list[Estimate], parallel: int, *, check_memory: bool 
         raise ScenarioError(
             f"{slowest.time_key}: {what} would take ~{format_seconds(seconds)}, over the limit of "
             f"{format_seconds(MAX_SECONDS)} (estimate per run: {slowest.text()})"
+        )
+
+
+def _whole(value: Any) -> bool:
+    """An integer (Python's or numpy's), not a boolean."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_seed(seed: Any, option: str = "--seed") -> int | None:
+    """``seed`` as an int (None stays None); anything but a whole number in [0, 2^63 - 1] is a ScenarioError."""
+    if seed is None:
+        return None
+    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"{option} {seed!r:.40}: must be a whole number from 0 to {MAX_SEED} (2^63 - 1)")
+    return int(seed)
+
+
+def check_count(value: Any, option: str, least: int = 1) -> int:
+    """A count option (replicates, trials, workers, ...) as an int: a whole number, at least ``least``."""
+    if not _whole(value):
+        raise ScenarioError(f"{option} {value!r:.40}: must be a whole number")
+    if value < least:
+        raise ScenarioError(f"{option} {value}: must be at least {least}")
+    return int(value)
+
+
+def check_study(one: Estimate, runs: int, parallel: int, option: str, *, check_memory: bool = True) -> None:
+    """Refuse a study of ``runs`` runs like ``one``, ``parallel`` at a time, before anything is planned or run.
+
+    The guard of :func:`check_batch` for a whole study (a batch's runs, an optimisation's
+    trials x replicates, a calibration's particles x generations), from one run's estimate, so
+    a billion replicates is one line up front rather than an hour of planning. ``option`` is
+    the option that sets the size (named in the message).
+    """
+    parallel = max(1, min(int(parallel), runs)) if runs > 0 else 1
+    seconds = one.seconds * runs / parallel
+    what = f"{runs:,} runs, {parallel} at a time,"
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{option}: {what} are over the limit of {MAX_RUNS:,} runs in one study "
+            f"(they would take ~{format_seconds(seconds)}; estimate per run: {one.text()})"
+        )
+    limit = available_bytes() * MEMORY_HEADROOM
+    if check_memory and one.bytes * parallel > limit:
+        raise ScenarioError(
+            f"{one.memory_key}: {what} would need ~{format_bytes(one.bytes * parallel)} of memory, "
+            f"{format_bytes(limit)} is available on this machine (estimate per run: {one.text()})"
+        )
+    if seconds > MAX_SECONDS:
+        raise ScenarioError(
+            f"{option}: {what} would take ~{format_seconds(seconds)}, over the limit of "
+            f"{format_seconds(MAX_SECONDS)} (estimate per run: {one.text()})"
         )

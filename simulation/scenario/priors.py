@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,9 +118,29 @@ def parameter_fields() -> dict[str, Any]:
     return fields
 
 
+def _field_types(key: str) -> tuple[Any, ...]:
+    """The types ``section.key`` (or an entry ``section.table.entry``) may hold; ``()`` if no parameter."""
+    fields = parameter_fields()
+    field = fields.get(key)
+    if field is not None:
+        annotation = field.annotation
+    else:
+        head, _, sub = key.rpartition(".")
+        field = fields.get(head)
+        if field is None or not sub or typing.get_origin(field.annotation) is not dict:
+            return ()
+        annotation = typing.get_args(field.annotation)[1]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
 def _is_integer_field(key: str) -> bool:
-    field = parameter_fields().get(key)
-    return field is not None and field.annotation is int
+    return int in _field_types(key)
+
+
+def _is_numeric_field(key: str) -> bool:
+    return any(t is int or t is float for t in _field_types(key))
 
 
 def check_key(key: str) -> None:
@@ -155,6 +177,8 @@ def parse_prior(key: str, spec: Any) -> Prior:
     if len(args) != 2 or not all(_is_number(a) and math.isfinite(a) for a in args):
         raise ScenarioError(f"{where}.{kind}: expected two finite numbers, not {args!r:.60}")
     first, second = (float(a) for a in args)
+    if not _is_numeric_field(key):
+        raise ScenarioError(f"{where}.{kind}: {key} is not a number: use choice = [values]")
     if _is_integer_field(key):
         raise ScenarioError(f"{where}.{kind}: {key} is an integer: use choice = [values]")
     if kind in ("uniform", "loguniform"):

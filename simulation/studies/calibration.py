@@ -340,6 +340,7 @@ def _check_out(out: Path, manifest: dict, overwrite: bool) -> bool:
     """True when ``out`` holds this calibration's history (resume); refuse another calibration's."""
     from simulation.studies.batch.store import check_writable
 
+    check_writable(out)  # first: a path the file system refuses (a name too long) is named here
     path = out / MANIFEST
     if overwrite:
         for name in (HISTORY, MANIFEST, "posterior.csv", "calibrated.toml", "report.md", "generations.csv"):
@@ -358,8 +359,29 @@ def _check_out(out: Path, manifest: dict, overwrite: bool) -> bool:
         return (out / HISTORY).is_file()
     if out.exists() and any(out.iterdir()) and not overwrite and (out / HISTORY).exists():
         raise ScenarioError(f"--out {out}: holds a history without {MANIFEST}; use --overwrite or another --out")
-    check_writable(out)
     return False
+
+
+def _check_priors(config: Config, priors: Mapping[str, Prior]) -> None:
+    """Every prior must give valid values of this scenario: both ends and the middle, or every choice.
+
+    Checked before anything is written, so a prior over a key that is not a number (or a range
+    outside the key's) is refused up front instead of failing every particle (or the first run).
+    """
+    for prior in priors.values():
+        if prior.kind == "choice":
+            values = list(prior.args)
+        elif prior.kind in ("uniform", "loguniform"):
+            low, high = prior.bounds()
+            values = [low, high, (low + high) / 2]
+        else:
+            values = [prior.args[0] if prior.kind == "normal" else math.exp(prior.args[0])]
+        for value in values:
+            try:
+                apply_draw(config, {prior.key: value})
+            except ScenarioError as err:
+                reason = str(err).removeprefix(f"{prior.key}: ")
+                raise ScenarioError(f"prior.{prior.key}: {value!r}: {reason}") from None
 
 
 def calibrate(
@@ -408,13 +430,26 @@ def calibrate(
     priors = dict(priors)
     if not priors:
         raise ScenarioError("prior: no parameter to calibrate")
-    if particles < 2:
-        raise ScenarioError(f"--particles {particles}: at least 2")
-    if generations < 1:
-        raise ScenarioError(f"--generations {generations}: at least 1")
-    seed = config.simulation.seed if seed is None else seed
-    for prior in priors.values():  # every key must be settable on this scenario
-        apply_draw(config, {prior.key: prior.bounds()[0] if prior.kind != "normal" else prior.args[0]})
+    from simulation.scenario.limits import check_count, check_seed, check_study, estimate
+
+    if not isinstance(config, Config):
+        raise TypeError(f"calibrate: expected a Config (from simulation.load_scenario), not {type(config).__name__}")
+    particles = check_count(particles, "--particles", 2)
+    generations = check_count(generations, "--generations")
+    predictive = check_count(predictive, "--predictive", 0)
+    workers = check_count(workers, "--workers")
+    seed = config.simulation.seed if seed is None else check_seed(seed)
+    # The whole calibration, before anything is written: at least the particles of every generation
+    # (and of the calibration sample pyabc runs first), plus the posterior-predictive runs.
+    sizes = {"--particles": particles, "--generations": generations, "--predictive": predictive}
+    check_study(
+        estimate(config),
+        particles * (generations + 1) + predictive,
+        workers,
+        max(sizes, key=sizes.get),
+        check_memory=scheduler is None,
+    )
+    _check_priors(config, priors)
     abc_prior = _pyabc_prior(priors)
     kpis = tuple(observed)
     from simulation.studies.batch.plan import layers_json

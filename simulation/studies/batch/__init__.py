@@ -69,7 +69,21 @@ def _options(workers: int | None, options: RunOptions | None) -> RunOptions:
 
 def _root_seed(named: Mapping[str, Config], seed: int | None) -> int:
     """``seed``, else the first scenario's ``[simulation] seed`` (``named`` from :func:`name_configs`)."""
-    return seed if seed is not None else next(iter(named.values())).simulation.seed
+    from simulation.scenario.limits import check_seed
+
+    return check_seed(seed) if seed is not None else next(iter(named.values())).simulation.seed
+
+
+def _check_size(named: Mapping[str, Config], points: int, replicates: int, options: RunOptions, option: str) -> None:
+    """Refuse a batch too big for this machine before it is planned (from the costliest scenario's estimate)."""
+    from simulation.scenario.limits import check_count, check_study, estimate
+
+    replicates = check_count(replicates, "--replicates")
+    if replicates > points:
+        option = "--replicates"
+    one = max((estimate(c) for c in named.values()), key=lambda e: e.seconds)
+    runs = len(named) * points * replicates
+    check_study(one, runs, options.workers, option, check_memory=options.scheduler is None)
 
 
 def check_kpis(kpis: Sequence[str] | None) -> list[str] | None:
@@ -108,10 +122,17 @@ def compare(
     seed = _root_seed(named, seed)
     design: dict[str, Any] = {"sampler": "grid", "baseline": baseline or next(iter(named))}
     points: list[dict[str, Any]] = [{}]
+    options = _options(workers, options)
     if uncertainty is not None:
+        from simulation.scenario.limits import check_count
         from simulation.scenario.priors import DEFAULT_DRAWS, load_draws
         from simulation.studies.batch.plan import draw_points
 
+        planned = len(uncertainty) if isinstance(uncertainty, pd.DataFrame) else DEFAULT_DRAWS
+        planned = planned if draws is None else min(planned, check_count(draws, "--draws"))
+        if not isinstance(uncertainty, pd.DataFrame) and draws is not None:
+            planned = draws
+        _check_size(named, planned, replicates, options, "--draws")  # before the draws are sampled
         if isinstance(uncertainty, pd.DataFrame):
             frame = uncertainty if draws is None else uncertainty.iloc[:draws]
             source = "(draws given in Python)"
@@ -120,8 +141,9 @@ def compare(
             source = str(uncertainty)
         points = draw_points(frame)
         design.update(sampler="draws", uncertainty=source, draws=len(points))
+    _check_size(named, len(points), replicates, options, "--draws")
     plan = expand("compare", named, replicates, seed, points, design=design)
-    return run_plan(plan, out, _options(workers, options))
+    return run_plan(plan, out, options)
 
 
 def sweep(
@@ -156,8 +178,10 @@ def sweep(
         points = lhs_points(ranges, n, seed)
         design = {"sampler": "lhs", "ranges": {k: list(v) for k, v in ranges.items()}, "n": n}
     design["baseline"] = next(iter(named))
+    options = _options(workers, options)
+    _check_size(named, len(points), replicates, options, "--param" if params is not None else "--n")
     plan = expand("sweep", named, replicates, seed, points, design)
-    return run_plan(plan, out, _options(workers, options))
+    return run_plan(plan, out, options)
 
 
 def sensitivity(
@@ -198,8 +222,10 @@ def sensitivity(
         "seed": seed,
         "baseline": next(iter(named)),
     }
+    options = _options(workers, options)
+    _check_size(named, len(points), replicates, options, "--n")
     plan = expand("sensitivity", named, replicates, seed, points, design)
-    result = run_plan(plan, out, _options(workers, options))
+    result = run_plan(plan, out, options)
     if result.root is not None:
         from simulation.studies.batch.store import write_text_atomic
 

@@ -25,7 +25,7 @@ import numpy as np
 from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
 from simulation.scenario.config import Config, build_config, parse_value
-from simulation.scenario.limits import Estimate, estimate
+from simulation.scenario.limits import MAX_RUNS, Estimate, check_count, check_seed, estimate
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
 MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
@@ -156,9 +156,12 @@ def expand(
     Raises:
         ScenarioError: a point makes an invalid config (the message names the key).
     """
-    if replicates < 1:
-        raise ScenarioError("--replicates: must be at least 1")
+    replicates = check_count(replicates, "--replicates")
+    seed = check_seed(seed)
     named = name_configs(configs)
+    runs = len(named) * len(points) * replicates
+    if runs > MAX_RUNS:
+        raise ScenarioError(f"--replicates: {runs:,} runs are over the limit of {MAX_RUNS:,} runs in one study")
     seeds = replicate_seeds(seed, replicates)
     params = tuple(dict.fromkeys(key for point in points for key in point))
     specs = []
@@ -251,8 +254,8 @@ def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
 
 
-def integer_key(key: str) -> bool:
-    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+def key_types(key: str) -> tuple[Any, ...]:
+    """The types a dotted config key may hold (the members of a union; ``()`` for no such key)."""
     model: Any = Config
     annotation: Any = None
     for part in key.split("."):
@@ -261,11 +264,21 @@ def integer_key(key: str) -> bool:
         elif typing.get_origin(annotation) is dict:
             annotation = typing.get_args(annotation)[1]
         else:
-            return False
+            return ()
         model = annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return int in typing.get_args(annotation)
-    return annotation is int
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def integer_key(key: str) -> bool:
+    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+    return int in key_types(key)
+
+
+def numeric_key(key: str) -> bool:
+    """True when a dotted config key holds a number (int or float; a boolean is not a number)."""
+    return any(t is int or t is float for t in key_types(key))
 
 
 def rows_to_points(keys: Sequence[str], rows: np.ndarray) -> list[dict[str, Any]]:

@@ -45,6 +45,9 @@ class RunOptions:
         # Checked here, so a bad executor fails before a batch directory is written.
         if self.executor not in EXECUTORS:
             raise ValueError(f"--executor {self.executor}: expected one of {', '.join(EXECUTORS)}")
+        from simulation.scenario.limits import check_count
+
+        check_count(self.workers, "--workers")
 
 
 @contextlib.contextmanager
@@ -80,9 +83,9 @@ def run_plan(plan: Plan, out: str | Path | None = None, options: RunOptions | No
 
     options = options or RunOptions()
     store = Store(Path(out) if out is not None else None, plan, all_kpis())
-    store.check(options.overwrite)
     if store.root is not None:
-        check_writable(store.root)
+        check_writable(store.root)  # first: a path the file system refuses (a name too long) is named here
+    store.check(options.overwrite)
     check_batch(list(plan.estimates), options.workers, check_memory=options.scheduler is None)
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
     try:

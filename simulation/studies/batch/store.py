@@ -132,6 +132,13 @@ def check_writable(root: Path, option: str = "--out") -> None:
     root = Path(root)
     if str(root) == "":
         raise ScenarioError(f"{option}: empty path")
+    try:
+        _check_writable(root, option)
+    except OSError as err:  # a name too long for the file system, a path through a file, ...
+        raise ScenarioError(f"{option} {root}: cannot be created ({err.strerror or err})") from None
+
+
+def _check_writable(root: Path, option: str) -> None:
     if root.exists():
         if not root.is_dir():
             raise ScenarioError(f"{option} {root}: exists and is not a directory")
@@ -408,6 +415,9 @@ def load_summary(root: Path) -> pd.DataFrame:
     writer.writerows(rows)
     frame = parse_summary(out.getvalue())
     columns = list(frame.columns)
+    missing = [c for c in (*ID_COLUMNS, *STATUS_COLUMNS) if c not in columns]
+    if missing:
+        raise ScenarioError(f"{Path(root) / SUMMARY}: no {missing[0]} column (not a silosim batch summary)")
     kpis = columns[columns.index("error") + 1 :] if "error" in columns else []
     for kpi in kpis:
         if not pd.api.types.is_numeric_dtype(frame[kpi]):
@@ -423,6 +433,9 @@ def load_manifest(root: Path) -> dict[str, Any]:
     """A batch directory's manifest."""
     path = Path(root) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ScenarioError(f"{root}: no readable {MANIFEST} (not a silosim batch directory?)") from None
+    if not isinstance(manifest, dict):
+        raise ScenarioError(f"{path}: expected a JSON object, not {type(manifest).__name__} (not a silosim batch?)")
+    return manifest

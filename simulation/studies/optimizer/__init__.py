@@ -79,6 +79,51 @@ def _check_out(root: Path, study_name: str, storage: str) -> None:
         )
 
 
+def shown_url(url: str) -> str:
+    """A storage URL as it may be printed or written down: its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL at all: nothing to hide
+        return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def open_storage(url: str) -> Any:
+    """Open a ``--storage`` URL (before anything is written to ``out``); a bad one is a one-line ScenarioError.
+
+    An in-memory SQLite database is refused (the study would vanish with the process and could
+    not be resumed), and so is an SQLite file whose directory does not exist or that is not a
+    regular file (a FIFO, a device, a directory).
+    """
+    from optuna.storages import RDBStorage
+    from sqlalchemy.engine import make_url
+
+    shown = shown_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy's ArgumentError, or a URL it cannot even split
+        raise ScenarioError(f"--storage {shown}: not a database URL (e.g. sqlite:///study.db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url:
+            raise ScenarioError(
+                f"--storage {shown}: an in-memory database cannot be resumed; give a file (sqlite:///study.db) "
+                "or leave --storage out (study.db in --out)"
+            )
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise ScenarioError(f"--storage {shown}: directory {path.parent} does not exist")
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"--storage {shown}: {path} is not a regular file")
+    try:
+        return RDBStorage(url)
+    except Exception as err:  # noqa: BLE001 - SQLAlchemy/driver errors of a bad URL or an unreachable server
+        reason = str(err).split(" (Background on this error")[0]
+        raise ScenarioError(f"--storage {shown}: cannot open ({type(err).__name__}: {reason})") from None
+
+
 def optimize(
     config: Config,
     space: Mapping[str, Any] | str | Path,
@@ -124,7 +169,7 @@ def optimize(
         raise ScenarioError(f"optimize: needs {err.name} (pip install 'silosim[optimize]')") from None
 
     from simulation.rng import replicate_seeds
-    from simulation.scenario.limits import check_batch, estimate
+    from simulation.scenario.limits import check_batch, check_count, check_seed, check_study, estimate
     from simulation.studies.batch.executors import make_executor
     from simulation.studies.batch.store import check_writable, locked, probe_writable
     from simulation.studies.optimizer import outputs
@@ -133,14 +178,22 @@ def optimize(
     options = options or RunOptions()
     if workers is not None:
         options = replace(options, workers=workers)
-    if trials < 1:
-        raise ScenarioError("--trials: must be at least 1")
-    if replicates < 1:
-        raise ScenarioError("--replicates: must be at least 1")
-    if batch < 1:
-        raise ScenarioError("--batch: must be at least 1")
-    seed = config.simulation.seed if seed is None else seed
+    if not isinstance(config, Config):
+        raise TypeError(f"optimize: expected a Config (from simulation.load_scenario), not {type(config).__name__}")
+    trials = check_count(trials, "--trials")
+    replicates = check_count(replicates, "--replicates")
+    batch = check_count(batch, "--batch")
+    draws = check_count(draws, "--draws")
+    seed = config.simulation.seed if seed is None else check_seed(seed)
+    # The whole study, before anything is parsed, sampled or written: (trials + the start) x replicates,
+    # plus with --robust at least the start and one design under every draw.
+    sizes = {"--trials": trials, "--replicates": replicates, **({"--draws": draws} if robust is not None else {})}
+    runs = (trials + 1) * replicates + (2 * draws if robust is not None else 0)
+    check_study(
+        estimate(config), runs, options.workers, max(sizes, key=sizes.get), check_memory=options.scheduler is None
+    )
     problem = make_problem(config, space, objectives, constraints)
+    loop.distributions(problem)  # Optuna's own checks of the space, before anything is written
     draw_frame = None
     if robust is not None:
         from simulation.studies.optimizer.robust import load_robust_draws
@@ -149,9 +202,10 @@ def optimize(
     root = Path(out)
     name = f"{config.name}-{fingerprint(config, problem, replicates, seed, batch)}"
     storage_url = storage or f"sqlite:///{(root / STUDY_DB).resolve()}"
+    check_writable(root)  # first: a path the file system refuses (a name too long) is named here
     _check_out(root, name, storage_url)
-    check_writable(root)
     check_batch([estimate(config)] * replicates, options.workers, check_memory=options.scheduler is None)
+    opened = open_storage(storage) if storage is not None else None  # nothing in --out yet if it is bad
     executor = make_executor(options.executor, options.workers, options.scheduler, processes=options.processes)
     runs = 0
 
@@ -173,14 +227,17 @@ def optimize(
                 )
             try:
                 study = optuna.create_study(
-                    storage=storage_url,
+                    storage=opened if opened is not None else storage_url,
                     study_name=name,
                     directions=[o.direction for o in problem.objectives],
                     pruner=pruner,
                     load_if_exists=True,
                 )
             except Exception as err:  # noqa: BLE001 - SQLAlchemy/driver errors of a bad URL
-                raise ScenarioError(f"--storage {storage_url}: cannot open ({type(err).__name__}: {err})") from None
+                reason = str(err).split(" (Background on this error")[0]
+                raise ScenarioError(
+                    f"--storage {shown_url(storage_url)}: cannot open ({type(err).__name__}: {reason})"
+                ) from None
             _write_manifest(root, name, storage, problem, replicates, seed, batch, trials)
             runs_before = int(study.user_attrs.get("runs", 0))  # earlier sessions (recorded in the study)
             study.sampler = loop.make_sampler(problem, seed, len(study.trials))
@@ -233,7 +290,7 @@ def _write_manifest(
 
     manifest = {
         "study": name,
-        "storage": storage or STUDY_DB,
+        "storage": shown_url(storage) if storage else STUDY_DB,
         **problem.to_dict(),
         "replicates": replicates,
         "seed": seed,

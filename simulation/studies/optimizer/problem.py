@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulation.errors import ScenarioError
-from simulation.scenario.config import Config
+from simulation.scenario.config import Config, read_toml_file
 from simulation.scenario.priors import spec_for_key
 
 # KPIs whose definition bounds them: rates and shares are fractions, counts and costs are
@@ -188,7 +187,7 @@ def _check_value(base: Config, key: str, value: Any) -> None:
 
 def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
     """One ``[space]`` entry: ``{ choices = [...] }`` or ``{ range = [low, high], log = false, step = ... }``."""
-    from simulation.studies.batch.plan import integer_key
+    from simulation.studies.batch.plan import integer_key, numeric_key
 
     if not isinstance(key, str) or not key or not all(key.split(".")):
         raise ScenarioError(f"--space {key!r}: a key is a dotted config name such as organization.silo_strength")
@@ -211,12 +210,21 @@ def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
             raise ScenarioError(f"--space {key}: log and step apply to a range, not to choices")
         if not isinstance(choices, list) or not choices:
             raise ScenarioError(f"--space {key}: choices must be a non-empty list")
+        if len(choices) < 2:
+            raise ScenarioError(
+                f"--space {key}: one choice ({choices[0]!r}) is nothing to search; set it in the scenario "
+                "or with --set, or give two or more choices"
+            )
         labels = [choice_label(c) for c in choices]
         if len(set(map(json.dumps, labels))) != len(labels):
             raise ScenarioError(f"--space {key}: choices repeat a value")
         for choice in choices:
             _check_value(base, key, choice)
         return Dimension(key, tuple(choices))
+    if not numeric_key(key):
+        raise ScenarioError(
+            f"--space {key}: a range needs a numeric key (this one is not a number); give choices = [...] instead"
+        )
     bounds = spec["range"]
     if not isinstance(bounds, list) or len(bounds) != 2:
         raise ScenarioError(f"--space {key}: range must be [low, high]")
@@ -238,6 +246,8 @@ def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
     integer = integer_key(key)
     if integer and not (float(low).is_integer() and float(high).is_integer()):
         raise ScenarioError(f"--space {key}: a whole-number key needs whole-number range ends")
+    if integer and step is not None and not float(step).is_integer():
+        raise ScenarioError(f"--space {key}: step {step:g}: a whole-number key needs a whole-number step")
     for value in (low, high):
         _check_value(base, key, int(value) if integer else float(value))
     return Dimension(key, (), float(low), float(high), log, step, integer)
@@ -247,14 +257,12 @@ def parse_space(base: Config, space: Mapping[str, Any] | str | Path) -> tuple[Di
     """A search space from a TOML file with a ``[space]`` table, or from the table itself."""
     if isinstance(space, str | Path):
         path = Path(space)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise ScenarioError(f"--space {path}: file not found") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ScenarioError(f"--space {path}: not valid TOML ({err})") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise ScenarioError(f"--space {path}: cannot read ({err})") from None
+        if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero would fill the memory
+            raise ScenarioError(f"--space {path}: not a regular file")
+        try:  # the scenario loader's reader: a missing file, bad TOML or nesting too deep is one line
+            raw = read_toml_file(path, "space")
+        except ScenarioError as err:
+            raise ScenarioError(f"--space {err}") from None
         if set(raw) - {"space"}:
             raise ScenarioError(f"--space {path}: unknown table {sorted(set(raw) - {'space'})[0]!r} (only [space])")
         table = raw.get("space")
@@ -270,14 +278,14 @@ def parse_objective(text: str) -> Objective:
     """``kpi``, ``kpi:max`` or ``kpi:min``; without a direction, the KPI's ``higher_is_better``."""
     from simulation.outputs.kpis import all_kpis
 
-    name, _, direction = text.strip().partition(":")
+    name, colon, direction = text.strip().partition(":")
     kpi = all_kpis().get(name.strip())
     if kpi is None:
         raise ScenarioError(f"--objective {text}: unknown KPI {name.strip()!r} (see simulation.outputs.kpis.SUMMARY)")
     if direction.strip() in ("max", "min"):
         return Objective(kpi.name, direction.strip() == "max")
-    if direction:
-        raise ScenarioError(f"--objective {text}: direction must be max or min")
+    if colon:
+        raise ScenarioError(f"--objective {text}: direction must be max or min (or leave out the colon)")
     if kpi.higher_is_better is None:
         raise ScenarioError(f"--objective {text}: {kpi.name} has no better direction; write {kpi.name}:max or :min")
     return Objective(kpi.name, bool(kpi.higher_is_better))

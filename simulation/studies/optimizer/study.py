@@ -73,13 +73,16 @@ def distributions(problem: Problem) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for d in problem.space:
-        if d.choices:
-            out[d.key] = CategoricalDistribution(d.labels)
-        elif d.integer:
-            step = int(d.step) if d.step else 1
-            out[d.key] = IntDistribution(int(d.low), int(d.high), log=d.log, step=step)
-        else:
-            out[d.key] = FloatDistribution(d.low, d.high, log=d.log, step=d.step)
+        try:
+            if d.choices:
+                out[d.key] = CategoricalDistribution(d.labels)
+            elif d.integer:
+                step = int(d.step) if d.step else 1
+                out[d.key] = IntDistribution(int(d.low), int(d.high), log=d.log, step=step)
+            else:
+                out[d.key] = FloatDistribution(d.low, d.high, log=d.log, step=d.step)
+        except ValueError as err:  # Optuna's own checks; make_problem's should have caught it first
+            raise ScenarioError(f"--space {d.key}: {err}") from None
     return out
 
 
