@@ -56,6 +56,7 @@ CHANGED = {  # levers whose changed value cannot be derived from the default
     "content.engagement_sentiment_weight": 1.0,
     "content.gaffe_seed_min_audience": 2,
     "content.crisis_threshold_share": 0.5,
+    "content.crisis_complaint_share": 0.5,
     "organization.social_share_default": 0.9,
     "people.training_days": 5.0,
     "people.participation_window_hours": 6.0,

@@ -1070,7 +1070,7 @@ class ContentSection(Section):
         unit="share",
         prior=HALF_TO_ONE_AND_A_HALF,
         reason="a crisis brings complaints to the brand's door, not only mentions; the size of that share is assumed",
-        context={"interventions": [{"step": 60, "action": "crisis", "size": 15}]},
+        context={"interventions": [{"step": 60, "action": "crisis", "size": 60}]},
     )
     crisis_intensity_per_node: float = param(
         0.1,
