@@ -192,3 +192,28 @@ def test_a_crisis_brings_complaints_to_the_brand():
     first = before.index.intersection(organic.index)
     assert len(first) > 0.95 * len(before)  # the customers' own inquiries are the same ones (keyed apart)
     np.testing.assert_array_equal(before.loc[first, "patience"], organic.loc[first, "patience"])
+
+
+CRISIS = {"customers": {"count": 3000}, "simulation": {"steps": 400},
+          "interventions": [{"step": 50, "action": "crisis", "size": 30}]}  # fmt: skip
+
+
+def _crisis_run(customers: dict, seed: int) -> dict[str, float]:
+    return run(build_config({**CRISIS, "customers": {**CRISIS["customers"], **customers}}), seed=seed).summary
+
+
+def test_influencers_pass_a_negative_cascade_on_to_their_ties():
+    """ODD 7.2: an influencer a negative cascade reaches passes it on; with none, fewer hear it (paired seeds)."""
+    for seed in (1, 2, 3):
+        none, some = _crisis_run({"influencer_share": 0.0}, seed), _crisis_run({"influencer_share": 0.05}, seed)
+        assert some["mentions_negative"] > none["mentions_negative"], seed
+        assert some["sentiment_mean"] < none["sentiment_mean"], seed
+
+
+def test_media_outlets_a_crisis_reaches_cover_it():
+    """ODD 7.9: outlets amplify a crisis: they weigh in its intensity and each one it reaches covers it."""
+    for seed in (1, 2, 3):
+        quiet = _crisis_run({"media_share": 0.05, "media_amplification": 0.0}, seed)
+        loud = _crisis_run({"media_share": 0.05, "media_amplification": 100.0}, seed)
+        assert loud["mentions_negative"] > quiet["mentions_negative"], seed
+        assert loud["sentiment_mean"] <= quiet["sentiment_mean"], seed

@@ -9,6 +9,7 @@ import numpy as np
 from simulation.core.effects import CUSTOMERS, Step, effect_on
 from simulation.core.organization import effective_coordination
 from simulation.core.slices import copied, copy_fields, params_slice
+from simulation.core.state import MEDIA
 
 if TYPE_CHECKING:
     from simulation.core.state import State
@@ -76,6 +77,9 @@ def crisis_step(step: Step) -> None:
     rng = step.keys.generator(CRISIS, 0, step.index)
     targets = crisis_targets(step.state, rng, step.dt)
     step.apply(take_hit, targets)
+    media = int(np.count_nonzero(step.state.kind[targets] == MEDIA))
+    if media:  # an outlet the crisis reaches covers it: its coverage counts as that many mentions
+        step.flows["mentions_negative"] += step.params.media_amplification * media
     complain_about_crisis(step, targets)
     contain_crisis(step)
 

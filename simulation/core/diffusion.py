@@ -190,6 +190,20 @@ NEGATIVE = "negative"
 NEGATIVE_KINDS = ("complaint", "gaffe", "crisis")
 
 
+INFLUENCER_TIES = "influencer_ties"
+"""Keyed stream of the ties an influencer passes a negative cascade on to (entity: the edge, sequence: the step)."""
+
+
+def influencer_ties_reached(step: Step, influencers: np.ndarray, stream: str, tag: int) -> np.ndarray:
+    """The active ties of ``influencers`` who hear what they pass on: ``influencer_reach`` of them, keyed per edge."""
+    state = step.state
+    indptr = state.adjacency.indptr
+    edges = np.concatenate([np.arange(indptr[i], indptr[i + 1]) for i in influencers])
+    ties = state.adjacency.indices[edges]
+    heard = ties[step.keys.uniform(stream, edges, step.index, tag=tag) < step.params.influencer_reach]
+    return np.unique(heard if state.churned_count == 0 else heard[~state.churned[heard]])
+
+
 def keyed_edges(step: Step, stream: str, tag: int) -> Callable[[np.ndarray], np.ndarray]:
     """The uniforms of a cascade's edges in this step: each edge's own (``independent_cascade``'s ``rng``)."""
     keys, index = step.keys, step.index
@@ -294,6 +308,9 @@ def negative_cascade(step: Step, seeds: np.ndarray, kind: str, transmissibility:
 
     Its edges fire on their own keyed uniforms (stream :data:`NEGATIVE`, one per kind a step).
 
+    Influencers it reaches pass it on to ``influencer_reach`` of their ties (one hop, each tie
+    on its own keyed uniform), as they pass on brand posts they engage with.
+
     Returns its weight toward a crisis: the customers it reached, each media outlet among them
     counting ``media_amplification`` more (media amplify crises).
     """
@@ -301,8 +318,12 @@ def negative_cascade(step: Step, seeds: np.ndarray, kind: str, transmissibility:
         return 0
     state = step.state
     p = step.params.negative_transmissibility if transmissibility is None else transmissibility
-    edges = keyed_edges(step, NEGATIVE, NEGATIVE_KINDS.index(kind))
+    tag = NEGATIVE_KINDS.index(kind)
+    edges = keyed_edges(step, NEGATIVE, tag)
     hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, edges, susceptible=state.active_mask()))
+    influencers = hit[state.kind[hit] == INFLUENCER]
+    if len(influencers) and step.params.influencer_reach > 0:
+        hit = np.union1d(hit, influencer_ties_reached(step, influencers, INFLUENCER_TIES, tag))
     step.apply(hear_negative, hit)
     media = int((state.kind[hit] == MEDIA).sum())
     return len(hit) + int(round(step.params.media_amplification * media))

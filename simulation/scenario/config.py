@@ -431,7 +431,7 @@ class CustomersSection(Section):
     )
     influencer_reach: float = param(
         0.2,
-        "share of an engaged influencer's ties who see the post through them",
+        "share of an influencer's ties who see what it passes on: a post it engages with, a negative cascade",
         ge=0,
         le=1,
         reason="influencers amplify reach: a share of their audience sees what they engage with",
