@@ -195,6 +195,8 @@ class Section(BaseModel):
 
 
 # Untrained posters without guidelines, and cascades that spread: where the gaffe and crisis levers act.
+SILOED: dict[str, Any] = {"organization": {"model": "centralized"}}
+"""A context where hand-offs cross departments on long routes (what a new tie shortens is then in force)."""
 SOME_INQUIRIES_IGNORED: dict[str, Any] = {"organization": {"model": "centralized"}}
 """A context where a good share of inquiries go unanswered (what being ignored does is then in force)."""
 GAFFES_SPREAD: dict[str, Any] = {
@@ -619,7 +621,12 @@ class OrganizationSection(Section):
         False, "a Center-of-Excellence hub tied to every department lead", "seed 004", unit="1", role="lever"
     )
     task_force: list[str] = param(
-        [], "departments whose social members form one team", "seed 000", unit="1", role="lever"
+        [],
+        "departments whose social members form one team",
+        "seed 000",
+        unit="1",
+        role="lever",
+        context=SILOED,
     )
     task_force_size: int = param(
         3,
@@ -631,7 +638,12 @@ class OrganizationSection(Section):
         context={"organization": {"model": "task_force"}},
     )
     internal_channel: bool = param(
-        False, "internal social channel tying all posters and leads", "seed 002", unit="1", role="lever"
+        False,
+        "internal social channel tying all posters and leads",
+        "seed 002",
+        unit="1",
+        role="lever",
+        context=SILOED,
     )
     shared_tool: bool = param(
         False, "shared listening/routing tool tying every department", "seed 004", unit="1", role="lever"
@@ -645,6 +657,7 @@ class OrganizationSection(Section):
         "seed 002, seed 004",
         unit="1",
         role="lever",
+        context={"customers": {"follower_share": 0.02}},  # few followers: employees' own ties are the reach
     )
     coordination: float = param(
         0.2,
@@ -757,6 +770,7 @@ class OrganizationSection(Section):
         "seed 004: the CoE grows out of the social team, usually in marketing",
         unit="1",
         role="lever",
+        context={"organization": {"model": "center_of_excellence", "shared_tool": False}},  # routes via the hub
     )
     agency_contact: str = param(
         "marketing",
