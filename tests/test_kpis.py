@@ -144,7 +144,9 @@ def reference_summary(ts: pd.DataFrame, inq: pd.DataFrame, end: dict[str, float]
         "churn_ignored_over_answered": ratio(
             ratio(tot.churned_ignored, tot.ignored_customer_hours),
             ratio(tot.churned_answered, tot.answered_customer_hours),
-        ),
+        )
+        if tot.churned_ignored > 0 and tot.churned_answered > 0
+        else math.nan,
         "posts": tot.posts,
         "promo_share_actual": ratio(tot.posts_promoting, tot.posts),
         "gaffes": tot.gaffes,
@@ -245,3 +247,14 @@ def test_an_order_dependent_sum_follows_the_log_order():
     for name, kpi in SUMMARY.items():
         if kpi.group in ("support", "dialogue"):
             assert identical(held.kpi(name), in_order.kpi(name)), name
+
+
+@pytest.mark.parametrize(("ignored", "answered", "defined"), [(0, 5, False), (3, 0, False), (3, 5, True)])
+def test_the_churn_ratio_is_undefined_without_a_churn_event_in_both_groups(ignored, answered, defined):
+    steps = {name: np.zeros(4) for name in STEP_COLUMNS}
+    steps["churned_ignored"][1], steps["churned_answered"][2] = ignored, answered
+    steps["ignored_customer_hours"][:] = steps["answered_customer_hours"][:] = 100.0
+    log = {name: np.zeros(0) for name in ("t_raise", "t_start", "t_end", "resolved", "detector", "owner", "kind")}
+    so_far = RunSoFar(steps.__getitem__, log.__getitem__, dict.fromkeys(("advocates", "reach"), 1.0))
+    value = so_far.kpi("churn_ignored_over_answered")
+    assert (value == pytest.approx(ignored / answered)) if defined else math.isnan(value)

@@ -231,6 +231,16 @@ WAIT_PARTS = {
 """Where the time of a first response goes: its four parts, in order."""
 
 
+def _churn_ratio(r: RunSoFar) -> float:
+    """The hazard ratio, or NaN when a group has no churn event (a ratio of 0 or inf estimates nothing)."""
+    if not (r.totals["churned_ignored"] > 0 and r.totals["churned_answered"] > 0):
+        return float("nan")
+    return _ratio(
+        _flow_ratio("churned_ignored", "ignored_customer_hours")(r),
+        _flow_ratio("churned_answered", "answered_customer_hours")(r),
+    )
+
+
 def _k(
     name: str, group: str, formula: Formula, description: str, better: bool | None = True, kind: str = "outcome"
 ) -> KPI:
@@ -410,11 +420,9 @@ SUMMARY: dict[str, KPI] = {
         _k(
             "churn_ignored_over_answered",
             "customers",
-            lambda r: _ratio(
-                _flow_ratio("churned_ignored", "ignored_customer_hours")(r),
-                _flow_ratio("churned_answered", "answered_customer_hours")(r),
-            ),
-            "churn hazard of customers ignored / of customers answered and never ignored",
+            _churn_ratio,
+            "churn hazard of customers ignored / of customers answered and never ignored "
+            "(undefined without a churn event in both groups)",
             None,
         ),
         _k("posts", "organisation", _flow("posts"), "posts published", None, "appearance"),
