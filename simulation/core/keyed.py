@@ -86,13 +86,13 @@ def _philox(c0, c1, c2, c3, k0, k1):  # noqa: ANN001, ANN202 - uint64 scalars
 
 
 @jit
-def _uniforms(key, entity, sequence, stream, block):  # noqa: ANN001, ANN202
+def _uniforms(key, entity, sequence, shared, stream, block):  # noqa: ANN001, ANN202
     n = len(entity)
     out = np.empty((n, 4))
     k0, k1 = key[0], key[1]
     s, b = np.uint64(stream), np.uint64(block)
     for i in range(n):
-        x0, x1, x2, x3 = _philox(np.uint64(entity[i]), np.uint64(sequence[i]), s, b, k0, k1)
+        x0, x1, x2, x3 = _philox(np.uint64(entity[i]), np.uint64(sequence[0 if shared else i]), s, b, k0, k1)
         out[i, 0] = (x0 >> _S11) * _TO_UNIT
         out[i, 1] = (x1 >> _S11) * _TO_UNIT
         out[i, 2] = (x2 >> _S11) * _TO_UNIT
@@ -101,20 +101,23 @@ def _uniforms(key, entity, sequence, stream, block):  # noqa: ANN001, ANN202
 
 
 @jit
-def _uniform(key, entity, sequence, stream, block, lane):  # noqa: ANN001, ANN202
+def _uniform(key, entity, sequence, shared, stream, block, lane):  # noqa: ANN001, ANN202
     n = len(entity)
     out = np.empty(n)
     k0, k1 = key[0], key[1]
     s, b = np.uint64(stream), np.uint64(block)
     for i in range(n):
-        x = _philox(np.uint64(entity[i]), np.uint64(sequence[i]), s, b, k0, k1)
+        x = _philox(np.uint64(entity[i]), np.uint64(sequence[0 if shared else i]), s, b, k0, k1)
         out[i] = (x[lane] >> _S11) * _TO_UNIT
     return out
 
 
-def _as_counter(values: np.ndarray | int, n: int) -> np.ndarray:
+def _as_counter(values: np.ndarray | int) -> tuple[np.ndarray, bool]:
+    """The sequence words as an int64 array, and whether one is shared by every entity."""
+    if isinstance(values, int | np.integer):
+        return np.array([values], dtype=np.int64), True
     array = np.asarray(values, dtype=np.int64)
-    return np.broadcast_to(array, (n,)) if array.ndim == 0 else array
+    return (array.reshape(1), True) if array.ndim == 0 else (array, False)
 
 
 def uniforms(
@@ -122,13 +125,13 @@ def uniforms(
 ) -> np.ndarray:
     """Slots ``4 block`` .. ``4 block + 3`` of each ``(entity, sequence)``: an ``(n, 4)`` array in [0, 1)."""
     entity = np.asarray(entity, dtype=np.int64)
-    return _uniforms(key, entity, _as_counter(sequence, len(entity)), stream, block)
+    return _uniforms(key, entity, *_as_counter(sequence), stream, block)
 
 
 def uniform(key: np.ndarray, stream: int, entity: np.ndarray, sequence: np.ndarray | int, slot: int = 0) -> np.ndarray:
     """Slot ``slot`` of each ``(entity, sequence)``: one uniform in [0, 1) per entity."""
     entity = np.asarray(entity, dtype=np.int64)
-    return _uniform(key, entity, _as_counter(sequence, len(entity)), stream, slot // 4, slot % 4)
+    return _uniform(key, entity, *_as_counter(sequence), stream, slot // 4, slot % 4)
 
 
 def generator(key: np.ndarray, stream: int, entity: int, sequence: int) -> np.random.Generator:
@@ -166,7 +169,11 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     the mean where it is large.
     """
     u = np.asarray(u, dtype=np.float64)
-    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    lam = np.asarray(lam, dtype=np.float64)
+    if lam.shape != u.shape:
+        lam = np.broadcast_to(lam, u.shape)
+    if u.size and lam.max() < 30.0:  # the common case: small means, one compiled search
+        return _poisson_small(u, lam, np.exp(-lam))
     counts = np.zeros(u.shape, dtype=np.int64)
     small = lam < 30.0
     if small.any():
