@@ -96,7 +96,7 @@ fig.tight_layout()
 #
 # `result.summary` holds every KPI. Each KPI says what it measures, whether higher is
 # better, and whether it is an *appearance* number (mentions, reach) or a *user-outcome*
-# number (resolutions, retention) — seed 003 warns that brands report the first and
+# number (resolutions, retention) — Social Media Upgrade 2013 warns that brands report the first and
 # customers feel the second.
 
 # %%

@@ -13,7 +13,7 @@
 # centralized, democratized, Center of Excellence — and the others from the articles and
 # Altimeter's survey) run on the same company and the same customers over replicate seeds,
 # with 95% confidence intervals; paired differences against the centralized start; and the
-# appearance-vs-outcome gap seed 003 warns about.
+# appearance-vs-outcome gap Social Media Upgrade 2013 warns about.
 #
 # **How long.** About two minutes at full size (9 org models x 4 replicates, 5,000
 # customers, one quarter); seconds at `SILOSIM_NOTEBOOK_SCALE=small`.

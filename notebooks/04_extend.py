@@ -72,7 +72,7 @@ base = simulation.load_scenario(
 simulation.register_preset(
     "service_first",
     "A task force of the departments that own inquiries, with a shared listening tool.",
-    "notebook 04 example (variation on seed 000's task force)",
+    "notebook 04 example (variation on Dream Team 2013's task force)",
     {
         "organization": {
             "task_force": ["customer_service", "it", "product"],
@@ -141,7 +141,7 @@ except simulation.ScenarioError as err:
 # ## 3. New KPIs
 #
 # A KPI is `compute(result) -> float` over a finished `RunResult`. Two user-outcome numbers
-# the built-ins do not have: the share of *complaints* answered within an hour (seed 004's
+# the built-ins do not have: the share of *complaints* answered within an hour (Steinberg's
 # customers expect it; Lithium 2013: 72% of complainers want a reply within the hour) and
 # the share of ideas that never reached product (from `analysis.idea_outcomes`).
 

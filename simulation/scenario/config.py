@@ -552,7 +552,7 @@ class OrganizationSection(Section):
     departments: list[str] = param(
         ["marketing", "customer_service", "it", "product", "sales", "pr"],
         "company departments",
-        "MODEL.md entity list; seed 004 lists the functions social media extends to",
+        "MODEL.md entity list; Steinberg lists the functions social media extends to",
         unit="1",
         role="structural",
     )
@@ -618,12 +618,12 @@ class OrganizationSection(Section):
     )
     leads: bool = param(False, "each posting/listening department has a social lead", unit="1", role="lever")
     hub: bool = param(
-        False, "a Center-of-Excellence hub tied to every department lead", "seed 004", unit="1", role="lever"
+        False, "a Center-of-Excellence hub tied to every department lead", "Steinberg", unit="1", role="lever"
     )
     task_force: list[str] = param(
         [],
         "departments whose social members form one team",
-        "seed 000",
+        "Dream Team 2013",
         unit="1",
         role="lever",
         context=SILOED,
@@ -640,13 +640,13 @@ class OrganizationSection(Section):
     internal_channel: bool = param(
         False,
         "internal social channel tying all posters and leads",
-        "seed 002",
+        "Waits 2012",
         unit="1",
         role="lever",
         context=SILOED,
     )
     shared_tool: bool = param(
-        False, "shared listening/routing tool tying every department", "seed 004", unit="1", role="lever"
+        False, "shared listening/routing tool tying every department", "Steinberg", unit="1", role="lever"
     )
     tool_coverage: float = param(
         0.85, "share of public inquiries the shared tool detects", ge=0, le=1, unit="probability", prior=HALF_UP_TO_ONE
@@ -654,7 +654,7 @@ class OrganizationSection(Section):
     employee_accounts: bool = param(
         False,
         "posters also post from their own accounts (employee ambassadors)",
-        "seed 002, seed 004",
+        "Waits 2012, Steinberg",
         unit="1",
         role="lever",
         context={"customers": {"follower_share": 0.02}},  # few followers: employees' own ties are the reach
@@ -669,7 +669,11 @@ class OrganizationSection(Section):
         prior=HALF_TO_ONE_AND_A_HALF,
     )
     agency: bool = param(
-        False, "an outside agency posts and/or listens for the company", "seed 003", unit="1", role="lever"
+        False,
+        "an outside agency posts and/or listens for the company",
+        "Social Media Upgrade 2013",
+        unit="1",
+        role="lever",
     )
     agency_headcount: int = param(
         6,
@@ -701,7 +705,7 @@ class OrganizationSection(Section):
     hub_coordination: float = param(
         0.15,
         "coordination a CoE hub adds (guidelines, editorial calendar, steering)",
-        "seed 004: the CoE sets guidelines and coordinates; the size is an assumption (plausible 0-0.3)",
+        "Steinberg: the CoE sets guidelines and coordinates; the size is an assumption (plausible 0-0.3)",
         ge=0,
         le=1,
         unit="1",
@@ -710,7 +714,7 @@ class OrganizationSection(Section):
     hub_triage: float = param(
         0.6,
         "share of the shared tool's misrouted inquiries a hub catches and routes right",
-        "seed 004: the hub triages and routes; the share is an assumption (plausible 0.3-0.9)",
+        "Steinberg: the hub triages and routes; the share is an assumption (plausible 0.3-0.9)",
         ge=0,
         le=1,
         unit="share",
@@ -767,7 +771,7 @@ class OrganizationSection(Section):
     hub_department: str = param(
         "marketing",
         "department the CoE hub sits in (the first department if the company has none of that name)",
-        "seed 004: the CoE grows out of the social team, usually in marketing",
+        "Steinberg: the CoE grows out of the social team, usually in marketing",
         unit="1",
         role="lever",
         context={"organization": {"model": "center_of_excellence", "shared_tool": False}},  # routes via the hub
@@ -775,7 +779,7 @@ class OrganizationSection(Section):
     agency_contact: str = param(
         "marketing",
         "department whose manager the agency reports to (no agency tie if the company has none)",
-        "seed 003: the agency is briefed by marketing",
+        "Social Media Upgrade 2013: the agency is briefed by marketing",
         unit="1",
         role="lever",
         context={
@@ -843,10 +847,10 @@ class ContentSection(Section):
         role="lever",
     )
     guidelines: bool = param(
-        True, "communication and branding guidelines in force", "seed 002, seed 004", unit="1", role="lever"
+        True, "communication and branding guidelines in force", "Waits 2012, Steinberg", unit="1", role="lever"
     )
     quota: bool = param(
-        False, "posting quota (volume pressure) in force", "seed 002 warns against quotas", unit="1", role="lever"
+        False, "posting quota (volume pressure) in force", "Waits 2012 warns against quotas", unit="1", role="lever"
     )
     quota_multiplier: float = param(
         2.5, "posting volume under a quota", ge=1, unit="1", prior=WITHIN_TWO, context={"content": {"quota": True}}
@@ -1058,7 +1062,7 @@ class ContentSection(Section):
     promo_share_by_department: dict[str, float] = param(
         {},
         "promoting share of posts by department (others: promo_share)",
-        "seed 003: a pilot can be relating-focused while marketing promotes",
+        "Social Media Upgrade 2013: a pilot can be relating-focused while marketing promotes",
         unit="share",
         role="lever",
     )
@@ -1125,7 +1129,7 @@ class SupportSection(Section):
             "idea": "product",
         },
         "department owning each inquiry type",
-        "seed 000: marketing, service and IT hold different skills",
+        "Dream Team 2013: marketing, service and IT hold different skills",
         unit="1",
         role="lever",
     )
@@ -1193,7 +1197,7 @@ class SupportSection(Section):
     silo_receiving_hours: float = param(
         3.0,
         "extra mean hours a hand-off into another department waits there at silo_strength 1",
-        "seed 004: silos slow work that crosses departments; the size is an assumption (plausible 1-8 h)",
+        "Steinberg: silos slow work that crosses departments; the size is an assumption (plausible 1-8 h)",
         ge=0,
         unit="h",
         prior=stated("uniform", 1.0, 8.0),
@@ -1210,7 +1214,7 @@ class SupportSection(Section):
     structural_relief: dict[str, float] = param(
         {"team": 0.75, "hub": 0.5, "channel": 0.35, "tool": 0.3},
         "share of the receiving-side silo friction removed when a route uses a tie of this kind (largest applies)",
-        "seed 000 (task force), 004 (hub, tool), 002 (channel); the shares are assumptions (plausible 0.1-0.9)",
+        "Dream Team 2013 (task force), 004 (hub, tool), 002 (channel); the shares are assumptions (plausible 0.1-0.9)",
         unit="share",
         prior=stated("uniform", 0.1, 0.9),
     )
@@ -1362,9 +1366,9 @@ class InnovationSection(Section):
 class PeopleSection(Section):
     """Skill, motivation, training and rewards."""
 
-    training: bool = param(False, "training programme running", "seed 002, seed 004", unit="1", role="lever")
+    training: bool = param(False, "training programme running", "Waits 2012, Steinberg", unit="1", role="lever")
     rewards: bool = param(
-        False, "rewards and recognition programme running", "seed 000, seed 002", unit="1", role="lever"
+        False, "rewards and recognition programme running", "Dream Team 2013, Waits 2012", unit="1", role="lever"
     )
     skill_mean: float = param(
         0.4, "initial mean social-media skill in [0, 1]", ge=0, le=1, unit="skill", prior=HALF_TO_ONE_AND_A_HALF
@@ -1429,7 +1433,7 @@ class PeopleSection(Section):
     rewards_cooperation: float = param(
         0.3,
         "share of silo friction a rewards programme removes (cooperation across departments)",
-        "seed 000: with rewards 'sworn enemies will become team players'; the share is an assumption",
+        "Dream Team 2013: with rewards 'sworn enemies will become team players'; the share is an assumption",
         ge=0,
         le=1,
         unit="share",
@@ -1448,7 +1452,7 @@ class PeopleSection(Section):
     adoption_dip: float = param(
         0.3,
         "peak loss of answering and posting capacity half-way through adopting a new org model",
-        "seed 003: an upgrade brings a learning curve; the size is an assumption (plausible 0-0.5)",
+        "Social Media Upgrade 2013: an upgrade brings a learning curve; the size is an assumption (plausible 0-0.5)",
         ge=0,
         le=1,
         unit="share",
@@ -1462,7 +1466,7 @@ class PeopleSection(Section):
     change_resistance_per_day: float = param(
         0.02,
         "daily motivation loss of social staff while a new org model is being adopted",
-        "seed 003: resistance to change during the transition; the size is an assumption",
+        "Social Media Upgrade 2013: resistance to change during the transition; the size is an assumption",
         ge=0,
         unit="motivation/day",
         prior=WITHIN_TWO,

@@ -2,7 +2,7 @@
 
 Built-in actions change config keys (``set`` and its named shortcuts), switch the org
 model with an adoption lag, pilot social work in one department, inject a crisis, or run
-the four-stage maturity roadmap of seed 004. ``register_intervention`` adds new actions.
+the four-stage maturity roadmap of Steinberg. ``register_intervention`` adds new actions.
 Engines expose two hooks the actions call: ``reconfigure(config, lag_steps)`` and
 ``inject_crisis(size)``.
 """
@@ -178,7 +178,7 @@ def builtin_actions() -> dict[str, Action]:
         Action("pilot", "one department starts posting and listening, with a lead", _pilot, _check_department),
         Action("set", "set any config key to a value", _set, _check_set),
         Action("crisis", "seed a negative cascade from `size` customers", _crisis),
-        Action("maturity_roadmap", "seed 004's four stages, stage_steps apart", _roadmap_stage),
+        Action("maturity_roadmap", "Steinberg's four stages, stage_steps apart", _roadmap_stage),
         Action("roadmap_stage", "one stage (value = 0..3) of the maturity roadmap", _roadmap_stage, _check_stage),
     ]
     actions += [Action(name, f"switch {key} on (enabled = true) or off", _switch) for name, key in SWITCHES.items()]
