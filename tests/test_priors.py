@@ -160,3 +160,29 @@ def test_load_draws_from_a_prior_and_a_posterior(tmp_path):
     pd.DataFrame({"organization.listening_coverage": [0.5], "weight": [-1.0]}).to_csv(bad, index=False)
     with pytest.raises(ScenarioError, match="weight"):
         load_draws(bad, 3)
+
+
+def test_normal_and_lognormal_priors_are_truncated_to_the_declared_range():
+    from simulation.scenario.priors import parameter_bounds, priors_from_table
+
+    assert parameter_bounds("organization.listening_coverage") == (0.0, 1.0)
+    assert parameter_bounds("support.hop_loss.cross") == (0.0, 1.0)  # a probability table's entry
+    assert parameter_bounds("support.handling_minutes")[1] == float("inf")
+    priors = priors_from_table(
+        {
+            "organization.listening_coverage": {"normal": [0.5, 5.0]},
+            "support.silo_receiving_loss": {"lognormal": [-2.5, 3.0]},
+            "customers.sentiment_mean": {"normal": [0.1, 0.05]},
+        }
+    )
+    draws = sample_prior(priors, 2000, seed=1)
+    assert draws["organization.listening_coverage"].between(0, 1).all()
+    assert draws["organization.listening_coverage"].std() > 0.25  # nearly uniform on [0, 1], not squeezed
+    assert draws["support.silo_receiving_loss"].between(0, 1).all()
+    for key, prior in priors.items():
+        low, high = prior.bounds()
+        assert prior.support[0] <= low < high <= prior.support[1], key
+    assert priors["support.silo_receiving_loss"].describe() == "lognormal [-2.5, 3] truncated to [0, 1]"
+    assert sample_prior(priors, 5, seed=1).equals(sample_prior(priors, 5, seed=1))
+    for _, row in draws.head(20).iterrows():
+        apply_draw(build_config({}), row.to_dict())  # every draw is a valid value
