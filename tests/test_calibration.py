@@ -304,3 +304,35 @@ def test_choice_and_integer_priors_are_refused_up_front_naming_the_key(tiny, tmp
             calibrate(tiny, {"detection_rate": 0.5}, {prior.key: prior}, particles=4, generations=1, out=tmp_path / "o")
         assert str(err.value) == message
         assert not (tmp_path / "o").exists()
+
+
+def test_a_generation_that_comes_up_short_stops_with_the_last_complete_posterior(tiny, tmp_path, monkeypatch):
+    import simulation.studies.calibration as cal
+
+    real, calls = cal._seeded_task, []
+
+    def second_generation_gives_up(args):
+        sample, runs, failures = real(args)
+        calls.append(1)
+        if len(calls) > 8:  # the calibration sample's 4 tasks and generation 1's 4: then every task gives up
+            sample.accepted_particles = []
+        return sample, runs, failures
+
+    monkeypatch.setattr(cal, "_seeded_task", second_generation_gives_up)
+    priors = priors_from_table({"organization.listening_coverage": {"uniform": [0.2, 1.0]}})
+    result = calibrate(tiny, {"detection_rate": 0.5}, priors, particles=4, generations=3, seed=1, out=tmp_path / "o")
+    assert result.stopped is not None and result.stopped.startswith("calibrate: 0 of 4 particles accepted: ")
+    assert result.stopped.endswith("the posterior is generation 1's")
+    assert len(result.generations) == 1 and len(result.posterior) == 4
+    assert (tmp_path / "o" / "posterior.csv").is_file()
+    calls.clear()
+    obs, prior = tmp_path / "obs.toml", tmp_path / "prior.toml"
+    obs.write_text("[observed]\ndetection_rate = 0.5\n")
+    prior.write_text('[prior]\n"organization.listening_coverage" = { uniform = [0.2, 1.0] }\n')
+    cli = _cli(
+        ["calibrate", str(SCENARIOS / "centralized.toml"), "--observed", str(obs), "--prior", str(prior)]
+        + ["--out", str(tmp_path / "c"), "--particles", "4", "--generations", "3", "-q", "-w", "1"]
+        + [x for kv in TINY for x in ("--set", kv)]
+    )
+    assert cli.exit_code == 1, cli.output
+    assert cli.output.startswith("silosim: calibration stopped early: calibrate: 0 of 4 particles accepted")

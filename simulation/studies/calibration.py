@@ -318,8 +318,8 @@ def _sampler_class():  # noqa: ANN202 - built lazily so importing this module do
                 if self.on_task is not None:
                     self.on_task(evaluations)
             self.nr_evaluations_ = total
-            particles = sample.all_particles
-            first = dict(particles[0].parameter) if particles else None
+            bad = [p for p in sample.all_particles if failed(p.sum_stat)]
+            first = dict(bad[0].parameter) if bad else None  # a failed run, to say why it failed
             if all_accepted and failures == total:  # the calibration sample: not one run gave the KPIs
                 raise NothingAccepted(t, total, failures, 0, first)
             if sample.n_accepted < n:  # some task gave up
@@ -630,18 +630,23 @@ def _nothing_accepted(short: NothingAccepted, simulator: Simulator, particles: i
     """Why a generation has no (or too few) particles, in one line naming the KPI or the model's error."""
     where = "the calibration sample" if short.t < 0 else f"generation {short.t + 1}"
     counts = f"{short.failures} of {short.runs} runs in {where} failed or gave no value"
-    if short.parameter is not None and short.failures:
-        try:  # the same run again, here: its error, or the KPI it left undefined
+    head = "no particle accepted" if short.t < 0 else f"{short.accepted} of {particles} particles accepted"
+    why = ""
+    if short.parameter is not None:
+        try:  # one failed run again, here: its error, or the KPI it left undefined
             summary = simulator.summary(short.parameter)
         except Exception as err:  # noqa: BLE001 - reported, one line
-            return f"calibrate: no particle accepted: {counts}; e.g. at {_values(short.parameter)}: {one_line(err)}"
-        undefined = [k for k in simulator.kpis if not math.isfinite(summary.get(k, math.nan))]
-        if undefined:
-            return (
-                f"observed.{undefined[0]}: no particle accepted: {counts}; the model gives this KPI no value "
-                f"(NaN) at {_values(short.parameter)} (a crisis KPI where no crisis happens?)"
-            )
-    return f"calibrate: {short.accepted} of {particles} particles accepted: {counts}"
+            why = f"; e.g. at {_values(short.parameter)}: {one_line(err)}"
+        else:
+            undefined = [k for k in simulator.kpis if not math.isfinite(summary.get(k, math.nan))]
+            if undefined and short.t < 0:
+                return (
+                    f"observed.{undefined[0]}: {head}: {counts}; the model gives this KPI no value (NaN), "
+                    f"e.g. at {_values(short.parameter)} (a crisis KPI where no crisis happens?)"
+                )
+            if undefined:
+                why = f"; e.g. {undefined[0]} has no value (NaN) at {_values(short.parameter)}"
+    return f"calibrate: {head}: {counts}{why}"
 
 
 def _values(parameter: Mapping[str, Any]) -> str:
