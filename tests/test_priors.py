@@ -186,3 +186,13 @@ def test_normal_and_lognormal_priors_are_truncated_to_the_declared_range():
     assert sample_prior(priors, 5, seed=1).equals(sample_prior(priors, 5, seed=1))
     for _, row in draws.head(20).iterrows():
         apply_draw(build_config({}), row.to_dict())  # every draw is a valid value
+
+
+def test_a_truncated_prior_far_wider_than_its_range_is_flat_on_it():
+    from simulation.scenario.priors import priors_from_table
+
+    # sigma 1e308 on [-1, 1]: scipy's truncnorm gave draws of 2.8e292; the prior is flat there to double precision
+    prior = priors_from_table({"customers.sentiment_mean": {"normal": [0.5, 1e308]}})["customers.sentiment_mean"]
+    draws = prior.sample(np.random.default_rng(0), 500)
+    assert draws.min() >= -1 and draws.max() <= 1 and draws.std() > 0.5
+    assert prior.bounds() == pytest.approx((-0.99, 0.99))

@@ -76,14 +76,20 @@ class Prior:
         return high < math.inf or low > (0.0 if self.kind == "lognormal" else -math.inf)
 
     def truncnorm(self) -> Any:
-        """A truncated normal or lognormal as scipy's ``truncnorm`` on the (log) scale (frozen)."""
-        from scipy.stats import truncnorm
+        """A truncated normal or lognormal as scipy's ``truncnorm`` on the (log) scale (frozen).
+
+        A range narrower than a millionth of sigma is flat on it to double precision: then scipy's
+        ``uniform`` over the range (``truncnorm`` is not accurate there).
+        """
+        from scipy.stats import truncnorm, uniform
 
         mu, sigma = self.args
         low, high = self.support
         if self.kind == "lognormal":
             low = math.log(low) if low > 0 else -math.inf
             high = math.log(high) if high < math.inf else math.inf
+        if math.isfinite(high - low) and high - low < 1e-6 * sigma:
+            return uniform(low, high - low)
         return truncnorm((low - mu) / sigma, (high - mu) / sigma, loc=mu, scale=sigma)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -93,8 +99,10 @@ class Prior:
         if self.kind == "loguniform":
             return np.exp(rng.uniform(math.log(self.args[0]), math.log(self.args[1]), n))
         if self.truncated:
-            draws = self.truncnorm().rvs(size=n, random_state=rng)
-            return np.exp(draws) if self.kind == "lognormal" else draws
+            with np.errstate(all="ignore"):  # an absurd sigma overflows to the range's end, clipped below
+                draws = self.truncnorm().rvs(size=n, random_state=rng)
+            draws = np.exp(draws) if self.kind == "lognormal" else draws
+            return np.clip(draws, *self.support)  # (rounding at the ends)
         if self.kind == "normal":
             return rng.normal(self.args[0], self.args[1], n)
         if self.kind == "lognormal":
@@ -110,8 +118,10 @@ class Prior:
             numbers = [v for v in self.args if _is_number(v)]
             return (float(min(numbers)), float(max(numbers))) if numbers else (math.nan, math.nan)
         if self.truncated:
-            low, high = (float(q) for q in self.truncnorm().ppf([0.005, 0.995]))
-            return (math.exp(low), math.exp(high)) if self.kind == "lognormal" else (low, high)
+            with np.errstate(all="ignore"):
+                low, high = (float(q) for q in self.truncnorm().ppf([0.005, 0.995]))
+            low, high = (math.exp(low), math.exp(high)) if self.kind == "lognormal" else (low, high)
+            return max(low, self.support[0]), min(high, self.support[1])
         z = 2.5758293035489004  # the 99.5% quantile of the standard normal
         mu, sigma = self.args
         low, high = mu - z * sigma, mu + z * sigma

@@ -163,7 +163,7 @@ def _pyabc_prior(priors: Mapping[str, Prior]):  # noqa: ANN202 - pyabc.Distribut
             rvs[key] = pyabc.RV("loguniform", a, b)
         elif prior.truncated:
             frozen = prior.truncnorm()
-            normal = pyabc.RV("truncnorm", *frozen.args, **frozen.kwds)
+            normal = pyabc.RV(frozen.dist.name, *frozen.args, **frozen.kwds)  # truncnorm (or uniform: flat)
             rvs[key] = normal if prior.kind == "normal" else _exp_rv_class()(normal)
         elif prior.kind == "normal":
             rvs[key] = pyabc.RV("norm", a, b)
