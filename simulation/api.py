@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from simulation.outputs.result import RunResult, result_of
 from simulation.scenario.config import Config
+
+if TYPE_CHECKING:
+    from simulation.scenario.limits import Estimate
+
+
+def check_runnable(config: Config, seed: int | None = None) -> Estimate:
+    """Everything :func:`run` refuses before its first step, without stepping; returns the run's estimate.
+
+    The run must fit this machine (:func:`simulation.scenario.limits.check_fits`), then the
+    engine is built as :func:`run` builds it (input files read, the company and the social
+    graph made: a mean degree the customers cannot have is refused here) and dropped.
+    ``silosim validate`` calls this.
+
+    Raises:
+        ScenarioError: what ``run`` would refuse, in one line naming the key.
+    """
+    from simulation.engines.build import build_engine
+    from simulation.scenario.limits import check_fits, check_seed
+
+    if not isinstance(config, Config):
+        raise TypeError(f"check_runnable: expected a Config, not {type(config).__name__}")
+    cost = check_fits(config)
+    engine = build_engine(config, check_seed(seed))
+    population = getattr(engine, "population", None)  # the agents engine's Mesa agents
+    if population is not None:
+        population.remove_all_agents()
+    return cost
 
 
 def run(config: Config, seed: int | None = None, *, progress: bool = False) -> RunResult:

@@ -11,8 +11,12 @@ from simulation.errors import ScenarioError
 from simulation.scenario.priors import priors_from_table
 from simulation.studies.batch.plan import layers_json
 from simulation.studies.calibration import (
+    FAILED_IN_A_ROW,
+    FAR,
+    Observation,
     Simulator,
     calibrate,
+    failed,
     load_observed,
     observations_from_table,
 )
@@ -167,6 +171,168 @@ def test_a_prior_the_scenario_cannot_take_is_refused_before_anything_is_written(
 
     out = tmp_path / "out"
     for prior in (Prior("content.guidelines", "uniform", (0.0, 1.0)), Prior("organization.model", "choice", ("x",))):
-        with pytest.raises(ScenarioError, match=f"prior.{prior.key}: "):
+        with pytest.raises(ScenarioError, match=f"prior.{prior.key}[.:]"):  # the prior file's message
             calibrate(scenario, {"detection_rate": 0.5}, {prior.key: prior}, particles=4, generations=1, out=out)
         assert not out.exists()
+
+
+# Calibrations that cannot succeed: tiny runs, refused or stopped with one line.
+TINY = ["customers.count=300", "simulation.steps=24"]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_scenario(SCENARIOS / "centralized.toml", TINY)
+
+
+def test_a_kpi_no_run_gives_is_an_error_and_leaves_nothing_in_out(tiny, tmp_path):
+    # no crisis happens in this scenario: crisis_containment_h is NaN in every run
+    out = tmp_path / "out"
+    priors = priors_from_table({"organization.listening_coverage": {"uniform": [0.2, 1.0]}})
+    with pytest.raises(ScenarioError, match=r"observed\.crisis_containment_h: no particle accepted: 4 of 4 runs"):
+        calibrate(tiny, {"crisis_containment_h": 5}, priors, particles=4, generations=2, out=out, predictive=0)
+    assert not out.exists()
+    obs, prior = tmp_path / "obs.toml", tmp_path / "prior.toml"
+    obs.write_text("[observed]\ncrisis_containment_h = 5\n")
+    prior.write_text('[prior]\n"organization.listening_coverage" = { uniform = [0.2, 1.0] }\n')
+    result = _cli(
+        ["calibrate", str(SCENARIOS / "centralized.toml"), "--observed", str(obs), "--prior", str(prior)]
+        + ["--out", str(out), "--particles", "4", "--generations", "2", "--predictive", "0", "-q", "-w", "1"]
+        + [x for kv in TINY for x in ("--set", kv)]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert result.output.startswith("silosim: error: observed.crisis_containment_h: no particle accepted")
+    assert not out.exists()
+
+
+def test_a_failed_run_is_never_a_particle(tiny, tmp_path):
+    # a mean degree of 300 or more on 300 customers fails the run: a fifth of this prior
+    priors = priors_from_table({"network.mean_degree": {"uniform": [2.0, 375.0]}})
+    result = calibrate(tiny, {"detection_rate": 0.5}, priors, particles=8, generations=2, seed=1, predictive=0)
+    assert result.stopped is None and len(result.posterior) == 8
+    assert (result.posterior["network.mean_degree"] < 300).all()
+    assert (result.posterior["distance"] < 1e6).all()
+    assert result.runs > 8 * 3  # the failed runs were made, and rejected
+    sim = Simulator(layers_json(tiny), 1, ("detection_rate",))
+    assert sim({"network.mean_degree": 350.0}) == {"detection_rate": FAR}
+    assert failed(sim({"network.mean_degree": 350.0})) and not failed(sim({"network.mean_degree": 8.0}))
+
+
+def test_a_task_gives_up_after_failed_runs_in_a_row():
+    import cloudpickle
+    from pyabc.population import Particle
+
+    from simulation.studies.calibration import _seeded_task
+
+    class Sample(list):
+        pass
+
+    def simulate_one():
+        return Particle(m=0, parameter={"x": 1.0}, weight=1.0, sum_stat={"k": FAR}, distance=1.0, accepted=False)
+
+    sample, runs, failures = _seeded_task((cloudpickle.dumps((simulate_one, Sample())), 3))
+    assert runs == failures == FAILED_IN_A_ROW and len(sample) == FAILED_IN_A_ROW
+
+
+def test_a_normal_prior_is_truncated_to_the_parameters_range(tiny):
+    # normal [0.5, 5] on a probability put most draws outside [0, 1] (posterior values -1.45, 2.61, 11.3)
+    priors = priors_from_table({"organization.listening_coverage": {"normal": [0.5, 5.0]}})
+    prior = priors["organization.listening_coverage"]
+    assert prior.truncated and prior.support == (0.0, 1.0)
+    assert prior.describe() == "normal [0.5, 5] truncated to [0, 1]"
+    result = calibrate(tiny, {"detection_rate": 0.5}, priors, particles=6, generations=2, seed=2, predictive=0)
+    assert result.posterior["organization.listening_coverage"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"normal": [5.0, 0.1]}, "its mu 5 lies outside organization.listening_coverage's range \\[0, 1\\]"),
+        ({"lognormal": [1.0, 0.1]}, "its median exp\\(mu\\) 2.71828 lies outside"),
+    ],
+)
+def test_a_prior_centred_outside_the_range_is_refused(spec, message):
+    with pytest.raises(ScenarioError, match=f"prior.organization.listening_coverage.{list(spec)[0]}: {message}"):
+        priors_from_table({"organization.listening_coverage": spec})
+
+
+@pytest.mark.parametrize("sd", [1e300, 1.5e6 + 1, float("inf"), float("nan")])
+def test_an_absurd_observed_sd_is_refused(sd):
+    with pytest.raises(ScenarioError, match="observed.detection_rate.sd: "):
+        observations_from_table({"detection_rate": {"value": 0.5, "sd": sd}})
+    with pytest.raises(ScenarioError, match="observed.detection_rate.sd: "):  # the API's Observation too
+        calibrate(
+            load_scenario(SCENARIOS / "centralized.toml", TINY),
+            {"detection_rate": Observation("detection_rate", 0.5, sd)},
+            priors_from_table(PRIOR),
+        )
+    assert observations_from_table({"detection_rate": {"value": 0.5, "sd": 1.5e6}})["detection_rate"].sd == 1.5e6
+
+
+def test_choice_and_integer_priors_are_refused_up_front_naming_the_key(tiny, tmp_path):
+    from simulation.scenario.priors import Prior
+
+    choice = "prior.organization.model: a choice prior cannot be calibrated (fix the value with --set, or give a range)"
+    integer = (
+        "prior.organization.headcount.marketing.uniform: organization.headcount.marketing is an integer: "
+        "calibration fits continuous parameters only (fix it with --set)"
+    )
+    cases = [
+        ('"organization.model" = { choice = [1, 2] }', choice),  # was "expected a preset name" after the checks
+        ('"organization.model" = { choice = ["centralized", "democratized"] }', choice),
+        ('"organization.headcount.marketing" = { uniform = [1, 20] }', integer),
+    ]
+    obs = tmp_path / "obs.toml"
+    obs.write_text("[observed]\ndetection_rate = { value = 0.5, sd = 0.05 }\n")
+    for i, (text, message) in enumerate(cases):
+        prior, out = tmp_path / f"prior{i}.toml", tmp_path / f"out{i}"
+        prior.write_text(f"[prior]\n{text}\n")
+        result = _cli(
+            ["calibrate", str(SCENARIOS / "centralized.toml"), "--observed", str(obs), "--prior", str(prior)]
+            + ["--out", str(out), "--particles", "4", "--generations", "1", "-q"]
+            + [x for kv in TINY for x in ("--set", kv)]
+        )
+        assert result.exit_code == 2 and result.output.strip() == f"silosim: error: {message}", result.output
+        assert not out.exists()
+    # the Python API: the same messages, for Prior objects too
+    for prior, message in (
+        (Prior("organization.model", "choice", (1, 2)), choice),
+        (Prior("organization.headcount.marketing", "uniform", (1.0, 20.0)), integer),
+    ):
+        with pytest.raises(ScenarioError) as err:
+            calibrate(tiny, {"detection_rate": 0.5}, {prior.key: prior}, particles=4, generations=1, out=tmp_path / "o")
+        assert str(err.value) == message
+        assert not (tmp_path / "o").exists()
+
+
+def test_a_generation_that_comes_up_short_stops_with_the_last_complete_posterior(tiny, tmp_path, monkeypatch):
+    import simulation.studies.calibration as cal
+
+    real, calls = cal._seeded_task, []
+
+    def second_generation_gives_up(args):
+        sample, runs, failures = real(args)
+        calls.append(1)
+        if len(calls) > 8:  # the calibration sample's 4 tasks and generation 1's 4: then every task gives up
+            sample.accepted_particles = []
+        return sample, runs, failures
+
+    monkeypatch.setattr(cal, "_seeded_task", second_generation_gives_up)
+    priors = priors_from_table({"organization.listening_coverage": {"uniform": [0.2, 1.0]}})
+    result = calibrate(tiny, {"detection_rate": 0.5}, priors, particles=4, generations=3, seed=1, out=tmp_path / "o")
+    assert result.stopped is not None and result.stopped.startswith("calibrate: 0 of 4 particles accepted: ")
+    assert result.stopped.endswith("the posterior is generation 1's")
+    assert len(result.generations) == 1 and len(result.posterior) == 4
+    assert (tmp_path / "o" / "posterior.csv").is_file()
+    calls.clear()
+    obs, prior = tmp_path / "obs.toml", tmp_path / "prior.toml"
+    obs.write_text("[observed]\ndetection_rate = 0.5\n")
+    prior.write_text('[prior]\n"organization.listening_coverage" = { uniform = [0.2, 1.0] }\n')
+    cli = _cli(
+        ["calibrate", str(SCENARIOS / "centralized.toml"), "--observed", str(obs), "--prior", str(prior)]
+        + ["--out", str(tmp_path / "c"), "--particles", "4", "--generations", "3", "-q", "-w", "1"]
+        + [x for kv in TINY for x in ("--set", kv)]
+    )
+    assert cli.exit_code == 1, cli.output
+    assert cli.output.startswith("silosim: calibration stopped early: calibrate: 0 of 4 particles accepted")

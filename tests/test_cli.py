@@ -5,6 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulation.cli.main import app
+from simulation.errors import ScenarioError
 
 runner = CliRunner()
 
@@ -314,3 +315,18 @@ def test_the_shared_options_reach_the_command(tmp_path, scenario_dir):
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["seed"] == 9
     assert manifest["scenarios"]["centralized"]["customers"]["count"] == 120  # --set
+
+
+def test_validate_refuses_what_run_refuses(scenario_dir):
+    # network.mean_degree=5000 on 500 customers: validate said ok while run refused it
+    args = [str(scenario_dir / "centralized.toml"), *S, "--set", "network.mean_degree=5000"]
+    expected = "network.mean_degree: 5000.0 is not below customers.count = 500"
+    for command in ("validate", "run"):
+        one_error_line(runner.invoke(app, [command, *args]), expected)
+    from simulation import load_scenario
+    from simulation.api import check_runnable
+
+    config = load_scenario(scenario_dir / "centralized.toml", ["customers.count=500", "network.mean_degree=5000"])
+    with pytest.raises(ScenarioError, match=expected):
+        check_runnable(config)
+    assert check_runnable(config.with_values({"network.mean_degree": 8.0})).seconds > 0

@@ -148,3 +148,65 @@ def test_a_calibration_that_fails_stops_its_workers():
     with pytest.raises(RuntimeError, match="stopped"), _mapper(2, "local", None):
         raise RuntimeError("stopped")
     assert executors._warm == {} and not any(w.is_alive() for w in processes)
+
+
+def _thread_names() -> list[str]:
+    import threading
+
+    return [thread.name for thread in threading.enumerate()]
+
+
+def test_dask_local_cluster_workers_watch_their_parent():
+    pytest.importorskip("distributed")
+    from simulation.studies.batch.executors import DaskExecutor
+
+    dask = DaskExecutor(2)
+    try:
+        names = dask.client.run(_thread_names)  # every worker process has the local pool's watchdog
+        assert len(names) == 2
+        assert all("silosim-parent-watch" in threads for threads in names.values()), names
+    finally:
+        dask.close()
+    threads = DaskExecutor(1, processes=False)  # a worker in this process has no process of its own to end
+    try:
+        assert "silosim-parent-watch" not in _thread_names()
+    finally:
+        threads.close()
+
+
+def test_dask_workers_exit_when_their_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("distributed")
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "simulation.cli", "compare", "scenarios/centralized.toml", "-r", "4", "-w", "2"]
+    command += ["--executor", "dask", "-q", "--out", str(tmp_path / "b"), "--set", "customers.count=2000"]
+    command += ["--set", "simulation.steps=1500"]
+    proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers = []
+    try:
+
+        def spawned() -> list:
+            found = [
+                c for c in psutil.Process(proc.pid).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())
+            ]
+            workers[:] = found
+            return found
+
+        assert wait_until(lambda: len(spawned()) >= 2, timeout=90), "the Dask workers did not start"
+        log = tmp_path / "b" / "runs.jsonl"
+        wait_until(lambda: log.is_file() and log.read_text().strip() != "", timeout=120)  # the workers are working
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        alive = lambda: [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]  # noqa: E731
+        assert wait_until(lambda: not alive(), timeout=10), f"orphaned workers still running: {alive()}"
+    finally:
+        proc.kill()
+        for worker in workers:  # only this test's own processes
+            if worker.is_running():
+                worker.kill()

@@ -160,3 +160,39 @@ def test_load_draws_from_a_prior_and_a_posterior(tmp_path):
     pd.DataFrame({"organization.listening_coverage": [0.5], "weight": [-1.0]}).to_csv(bad, index=False)
     with pytest.raises(ScenarioError, match="weight"):
         load_draws(bad, 3)
+
+
+def test_normal_and_lognormal_priors_are_truncated_to_the_declared_range():
+    from simulation.scenario.priors import parameter_bounds, priors_from_table
+
+    assert parameter_bounds("organization.listening_coverage") == (0.0, 1.0)
+    assert parameter_bounds("support.hop_loss.cross") == (0.0, 1.0)  # a probability table's entry
+    assert parameter_bounds("support.handling_minutes")[1] == float("inf")
+    priors = priors_from_table(
+        {
+            "organization.listening_coverage": {"normal": [0.5, 5.0]},
+            "support.silo_receiving_loss": {"lognormal": [-2.5, 3.0]},
+            "customers.sentiment_mean": {"normal": [0.1, 0.05]},
+        }
+    )
+    draws = sample_prior(priors, 2000, seed=1)
+    assert draws["organization.listening_coverage"].between(0, 1).all()
+    assert draws["organization.listening_coverage"].std() > 0.25  # nearly uniform on [0, 1], not squeezed
+    assert draws["support.silo_receiving_loss"].between(0, 1).all()
+    for key, prior in priors.items():
+        low, high = prior.bounds()
+        assert prior.support[0] <= low < high <= prior.support[1], key
+    assert priors["support.silo_receiving_loss"].describe() == "lognormal [-2.5, 3] truncated to [0, 1]"
+    assert sample_prior(priors, 5, seed=1).equals(sample_prior(priors, 5, seed=1))
+    for _, row in draws.head(20).iterrows():
+        apply_draw(build_config({}), row.to_dict())  # every draw is a valid value
+
+
+def test_a_truncated_prior_far_wider_than_its_range_is_flat_on_it():
+    from simulation.scenario.priors import priors_from_table
+
+    # sigma 1e308 on [-1, 1]: scipy's truncnorm gave draws of 2.8e292; the prior is flat there to double precision
+    prior = priors_from_table({"customers.sentiment_mean": {"normal": [0.5, 1e308]}})["customers.sentiment_mean"]
+    draws = prior.sample(np.random.default_rng(0), 500)
+    assert draws.min() >= -1 and draws.max() <= 1 and draws.std() > 0.5
+    assert prior.bounds() == pytest.approx((-0.99, 0.99))

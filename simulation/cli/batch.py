@@ -127,7 +127,7 @@ def calibrate(
         return fit(
             config,
             load_observed(observed),
-            load_prior(prior),
+            load_prior(prior, choice=False),
             particles=particles,
             generations=generations,
             seed=run.seed,
@@ -150,6 +150,9 @@ def calibrate(
             f"{result.runs} model runs, {len(result.generations)} generations; "
             f"wrote {out}/posterior.csv, calibrated.toml, report.md"
         )
+    if result.stopped is not None:
+        typer.echo(f"silosim: calibration stopped early: {result.stopped}", err=True)
+        raise typer.Exit(1)
 
 
 @run_command()

@@ -117,14 +117,14 @@ def run(
 
 @app.command()
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
-    """Check a scenario file (and its input files) without running it; print the run's estimated cost."""
-    from simulation.scenario.limits import check_fits
+    """Check a scenario file (and its input files) as run does, without stepping it; print the run's estimated cost."""
+    from simulation.api import check_runnable
 
     config = load(scenario, set_)
     try:
-        cost = check_fits(config)
-    except ScenarioError as err:
-        fail(str(err))
+        cost = check_runnable(config)  # what run refuses: the machine's limits, the company, the social graph
+    except (ScenarioError, ValueError) as err:
+        fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
     typer.echo(
         f"{scenario}: ok — {config.name}: {config.organization.model}, {config.customers.count} customers, "
         f"{config.simulation.steps} steps, {len(config.interventions)} intervention(s); "

@@ -6,6 +6,11 @@ A prior file is TOML with one ``[prior]`` table, one entry per dotted config key
     "organization.listening_coverage" = { uniform = [0.2, 1.0], reason = "..." }
     "support.handling_minutes" = { lognormal = [2.5, 0.4] }   # also normal, loguniform, choice
 
+Priors respect the parameter's declared range (``ge``/``gt``/``le``/``lt``, or [0, 1] for a
+probability): a uniform or loguniform range must lie inside it; a normal or lognormal prior is
+truncated to it (its draws and density are those of the distribution conditioned on the range),
+and its centre (``mu``, or the median ``exp(mu)`` of a lognormal) must lie inside it.
+
 The shipped priors come from the parameters' own declarations (``prior=`` in
 :func:`simulation.scenario.schema.param`): :func:`shipped_priors` resolves them against the
 defaults, and ``simulation/scenario/priors.toml`` is the same table written out for users to copy and
@@ -31,7 +36,7 @@ from pydantic import BaseModel
 
 from simulation.errors import ScenarioError
 from simulation.scenario.config import Config, read_table_file
-from simulation.scenario.schema import ParamSpec, spec_of
+from simulation.scenario.schema import ParamSpec, bounds_of, spec_of
 
 KINDS = ("uniform", "loguniform", "normal", "lognormal", "choice")
 SHIPPED_PRIORS = Path(__file__).resolve().parent / "priors.toml"
@@ -52,12 +57,52 @@ class Prior:
     args: tuple
     reason: str = ""
 
+    @property
+    def support(self) -> tuple[float, float]:
+        """Where the draws fall: a range's ends; a normal or lognormal truncated to the parameter's declared range."""
+        if self.kind in ("uniform", "loguniform"):
+            return float(self.args[0]), float(self.args[1])
+        if self.kind == "choice":
+            return self.bounds()
+        low, high = parameter_bounds(self.key)
+        return (max(low, 0.0), high) if self.kind == "lognormal" else (low, high)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether this normal or lognormal prior is cut to the parameter's range (it has a finite end)."""
+        if self.kind not in ("normal", "lognormal"):
+            return False
+        low, high = self.support
+        return high < math.inf or low > (0.0 if self.kind == "lognormal" else -math.inf)
+
+    def truncnorm(self) -> Any:
+        """A truncated normal or lognormal as scipy's ``truncnorm`` on the (log) scale (frozen).
+
+        A range narrower than a millionth of sigma is flat on it to double precision: then scipy's
+        ``uniform`` over the range (``truncnorm`` is not accurate there).
+        """
+        from scipy.stats import truncnorm, uniform
+
+        mu, sigma = self.args
+        low, high = self.support
+        if self.kind == "lognormal":
+            low = math.log(low) if low > 0 else -math.inf
+            high = math.log(high) if high < math.inf else math.inf
+        if math.isfinite(high - low) and high - low < 1e-6 * sigma:
+            return uniform(low, high - low)
+        return truncnorm((low - mu) / sigma, (high - mu) / sigma, loc=mu, scale=sigma)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` independent draws from this prior."""
         if self.kind == "uniform":
             return rng.uniform(self.args[0], self.args[1], n)
         if self.kind == "loguniform":
             return np.exp(rng.uniform(math.log(self.args[0]), math.log(self.args[1]), n))
+        if self.truncated:
+            with np.errstate(all="ignore"):  # an absurd sigma overflows to the range's end, clipped below
+                draws = self.truncnorm().rvs(size=n, random_state=rng)
+            draws = np.exp(draws) if self.kind == "lognormal" else draws
+            return np.clip(draws, *self.support)  # (rounding at the ends)
         if self.kind == "normal":
             return rng.normal(self.args[0], self.args[1], n)
         if self.kind == "lognormal":
@@ -72,6 +117,11 @@ class Prior:
         if self.kind == "choice":
             numbers = [v for v in self.args if _is_number(v)]
             return (float(min(numbers)), float(max(numbers))) if numbers else (math.nan, math.nan)
+        if self.truncated:
+            with np.errstate(all="ignore"):
+                low, high = (float(q) for q in self.truncnorm().ppf([0.005, 0.995]))
+            low, high = (math.exp(low), math.exp(high)) if self.kind == "lognormal" else (low, high)
+            return max(low, self.support[0]), min(high, self.support[1])
         z = 2.5758293035489004  # the 99.5% quantile of the standard normal
         mu, sigma = self.args
         low, high = mu - z * sigma, mu + z * sigma
@@ -88,8 +138,12 @@ class Prior:
         return f'{{ {self.kind} = [{args}], reason = "{reason}" }}'
 
     def describe(self) -> str:
-        """``uniform [0.2, 1]`` — the prior as one would write it."""
-        return f"{self.kind} [{', '.join(_fmt(v) for v in self.args)}]"
+        """``uniform [0.2, 1]`` — the prior as one would write it (and the range a normal is truncated to)."""
+        text = f"{self.kind} [{', '.join(_fmt(v) for v in self.args)}]"
+        if self.truncated:
+            low, high = self.support
+            text += f" truncated to [{low:g}, {high:g}]"
+        return text
 
 
 def _toml_value(value: Any) -> str:
@@ -143,14 +197,41 @@ def _is_numeric_field(key: str) -> bool:
     return any(t is int or t is float for t in _field_types(key))
 
 
+@functools.cache
+def parameter_bounds(key: str) -> tuple[float, float]:
+    """The declared range of ``section.key`` (or of a table's entry), ``(-inf, inf)`` where none is declared.
+
+    From the field's ``ge``/``gt``/``le``/``lt``, and [0, 1] for a probability (a table's entries too).
+    """
+    fields = parameter_fields()
+    field = fields.get(key)
+    low, high = -math.inf, math.inf
+    if field is not None:
+        low, high = bounds_of(field)
+    else:
+        field = fields.get(key.rpartition(".")[0])
+        if field is None:
+            return low, high
+    spec = field.json_schema_extra
+    if isinstance(spec, ParamSpec) and spec.probability:
+        low, high = max(low, 0.0), min(high, 1.0)
+    return low, high
+
+
 def check_key(key: str) -> None:
     """Raise unless ``key`` is a config parameter (``section.key``, or an entry of a table parameter)."""
     if spec_for_key(key) is None:
         raise ScenarioError(f"{key}: not a config parameter (expected section.key, e.g. organization.silo_strength)")
 
 
-def parse_prior(key: str, spec: Any) -> Prior:
-    """One prior from its TOML value ``{ kind = args, reason = "..." }``; errors name the key."""
+CHOICE_NOT_CALIBRATED = "a choice prior cannot be calibrated (fix the value with --set, or give a range)"
+
+
+def parse_prior(key: str, spec: Any, *, choice: bool = True) -> Prior:
+    """One prior from its TOML value ``{ kind = args, reason = "..." }``; errors name the key.
+
+    ``choice=False`` (calibration) refuses a choice prior before its values are looked at.
+    """
     if not isinstance(key, str):
         raise ScenarioError(f"prior.{key!r}: a key is a dotted config name")
     check_key(key)
@@ -167,6 +248,8 @@ def parse_prior(key: str, spec: Any) -> Prior:
     if len(kinds) != 1:
         raise ScenarioError(f"{where}: give exactly one distribution (one of {', '.join(KINDS)}), not {len(kinds)}")
     kind = kinds[0]
+    if kind == "choice" and not choice:
+        raise ScenarioError(f"{where}: {CHOICE_NOT_CALIBRATED}")
     args = spec[kind]
     if not isinstance(args, list) or not args:
         raise ScenarioError(f"{where}.{kind}: expected a non-empty list")
@@ -180,7 +263,8 @@ def parse_prior(key: str, spec: Any) -> Prior:
     if not _is_numeric_field(key):
         raise ScenarioError(f"{where}.{kind}: {key} is not a number: use choice = [values]")
     if _is_integer_field(key):
-        raise ScenarioError(f"{where}.{kind}: {key} is an integer: use choice = [values]")
+        hint = "use choice = [values]" if choice else "calibration fits continuous parameters only (fix it with --set)"
+        raise ScenarioError(f"{where}.{kind}: {key} is an integer: {hint}")
     if kind in ("uniform", "loguniform"):
         if not first < second:
             raise ScenarioError(f"{where}.{kind}: empty range [{first:g}, {second:g}] (low must be below high)")
@@ -188,12 +272,27 @@ def parse_prior(key: str, spec: Any) -> Prior:
             raise ScenarioError(f"{where}.loguniform: low must be > 0, not {first:g}")
     elif second <= 0:
         raise ScenarioError(f"{where}.{kind}: sigma must be > 0, not {second:g}")
-    return Prior(key, kind, (first, second), reason)
+    prior = Prior(key, kind, (first, second), reason)
+    if kind in ("normal", "lognormal"):
+        low, high = prior.support
+        centre = first if kind == "normal" else math.exp(min(first, 709.0))
+        if not low <= centre <= high:
+            what = "mu" if kind == "normal" else "median exp(mu)"
+            raise ScenarioError(
+                f"{where}.{kind}: its {what} {centre:g} lies outside {key}'s range [{low:g}, {high:g}] "
+                "(a normal or lognormal prior is truncated to the range)"
+            )
+    return prior
 
 
 def _check_in_range(prior: Prior, base: Config) -> None:
-    """The prior's ends (or every choice) must be valid values of the parameter."""
-    values = prior.args if prior.kind == "choice" else prior.bounds() if prior.kind in ("uniform", "loguniform") else ()
+    """The prior's ends (or every choice, or a normal's centre) must be valid values of the parameter."""
+    if prior.kind == "choice":
+        values = prior.args
+    elif prior.kind in ("uniform", "loguniform"):
+        values = prior.bounds()
+    else:
+        values = (prior.args[0] if prior.kind == "normal" else math.exp(min(prior.args[0], 709.0)),)
     for value in values:
         try:
             base.with_values({prior.key: value})
@@ -201,19 +300,22 @@ def _check_in_range(prior: Prior, base: Config) -> None:
             raise ScenarioError(f"prior.{prior.key}: {value!r} is outside the parameter's range ({err})") from None
 
 
-def load_prior(path: str | Path) -> dict[str, Prior]:
-    """Read a prior TOML file (a ``[prior]`` table); every problem is a ScenarioError naming the key."""
+def load_prior(path: str | Path, *, choice: bool = True) -> dict[str, Prior]:
+    """Read a prior TOML file (a ``[prior]`` table); every problem is a ScenarioError naming the key.
+
+    ``choice=False`` (calibration) refuses choice priors.
+    """
     path = Path(path)
-    return priors_from_table(read_table_file(path, "prior"), where=str(path))
+    return priors_from_table(read_table_file(path, "prior"), where=str(path), choice=choice)
 
 
-def priors_from_table(table: Any, where: str = "prior") -> dict[str, Prior]:
+def priors_from_table(table: Any, where: str = "prior", *, choice: bool = True) -> dict[str, Prior]:
     """Priors from a ``{"section.key": {kind: args}}`` mapping, validated (see :func:`load_prior`)."""
     if not isinstance(table, Mapping):
         raise ScenarioError(f"prior: {where} has no [prior] table")
     if not table:
         raise ScenarioError(f"prior: {where} has an empty [prior] table")
-    priors = {key: parse_prior(key, spec) for key, spec in table.items()}
+    priors = {key: parse_prior(key, spec, choice=choice) for key, spec in table.items()}
     base = Config()
     for prior in priors.values():
         _check_in_range(prior, base)

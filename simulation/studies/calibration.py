@@ -6,6 +6,11 @@ history in ``out`` so a calibration can be inspected (``pyabc.History``) and res
 writes ``posterior.csv``, ``calibrated.toml`` and ``report.md`` (see
 :mod:`simulation.studies.calibration_report`).
 
+A particle is a model run that succeeded: a run that fails, or gives no value (NaN) for an
+observed KPI, is never accepted (and does not widen the distance's scale). A sampling task
+gives up after :data:`FAILED_IN_A_ROW` such runs in a row; a generation short of particles
+ends the calibration, and one that accepted nothing at all is an error (nothing is written).
+
 Reproducibility: pyabc's own samplers seed each worker from the clock. Here a
 :class:`SeededMappingSampler` gives the i-th sampling task of a generation its own seed from
 ``SeedSequence([seed, generation, i])`` and collects results in task order, and every model run
@@ -16,11 +21,13 @@ gives the same posterior with any number of workers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import math
 import random
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +38,14 @@ import pandas as pd
 
 from simulation.errors import ScenarioError
 from simulation.scenario.config import Config, read_table_file
-from simulation.scenario.priors import Prior, apply_draw
+from simulation.scenario.priors import CHOICE_NOT_CALIBRATED, Prior, apply_draw, one_line, priors_from_table
 
 HISTORY = "history.db"
 MANIFEST = "calibration.json"
 DEFAULT_SD_SHARE = 0.1  # a bare observed number: its sd is 10% of the value
-FAR = 1e9  # a failed run or an undefined KPI is put this far away: never accepted
+FAR = 1e9  # a failed run or an undefined KPI is put this far away, and never accepted
+FAILED_IN_A_ROW = 50  # a sampling task gives up after this many failed runs in a row
+MAX_SD_FACTOR = 1e6  # an observed sd above MAX_SD_FACTOR x (|value| + 1) says nothing: refused
 PREDICTIVE_RUNS = 20  # posterior-predictive runs in the report
 
 
@@ -93,6 +102,11 @@ def observations_from_table(table: Any, where: str = "observed") -> dict[str, Ob
                 raise ScenarioError(f"{key}: the value is 0, so give its sd ({{ value = 0, sd = ... }})")
         if not _number(sd) or sd <= 0:
             raise ScenarioError(f"{key}.sd: {sd!r:.40} must be a positive number")
+        if sd > MAX_SD_FACTOR * (abs(value) + 1):
+            raise ScenarioError(
+                f"{key}.sd: {sd:g} is absurdly large (at most {MAX_SD_FACTOR:g} x (|value| + 1) ="
+                f" {MAX_SD_FACTOR * (abs(value) + 1):g})"
+            )
         low, high = kpi_range(kpi)
         if not low <= value <= high:
             raise ScenarioError(f"{key}: {value:g} is outside the KPI's range [{low:g}, {high:g}]")
@@ -110,24 +124,51 @@ def load_observed(path: str | Path) -> dict[str, Observation]:
 # The model as pyabc sees it
 
 
+@functools.cache
+def _exp_rv_class():  # noqa: ANN202 - built lazily so importing this module does not import pyabc
+    from pyabc.random_variables import RVDecorator
+
+    class ExpOf(RVDecorator):
+        """``exp(X)`` of a random variable ``X`` (a truncated lognormal from a truncated normal)."""
+
+        def rvs(self, *args: Any, **kwargs: Any) -> float:  # noqa: ARG002, D102
+            return math.exp(self.component.rvs())
+
+        def pdf(self, x: float, *args: Any, **kwargs: Any) -> float:  # noqa: ARG002, D102
+            return float(self.component.pdf(math.log(x)) / x) if x > 0 else 0.0
+
+        pmf = pdf
+
+        def cdf(self, x: float, *args: Any, **kwargs: Any) -> float:  # noqa: ARG002, D102
+            return float(self.component.cdf(math.log(x))) if x > 0 else 0.0
+
+        def decorator_repr(self) -> str:  # noqa: D102
+            return "exp"
+
+    return ExpOf
+
+
 def _pyabc_prior(priors: Mapping[str, Prior]):  # noqa: ANN202 - pyabc.Distribution
+    """The priors as pyabc's; a normal or lognormal truncated to its parameter's range (see Prior.support)."""
     import pyabc
 
     rvs = {}
     for key, prior in priors.items():
-        a, b = prior.args[:2] if prior.kind != "choice" else (0, 0)
+        if prior.kind == "choice":
+            raise ScenarioError(f"prior.{key}: {CHOICE_NOT_CALIBRATED}")
+        a, b = prior.args
         if prior.kind == "uniform":
             rvs[key] = pyabc.RV("uniform", a, b - a)
         elif prior.kind == "loguniform":
             rvs[key] = pyabc.RV("loguniform", a, b)
+        elif prior.truncated:
+            frozen = prior.truncnorm()
+            normal = pyabc.RV(frozen.dist.name, *frozen.args, **frozen.kwds)  # truncnorm (or uniform: flat)
+            rvs[key] = normal if prior.kind == "normal" else _exp_rv_class()(normal)
         elif prior.kind == "normal":
             rvs[key] = pyabc.RV("norm", a, b)
-        elif prior.kind == "lognormal":
-            rvs[key] = pyabc.RV("lognorm", b, scale=math.exp(a))
         else:
-            raise ScenarioError(
-                f"prior.{key}: a choice prior cannot be calibrated (fix it with --set, or give a range)"
-            )
+            rvs[key] = pyabc.RV("lognorm", b, scale=math.exp(a))
     return pyabc.Distribution(**rvs)
 
 
@@ -144,7 +185,7 @@ class Simulator:
     """``parameters -> {kpi: value}`` for pyabc: one model run of the scenario with the parameters set.
 
     Pickled to workers as the scenario's layers; a run that fails (or an undefined KPI) is
-    reported :data:`FAR` from the observations, so it is never accepted.
+    reported as :data:`FAR` for every KPI (see :func:`failed`), and never accepted.
     """
 
     layers: str
@@ -171,34 +212,76 @@ class Simulator:
         result = run(apply_draw(self.config(), plain), seed=run_seed(self.seed, plain))
         return {k: float(v) for k, v in result.summary.items()}
 
+    def summary_or_nan(self, values: Mapping[str, float]) -> dict[str, float]:
+        """:meth:`summary`, or no KPIs (read as NaN) when the run fails."""
+        try:
+            return self.summary(values)
+        except Exception:  # noqa: BLE001 - a failed predictive run is a missing row's values
+            return {}
+
     def __call__(self, values: Mapping[str, float]) -> dict[str, float]:
         """The observed KPIs of one run at ``values`` (:data:`FAR` for a failed run or an undefined KPI)."""
         try:
             summary = self.summary(values)
         except Exception:  # noqa: BLE001 - a particle whose run fails is simply never accepted
             summary = {}
-        out = {}
-        for kpi in self.kpis:
-            value = summary.get(kpi, math.nan)
-            out[kpi] = value if math.isfinite(value) else FAR
-        return out
+        values = [summary.get(kpi, math.nan) for kpi in self.kpis]
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+            return dict.fromkeys(self.kpis, FAR)
+        return dict(zip(self.kpis, values, strict=True))
 
 
-def _seeded_task(args: tuple[bytes, int]) -> tuple[Any, int]:
-    """One sampling task: seed pyabc's global generators, then sample until one particle is accepted."""
+def failed(sum_stat: Mapping[str, Any]) -> bool:
+    """Whether a simulation's KPIs are a failed run's (or an undefined KPI's): never a particle."""
+    return any(value == FAR for value in sum_stat.values())
+
+
+def _seeded_task(args: tuple[bytes, int]) -> tuple[Any, int, int]:
+    """One sampling task: seed pyabc's global generators, then sample until one particle is accepted.
+
+    Gives up after :data:`FAILED_IN_A_ROW` failed runs in a row (a particle nothing can give).
+    Returns the sample, the runs made and how many of them failed.
+    """
     import cloudpickle
 
     pickled, task_seed = args
     simulate_one, sample = cloudpickle.loads(pickled)
     np.random.seed(task_seed % 2**32)  # pyabc draws from the global generators; seeded per task here
     random.seed(task_seed)
-    evaluations = 0
-    while True:
+    evaluations = failures = in_a_row = 0
+    while in_a_row < FAILED_IN_A_ROW:
         particle = simulate_one()
         evaluations += 1
+        bad = failed(particle.sum_stat)
+        failures += bad
+        in_a_row = in_a_row + 1 if bad else 0
         sample.append(particle)
         if particle.accepted:
-            return sample, evaluations
+            break
+    return sample, evaluations, failures
+
+
+class NothingAccepted(Exception):  # noqa: N818 - a state, caught by calibrate
+    """Raised by the sampler when every run of the calibration sample failed, or a generation came up short."""
+
+    def __init__(self, t: int, runs: int, failures: int, accepted: int, parameter: dict | None) -> None:
+        super().__init__(t, runs, failures, accepted)
+        self.t, self.runs, self.failures, self.accepted, self.parameter = t, runs, failures, accepted, parameter
+
+
+def _acceptor():  # noqa: ANN202 - pyabc.UniformAcceptor, built lazily
+    from pyabc.acceptor import AcceptorResult, UniformAcceptor
+
+    class RejectFailed(UniformAcceptor):
+        """pyabc's uniform acceptor, except that a failed run (or an undefined KPI) is never accepted."""
+
+        def __call__(self, distance_function, eps, x, x_0, t, par):  # noqa: ANN001, ANN204, D102
+            result = super().__call__(distance_function, eps, x, x_0, t, par)
+            if failed(x):
+                return AcceptorResult(distance=result.distance, accept=False)
+            return result
+
+    return RejectFailed()
 
 
 def _sampler_class():  # noqa: ANN202 - built lazily so importing this module does not import pyabc
@@ -227,13 +310,20 @@ def _sampler_class():  # noqa: ANN202 - built lazily so importing this module do
             seeds = [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
             pickled = cloudpickle.dumps((simulate_one, self._create_empty_sample()))
             sample = self._create_empty_sample()
-            total = 0
-            for result, evaluations in self.map_(_seeded_task, [(pickled, s) for s in seeds]):
+            total = failures = 0
+            for result, evaluations, failed_runs in self.map_(_seeded_task, [(pickled, s) for s in seeds]):
                 sample += result
                 total += evaluations
+                failures += failed_runs
                 if self.on_task is not None:
                     self.on_task(evaluations)
             self.nr_evaluations_ = total
+            bad = [p for p in sample.all_particles if failed(p.sum_stat)]
+            first = dict(bad[0].parameter) if bad else None  # a failed run, to say why it failed
+            if all_accepted and failures == total:  # the calibration sample: not one run gave the KPIs
+                raise NothingAccepted(t, total, failures, 0, first)
+            if sample.n_accepted < n:  # some task gave up
+                raise NothingAccepted(t, total, failures, sample.n_accepted, first)
             return sample
 
     return SeededMappingSampler
@@ -282,6 +372,7 @@ class CalibrationResult:
         runs: model runs in all (calibration sample and every generation, previous sessions included).
         predictive: posterior-predictive KPIs, one row per run (empty if not computed).
         root: the output directory, or None.
+        stopped: why the calibration ended early (a generation came up short of particles), or None.
     """
 
     posterior: pd.DataFrame
@@ -294,6 +385,7 @@ class CalibrationResult:
     predictive: pd.DataFrame = field(default_factory=pd.DataFrame)
     root: Path | None = None
     seed: int = 0
+    stopped: str | None = None  # why the last generations did not run (a generation came up short), or None
 
     @property
     def params(self) -> list[str]:
@@ -420,16 +512,18 @@ def calibrate(
         scenario_path: the scenario's file, which ``calibrated.toml`` then ``extends``.
 
     Raises:
-        ScenarioError: bad observations, priors, options or ``out`` (nothing is written).
+        ScenarioError: bad observations, priors, options or ``out`` (nothing is written); or no
+            particle accepted in the first generation (every run failed or gave no value for an
+            observed KPI): then nothing is left in ``out`` either.
     """
     import pyabc
 
     if not all(isinstance(o, Observation) for o in observed.values()):
         observed = observations_from_table(dict(observed))
+    else:  # built by hand: the same checks as a file's
+        observations_from_table({k: {"value": o.value, "sd": o.sd} for k, o in observed.items()})
     observed = dict(observed)
-    priors = dict(priors)
-    if not priors:
-        raise ScenarioError("prior: no parameter to calibrate")
+    priors = _calibration_priors(priors)
     from simulation.scenario.limits import check_count, check_seed, check_study, estimate
 
     if not isinstance(config, Config):
@@ -457,9 +551,10 @@ def calibrate(
     simulator = Simulator(layers_json(config), seed, kpis)
     manifest = _manifest(config, observed, priors, seed, particles)
     root = Path(out) if out is not None else None
-    resume = False
+    resume = created = False
     if root is not None:
         resume = _check_out(root, manifest, overwrite)
+        created = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
         # Written first, so a calibration cut off mid-generation resumes from its history.
         (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
@@ -469,10 +564,13 @@ def calibrate(
     x_0 = {o.kpi: o.value for o in observed.values()}
     sd = np.array([observed[k].sd for k in kpis])
 
+    stopped = None
     with _mapper(workers, executor, scheduler) as map_, _progress(progress, particles) as bar:
         sampler = _sampler_class()(map_, seed, on_task=bar)
         distance = pyabc.AdaptivePNormDistance(p=2, scale_function=ScaleWithSd(sd))
-        abc = pyabc.ABCSMC(simulator, abc_prior, distance, population_size=particles, sampler=sampler)
+        abc = pyabc.ABCSMC(
+            simulator, abc_prior, distance, population_size=particles, sampler=sampler, acceptor=_acceptor()
+        )
         db = f"sqlite:///{(root or Path('.')).resolve() / HISTORY}" if root is not None else "sqlite://"
         if resume:
             abc.load(db, 1)
@@ -480,23 +578,33 @@ def calibrate(
         else:
             abc.new(db, x_0)
             done = 0
-        if done < generations:
-            t = abc.initialize_components_before_run(
-                minimum_epsilon=0.0,
-                max_nr_populations=generations - done,
-                min_acceptance_rate=0.0,
-                max_total_nr_simulations=np.inf,
-                max_walltime=None,
-                min_eps_diff=0.0,
-            )
-            while t < generations:
-                bar.generation(t, generations)
-                ret = abc.run_generation(t=t)
-                if not ret["successful"]:
-                    break
-                t += 1
+        try:
+            if done < generations:
+                t = abc.initialize_components_before_run(
+                    minimum_epsilon=0.0,
+                    max_nr_populations=generations - done,
+                    min_acceptance_rate=0.0,
+                    max_total_nr_simulations=np.inf,
+                    max_walltime=None,
+                    min_eps_diff=0.0,
+                )
+                while t < generations:
+                    bar.generation(t, generations)
+                    ret = abc.run_generation(t=t)
+                    if not ret["successful"]:
+                        break
+                    t += 1
+        except NothingAccepted as short:
+            bar.close()
+            message = _nothing_accepted(short, simulator, particles)
+            if abc.history.max_t < 0:  # not one generation: no posterior, and nothing left in out
+                if root is not None and not resume:
+                    _remove_outputs(root, created)
+                raise ScenarioError(message) from None
+            stopped = f"{message}; the posterior is generation {abc.history.max_t + 1}'s"
         history = abc.history
         result = _result(history, priors, observed, config, seed, root)
+        result.stopped = stopped
         if predictive:
             result.predictive = posterior_predictive(result, predictive, map_)
     if root is not None:
@@ -504,6 +612,55 @@ def calibrate(
 
         write_outputs(result, Path(scenario_path) if scenario_path is not None else None)
     return result
+
+
+def _calibration_priors(priors: Mapping[str, Any]) -> dict[str, Prior]:
+    """The priors as a prior file's would be read (same checks, same messages); a choice prior is refused first."""
+    table = {}
+    for key, prior in dict(priors).items():
+        if isinstance(prior, Prior):
+            key, prior = prior.key, prior.to_spec()  # noqa: PLW2901 - checked as written in a file
+        table[key] = prior
+    if not table:
+        raise ScenarioError("prior: no parameter to calibrate")
+    return priors_from_table(table, where="the priors", choice=False)
+
+
+def _nothing_accepted(short: NothingAccepted, simulator: Simulator, particles: int) -> str:
+    """Why a generation has no (or too few) particles, in one line naming the KPI or the model's error."""
+    where = "the calibration sample" if short.t < 0 else f"generation {short.t + 1}"
+    counts = f"{short.failures} of {short.runs} runs in {where} failed or gave no value"
+    head = "no particle accepted" if short.t < 0 else f"{short.accepted} of {particles} particles accepted"
+    why = ""
+    if short.parameter is not None:
+        try:  # one failed run again, here: its error, or the KPI it left undefined
+            summary = simulator.summary(short.parameter)
+        except Exception as err:  # noqa: BLE001 - reported, one line
+            why = f"; e.g. at {_values(short.parameter)}: {one_line(err)}"
+        else:
+            undefined = [k for k in simulator.kpis if not math.isfinite(summary.get(k, math.nan))]
+            if undefined and short.t < 0:
+                return (
+                    f"observed.{undefined[0]}: {head}: {counts}; the model gives this KPI no value (NaN), "
+                    f"e.g. at {_values(short.parameter)} (a crisis KPI where no crisis happens?)"
+                )
+            if undefined:
+                why = f"; e.g. {undefined[0]} has no value (NaN) at {_values(short.parameter)}"
+    return f"calibrate: {head}: {counts}{why}"
+
+
+def _values(parameter: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} = {float(v):.4g}" for k, v in parameter.items())
+
+
+def _remove_outputs(root: Path, created: bool) -> None:
+    """Take back what a calibration that accepted nothing wrote in ``root`` (its manifest and history)."""
+    for name in (MANIFEST, HISTORY, HISTORY + "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            (root / name).unlink()
+    if created:
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only if empty
 
 
 class ScaleWithSd:
@@ -515,11 +672,14 @@ class ScaleWithSd:
         self.sd = np.asarray(sd, dtype=float)
 
     def __call__(self, *, samples: np.ndarray, **kwargs: Any) -> np.ndarray:
-        """One scale per KPI from the simulated ``samples`` (rows: runs, columns: KPIs)."""
+        """One scale per KPI from the simulated ``samples`` (rows: runs, columns: KPIs); failed runs left out."""
         from pyabc.distance.scale import mad
 
-        spread = mad(samples=samples, **kwargs)
-        return np.sqrt(np.nan_to_num(spread) ** 2 + self.sd**2)
+        samples = np.where(np.asarray(samples, dtype=float) == FAR, np.nan, samples)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a KPI no run gave: all NaN
+            spread = mad(samples=samples, **kwargs)
+        return np.hypot(np.nan_to_num(spread, nan=0.0, posinf=0.0), self.sd)
 
 
 class _Bar:
@@ -609,5 +769,5 @@ def posterior_predictive(result: CalibrationResult, runs: int, map_: Callable = 
 
     simulator = Simulator(layers_json(result.config), result.seed + 1, tuple(result.observed))
     draws = [result.posterior.iloc[i][result.params].to_dict() for i in rows]
-    summaries = list(map_(simulator.summary, draws))
+    summaries = list(map_(simulator.summary_or_nan, draws))
     return pd.DataFrame([{k: s.get(k, math.nan) for k in result.observed} for s in summaries])

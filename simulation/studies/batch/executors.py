@@ -346,7 +346,11 @@ def check_scheduler(address: str, timeout: float = 3.0) -> None:
 
 
 class DaskExecutor:
-    """A Dask cluster: a new ``LocalCluster`` of ``workers`` processes, or an existing scheduler."""
+    """A Dask cluster: a new ``LocalCluster`` of ``workers`` processes, or an existing scheduler.
+
+    A ``LocalCluster``'s workers end when this process dies, as the local pool's do
+    (:func:`_exit_with_parent`, installed by a worker plugin).
+    """
 
     def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
         import logging
@@ -363,6 +367,7 @@ class DaskExecutor:
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)
+            self._watch_parent()
         else:
             check_scheduler(scheduler)
             try:
@@ -370,6 +375,19 @@ class DaskExecutor:
             except (OSError, TimeoutError) as err:
                 raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({err})") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+
+    def _watch_parent(self) -> None:
+        """Give the cluster's worker processes the local pool's watchdog: they end as soon as this process is gone.
+
+        (Without it a SIGKILLed parent relies on Dask's own pipe to its workers.) A worker
+        plugin, so a worker the nanny restarts gets it too; workers in threads of this process
+        (``processes=False``) have no process of their own to end.
+        """
+        import os
+
+        from simulation.studies.batch.dask_watch import ExitWithParent
+
+        self.client.register_plugin(ExitWithParent(os.getpid(), _exit_with_parent))
 
     def imap_unordered(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[dict]:
         """Submit lazily (bounded memory) and yield as runs finish."""
