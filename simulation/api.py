@@ -57,7 +57,7 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
     from tqdm.auto import tqdm
 
     from simulation.engines.build import build_engine
-    from simulation.scenario.limits import check_seed
+    from simulation.scenario.limits import check_fits, check_seed
 
     if not isinstance(config, Config):
         raise TypeError(
@@ -65,6 +65,7 @@ def run(config: Config, seed: int | None = None, *, progress: bool = False) -> R
             f"not {type(config).__name__}"
         )
     seed = check_seed(seed)
+    check_fits(config)  # refused before anything is allocated, as the command line refuses it
     engine = build_engine(config, seed)
     steps = config.simulation.steps
     start = time.perf_counter()

@@ -157,3 +157,23 @@ def test_a_batch_over_a_week_is_refused_before_it_is_planned(tmp_path):
     result = _cli(["compare", str(SCENARIOS / "centralized.toml"), "-r", "200000", "-w", "1", "--out", str(tmp_path)])
     _one_line_exit_2(result, "--replicates: 200,000 runs, 1 at a time, would take ~")
     assert "over the limit of 7 days" in result.output and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ['""', '"a/b"', '".hidden"', '"x:y"'])
+def test_a_name_that_cannot_name_a_file_is_refused_by_validate_as_by_compare(name, tmp_path):
+    runner = CliRunner()
+    scenario = str(SCENARIOS / "centralized.toml")
+    for args in (["validate", scenario], ["compare", scenario, "-r", "1", "-q", "--out", str(tmp_path / "o")]):
+        result = runner.invoke(app, [*args, "--set", f"name={name}"])
+        assert result.exit_code == 2, (args, result.output)
+        assert "name:" in result.output and "file name" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_python_api_refuses_a_run_that_cannot_fit_before_allocating():
+    from simulation import load_scenario, run
+    from simulation.errors import ScenarioError
+
+    config = load_scenario(SCENARIOS / "centralized.toml", ["customers.count=1000000000"])
+    with pytest.raises(ScenarioError, match="customers.count: the run would need"):
+        run(config)

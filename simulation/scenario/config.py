@@ -195,6 +195,8 @@ class Section(BaseModel):
 
 
 # Untrained posters without guidelines, and cascades that spread: where the gaffe and crisis levers act.
+FILE_NAME_FORBIDDEN = '/\\:*?"<>|'
+"""Characters a scenario's name may not hold (it names files on every platform)."""
 SILOED: dict[str, Any] = {"organization": {"model": "centralized"}}
 """A context where hand-offs cross departments on long routes (what a new tie shortens is then in force)."""
 SOME_INQUIRIES_IGNORED: dict[str, Any] = {"organization": {"model": "centralized"}}
@@ -1598,6 +1600,17 @@ class Config(Section):
     value: ValueSection = ValueSection()
     interventions: list[Intervention] = param([], "scheduled interventions", unit="1", role="structural")
     _layers: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_fits_a_file_name(cls, name: str) -> str:
+        """A scenario's name names its results' files (batches, reports): it must be usable as a file name."""
+        if not name or any(ch in name for ch in FILE_NAME_FORBIDDEN) or name.startswith(".") or len(name) > 120:
+            raise ValueError(
+                f"{name!r} cannot be used in a file name (empty, a leading dot, one of {FILE_NAME_FORBIDDEN} "
+                "or over 120 characters)"
+            )
+        return name
 
     @model_validator(mode="before")
     @classmethod
