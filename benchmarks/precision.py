@@ -41,6 +41,7 @@ ensemble might start, so its wall seconds are printed too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -48,11 +49,12 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from reference import reference_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -483,25 +485,8 @@ def main() -> None:
         parser.error("--seeds: at least 2 (a variance needs two pairs)")
     this = short_commit("HEAD")
     reference = None if args.no_reference else short_commit(args.reference)
-    with tempfile.TemporaryDirectory(prefix="silosim-ref-") as tmp:
-        old_tree = None
-        if reference is not None:
-            old_tree = Path(tmp) / "ref"
-            added = subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.reference],
-                capture_output=True,
-                text=True,
-            )
-            if added.returncode != 0:
-                message = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
-                print(f"--reference {args.reference}: cannot check it out ({message})", file=sys.stderr)
-                sys.exit(2)
-        try:
-            figures = measure(args, old_tree)
-        finally:
-            if old_tree is not None:
-                remove = ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)]
-                subprocess.run(remove, check=False)
+    with reference_tree(args.reference) if reference is not None else contextlib.nullcontext() as old_tree:
+        figures = measure(args, old_tree)
     names = list(TREES) if reference is not None else ["this tree"]
     command = "python benchmarks/precision.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     rev = args.reference if reference == args.reference else f"{args.reference} ({reference})"

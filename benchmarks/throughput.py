@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reference import reference_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/centralized.toml"
 # Part 2: four ways to organise, the comparison a strategist starts from.
@@ -96,36 +98,23 @@ class Worker:
 
 def per_run(sizes: list[int], repeats: int, reference: str) -> None:
     """Part 1: best CPU seconds per quarter, this tree against ``reference``, interleaved."""
-    with tempfile.TemporaryDirectory(prefix="silosim-ref-") as tmp:
-        old_tree = Path(tmp) / "ref"
-        added = subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), reference],
-            capture_output=True,
-            text=True,
-        )
-        if added.returncode != 0:
-            message = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
-            print(f"--reference {reference}: cannot check it out ({message})", file=sys.stderr)
-            sys.exit(2)
+    with reference_tree(reference) as old_tree:
+        workers = {"reference": Worker(old_tree), "this tree": Worker(ROOT)}
         try:
-            workers = {"reference": Worker(old_tree), "this tree": Worker(ROOT)}
-            try:
-                for worker in workers.values():  # warm-up: imports, numba's cache, first-call costs
-                    worker.quarter(sizes[0], 0)
-                best = {(name, n): float("inf") for name in workers for n in sizes}
-                wall = dict(best)
-                for rep in range(repeats):
-                    for n in sizes:
-                        order = list(workers.items()) if rep % 2 == 0 else list(reversed(workers.items()))
-                        for name, worker in order:
-                            seconds = worker.quarter(n, 1 + rep)
-                            best[name, n] = min(best[name, n], seconds["cpu"])
-                            wall[name, n] = min(wall[name, n], seconds["wall"])
-            finally:
-                for worker in workers.values():
-                    worker.close()
+            for worker in workers.values():  # warm-up: imports, numba's cache, first-call costs
+                worker.quarter(sizes[0], 0)
+            best = {(name, n): float("inf") for name in workers for n in sizes}
+            wall = dict(best)
+            for rep in range(repeats):
+                for n in sizes:
+                    order = list(workers.items()) if rep % 2 == 0 else list(reversed(workers.items()))
+                    for name, worker in order:
+                        seconds = worker.quarter(n, 1 + rep)
+                        best[name, n] = min(best[name, n], seconds["cpu"])
+                        wall[name, n] = min(wall[name, n], seconds["wall"])
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=False)
+            for worker in workers.values():
+                worker.close()
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     print(f"one quarter ({QUARTER} hourly steps) of {SCENARIO}: whole run (build, steps, result), best of {repeats}")
     print(f"reference {reference} (old model) vs this tree {head.stdout.strip()} (today's model, more rules)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,11 @@ def fresh_registries(monkeypatch):
 
     for module, registry in ((presets, "_USER_PRESETS"), (interventions, "_REGISTRY"), (kpis, "_USER_KPIS")):
         monkeypatch.setattr(module, registry, {})
+
+
+def deep_update(base: dict, top: dict) -> dict:
+    """``base`` with ``top`` merged in, table by table (a partial scenario over another); neither is changed."""
+    out = json.loads(json.dumps(base))
+    for k, v in top.items():
+        out[k] = deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

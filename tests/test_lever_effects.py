@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import deep_update
 
 from simulation import build_config, run
 from simulation.outputs.kpis import SUMMARY
@@ -103,13 +104,6 @@ INERT: dict[str, tuple[object, dict[str, int], str]] = {
 NOT_TESTED = {"organization.model": "a bundle of levers, each tested on its own"}
 
 
-def _deep_update(base: dict, top: dict) -> dict:
-    out = json.loads(json.dumps(base))
-    for k, v in top.items():
-        out[k] = _deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 @functools.cache
 def _summaries(raw_json: str) -> tuple[dict[str, float], ...]:
     config = build_config(json.loads(raw_json))
@@ -118,9 +112,9 @@ def _summaries(raw_json: str) -> tuple[dict[str, float], ...]:
 
 def _effects(key: str, value: object, kpis: dict[str, int]) -> dict[str, tuple[float, float]]:
     """Each KPI's mean paired difference (changed - default) and its t statistic."""
-    context = _deep_update(BASE, dict(parameter_specs()[key].context))
+    context = deep_update(BASE, dict(parameter_specs()[key].context))
     section, field = key.split(".")
-    moved = _deep_update(context, {section: {field: value}})
+    moved = deep_update(context, {section: {field: value}})
     before = _summaries(json.dumps(context, sort_keys=True))
     after = _summaries(json.dumps(moved, sort_keys=True))
     out = {}

@@ -17,6 +17,7 @@ import json
 import math
 
 import pytest
+from conftest import deep_update
 
 from simulation import build_config, run
 from simulation.scenario.config import Config
@@ -95,13 +96,6 @@ def changed_value(key: str, default: object, field: object) -> object:
         doubled = default * 2
         return doubled if doubled <= upper and not (upper == 1 and doubled == 1) else default / 2
     raise AssertionError(f"{key}: no rule to change a {type(default).__name__}; add it to CHANGED")
-
-
-def deep_update(base: dict, top: dict) -> dict:
-    out = json.loads(json.dumps(base))
-    for k, v in top.items():
-        out[k] = deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 @functools.cache
