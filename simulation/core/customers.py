@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.compiled import jit
-from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.effects import CUSTOMERS, Step, effect_on, has_repeats
 from simulation.core.keyed import exponential, poisson
 from simulation.core.slices import copied, copy_fields, params_slice
 
@@ -119,6 +119,10 @@ def settle(step: Step, idx: np.ndarray, neighbour_mean: np.ndarray) -> None:
     """
     state, params, dt = step.state, step.params, step.dt
     idx = np.asarray(idx)
+    if idx is not state.everyone and has_repeats(idx):  # a customer more than once: each row in turn
+        for r in range(len(idx)):
+            settle(step, idx[r : r + 1], neighbour_mean[r : r + 1])
+        return
     whole = idx is state.everyone  # every customer, in order: the loops skip the indirection
     rows, loop_idx = (slice(None), None) if whole else (idx, idx)
     _drift_rows(

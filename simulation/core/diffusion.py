@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.content import Posts
-from simulation.core.effects import CUSTOMERS, Step, effect_on
+from simulation.core.effects import CUSTOMERS, Step, effect_on, has_repeats
 from simulation.core.kernels import independent_cascade
 from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.core.state import INFLUENCER, MEDIA
@@ -142,7 +142,11 @@ def follow(step: Step, idx: np.ndarray) -> None:
 
 @effect_on(CUSTOMERS)
 def hear_share(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
-    """A re-share of a brand post reached customers ``idx``: awareness and ``lift`` of sentiment."""
+    """A re-share of a brand post reached customers ``idx``: awareness and ``lift`` of sentiment (per row)."""
+    if has_repeats(idx):  # a customer reached more than once: each row in turn
+        for r in range(len(idx)):
+            hear_share(step, idx[r : r + 1], lift[r : r + 1])
+        return
     state = step.state
     state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.params.awareness_gain)
     state.sentiment[idx] += lift
@@ -150,7 +154,11 @@ def hear_share(step: Step, idx: np.ndarray, lift: np.ndarray) -> None:
 
 @effect_on(CUSTOMERS)
 def hear_negative(step: Step, idx: np.ndarray) -> None:
-    """A negative cascade (gaffe, complaint, crisis) reached customers ``idx``: a negative mention each."""
+    """A negative cascade (gaffe, complaint, crisis) reached customers ``idx``: a negative mention each (per row)."""
+    if has_repeats(idx):  # a customer reached more than once: each row in turn
+        for r in range(len(idx)):
+            hear_negative(step, idx[r : r + 1])
+        return
     state = step.state
     state.sentiment[idx] -= step.params.negative_hit
     state.awareness[idx] = awareness_after_exposure(state.awareness[idx], step.params.awareness_gain)

@@ -87,6 +87,17 @@ def group_rows(idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(ordered[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
 
 
+def has_repeats(idx: np.ndarray) -> bool:
+    """Whether an index occurs more than once in ``idx`` (strictly increasing indices, the usual case, are quick).
+
+    An effect whose rows interact (a later row reads what an earlier one wrote) applies the
+    rows of such an ``idx`` one after another, in order.
+    """
+    if len(idx) < 2 or bool((idx[1:] > idx[:-1]).all()):
+        return False
+    return len(np.unique(idx)) < len(idx)
+
+
 def read_only(array: np.ndarray) -> np.ndarray:
     """``array``, made read-only: for the empty results a quiet step shares instead of allocating."""
     array.flags.writeable = False

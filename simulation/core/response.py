@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulation.core.compiled import jit
-from simulation.core.effects import CUSTOMERS, Step, effect_on, read_only
+from simulation.core.effects import CUSTOMERS, Step, effect_on, has_repeats, read_only
 from simulation.core.needs import inquiry_uniform
 from simulation.core.slices import copied, copy_fields, params_slice
 
@@ -81,8 +81,13 @@ def take_answer(step: Step, idx: np.ndarray, wait: np.ndarray, resolved: np.ndar
     """Customers ``idx`` got an answer after ``wait`` hours: a resolution lifts, a fast one may convert.
 
     An unresolved answer costs ``unresolved_drop``; a resolution within ``fast_answer_hours``
-    makes an advocate (and a follower) with ``advocate_conversion``.
+    makes an advocate (and a follower) with ``advocate_conversion``. A customer's answers take
+    effect in row order (a conversion's floor, then the next answer's lift or drop).
     """
+    if has_repeats(idx):  # a customer answered more than once: each answer in turn
+        for r in range(len(idx)):
+            take_answer(step, idx[r : r + 1], wait[r : r + 1], resolved[r : r + 1], u_convert[r : r + 1])
+        return
     state, params = step.state, step.params
     np.add.at(state.sentiment, idx, np.where(resolved, answer_lift(params, wait), -params.unresolved_drop))
     state.was_answered[idx] = True
