@@ -208,10 +208,10 @@ def test_cli_app_command_is_registered():
 @pytest.fixture
 def no_server(monkeypatch):
     """`silosim app` with the Solara server replaced by a record of where it would listen."""
-    import sys
+    import simulation.cli.app as app_cli
 
     started = []
-    monkeypatch.setattr(sys.modules["simulation.cli.app"], "serve", lambda host, port: started.append((host, port)))
+    monkeypatch.setattr(app_cli, "serve", lambda host, port: started.append((host, port)))
     return started
 
 

@@ -213,7 +213,7 @@ def mmc_config(
     owners = dict.fromkeys(INQUIRY_TYPES, department)
     return build_config(
         {
-            "name": f"M/M/{servers} at load {load:g}",
+            "name": f"M-M-{servers} queue at load {load:g}",
             "customers": {
                 "count": customers,
                 "activity_sigma": 0.0,
