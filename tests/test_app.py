@@ -208,8 +208,9 @@ def test_cli_app_command_is_registered():
 @pytest.fixture
 def no_server(monkeypatch):
     """`silosim app` with the Solara server replaced by a record of where it would listen."""
-    import simulation.cli.app as app_cli
+    import importlib
 
+    app_cli = importlib.import_module("simulation.cli.app")  # (simulation.cli.app, the attribute, is the Typer app)
     started = []
     monkeypatch.setattr(app_cli, "serve", lambda host, port: started.append((host, port)))
     return started
