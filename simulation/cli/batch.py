@@ -29,11 +29,12 @@ from simulation.cli.options import (
 
 def _finish(result, out: Path, kpis: list[str] | None, quiet: bool) -> None:  # noqa: ANN001
     from simulation.outputs.kpis import HEADLINE
-    from simulation.outputs.report import ci_text, write_report
+    from simulation.outputs.report import ci_text, run_hours, write_report
+    from simulation.studies.batch.store import load_manifest
 
     path = write_report(out, kpis)
     if not quiet and result.kind != "sensitivity" and not result.params:
-        typer.echo(ci_text(result.ci(kpis or HEADLINE), kpis or HEADLINE))
+        typer.echo(ci_text(result.ci(kpis or HEADLINE), kpis or HEADLINE, run_hours(load_manifest(out))))
     failed = len(result.failures)
     if not quiet:
         typer.echo(f"{len(result.summary) - failed} runs ok, {failed} failed; wrote {out}/summary.csv and {path}")

@@ -31,16 +31,19 @@ app = typer.Typer(
 RUN_OUTPUTS = ("timeseries.csv", "inquiries.csv", "summary.json")
 
 
-def kpi_lines(summaries: dict[str, dict[str, float]], names: tuple[str, ...]) -> str:
-    """KPIs side by side as an aligned text table (one column per scenario)."""
-    from simulation.outputs.kpis import format_value
+def kpi_lines(summaries: dict[str, dict[str, float]], names: tuple[str, ...], hours: float | None = None) -> str:
+    """KPIs side by side as an aligned text table (one column per scenario); money with its unit."""
+    from simulation.outputs.kpis import format_value, kpi_label
 
-    width = max(len(n) for n in names) + 2
+    labels = {name: kpi_label(name, hours) for name in names}
+    width = max(len(label) for label in labels.values()) + 2
     cols = list(summaries)
     colw = max(12, *(len(c) + 2 for c in cols))
     lines = ["kpi".ljust(width) + "".join(c.rjust(colw) for c in cols)]
     for name in names:
-        lines.append(name.ljust(width) + "".join(format_value(summaries[c].get(name)).rjust(colw) for c in cols))
+        lines.append(
+            labels[name].ljust(width) + "".join(format_value(summaries[c].get(name)).rjust(colw) for c in cols)
+        )
     return "\n".join(lines)
 
 
@@ -110,7 +113,8 @@ def run(
             f"{config.name} ({config.organization.model}), seed {result.seed}, "
             f"{len(result.timeseries)} steps, {result.meta['wall_seconds']:.1f} s"
         )
-        typer.echo(kpi_lines({config.name: result.summary}, HEADLINE))
+        hours = config.simulation.steps * config.simulation.step_hours
+        typer.echo(kpi_lines({config.name: result.summary}, HEADLINE, hours))
         if path is not None:
             typer.echo(f"wrote {out}/timeseries.csv, inquiries.csv, summary.json")
 

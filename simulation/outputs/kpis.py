@@ -529,6 +529,47 @@ def format_value(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+CURRENCY = "USD"
+"""The currency of every money figure (the unit of the cost and value parameters)."""
+MONEY = {
+    "cost_total": "period",
+    "reply_value": "period",
+    "value_total": "period",
+    "net_value": "period",
+    "cost_per_resolution": "resolution",
+}
+"""The money KPIs, and what each is per: the run's period or one resolved inquiry."""
+
+
+def period_text(hours: float) -> str:
+    """A run's length in words: "13 weeks (a quarter)", "4 weeks", "30 days", "36 hours"."""
+    if hours == 2184:
+        return "13 weeks (a quarter)"
+    if hours % 168 == 0:
+        weeks = int(hours // 168)
+        return "1 week" if weeks == 1 else f"{weeks} weeks"
+    if hours % 24 == 0:
+        days = int(hours // 24)
+        return "1 day" if days == 1 else f"{days} days"
+    return f"{hours:g} hours"
+
+
+def money_unit(name: str, hours: float | None) -> str | None:
+    """The unit of a money KPI over a run of ``hours`` ("USD per 4 weeks", "USD per resolution"); None if not money."""
+    per = MONEY.get(name)
+    if per is None:
+        return None
+    if per == "resolution":
+        return f"{CURRENCY} per resolution"
+    return f"{CURRENCY} per {period_text(hours)}" if hours else f"{CURRENCY} per run"
+
+
+def kpi_label(name: str, hours: float | None = None) -> str:
+    """A KPI's name with its money unit where it is money (``cost_total (USD per 4 weeks)``)."""
+    unit = money_unit(name, hours)
+    return f"{name} ({unit})" if unit else name
+
+
 def add_user_kpis(result: RunResult) -> None:
     """Compute registered KPIs into ``result.summary``."""
     for name, (_, compute) in _USER_KPIS.items():
@@ -557,6 +598,7 @@ HEADLINE = (
     "gaffes",
     "brand_consistency",
     "participation",
+    "cost_total",
     "cost_per_resolution",
     "net_value",
     "silo_index",

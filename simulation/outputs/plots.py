@@ -51,16 +51,19 @@ def style(i: int) -> dict[str, object]:
     }
 
 
-def kpi_unit(name: str) -> str:
-    """The unit of a KPI, read from its name's suffix."""
+def kpi_unit(name: str, hours: float | None = None) -> str:
+    """The unit of a KPI, read from its name's suffix; money in its currency per the run's ``hours``."""
+    from simulation.outputs.kpis import money_unit
+
+    money = money_unit(name, hours)
+    if money:
+        return money
     if name.endswith("_min"):
         return "minutes"
     if name.endswith("_h"):
         return "hours"
     if name.endswith("_pct"):
         return "%"
-    if name.startswith("cost") or name in ("net_value", "value_total", "reply_value"):
-        return "money"
     if name.endswith(("_share", "_rate", "share_of_voice", "consistency", "participation")):
         return "share (0-1)"
     if name == "sentiment_mean":
@@ -107,7 +110,7 @@ def _grid(n: int, ncols: int = 3, size: tuple[float, float] = (4.2, 3.0)) -> tup
     return fig, axes.flat
 
 
-def kpi_bars(ci: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
+def kpi_bars(ci: pd.DataFrame, kpis: Sequence[str], title: str, hours: float | None = None) -> Figure:
     """One panel per KPI: a bar per scenario at its mean, error bars at the 95% interval."""
     scenarios = list(dict.fromkeys(ci["scenario"]))
     fig, axes = _grid(len(kpis), ncols=4, size=(3.6, 3.0))
@@ -120,7 +123,7 @@ def kpi_bars(ci: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
             s = style(i)
             ax.bar(x[i], means[i], color=s["color"], alpha=0.55, hatch=s["hatch"], edgecolor="black", linewidth=0.8)
         ax.errorbar(x, means, yerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4, linewidth=1.2)
-        _dress(ax, kpi, "", kpi_unit(kpi), kpi, grid="y")
+        _dress(ax, kpi, "", kpi_unit(kpi, hours), kpi, grid="y")
         ax.set_xticks(x, [s.replace("_", "\n") for s in scenarios], fontsize=7)
     return _finish(fig, title)
 
@@ -176,7 +179,7 @@ def timeseries_bands(bands: pd.DataFrame, columns: Sequence[str], title: str) ->
     return _finish(fig, title)
 
 
-def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str) -> Figure:
+def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str, hours: float | None = None) -> Figure:
     """KPI against one swept parameter: mean and 95% interval, a line per scenario."""
     scenarios = list(dict.fromkeys(ci["scenario"]))
     fig, axes = _grid(len(kpis), ncols=3, size=(4.2, 3.2))
@@ -199,12 +202,14 @@ def sweep_curves(ci: pd.DataFrame, param: str, kpis: Sequence[str], title: str) 
                 label=scenario,
                 linewidth=1.4,
             )
-        _dress(ax, kpi, param, kpi_unit(kpi), kpi)
+        _dress(ax, kpi, param, kpi_unit(kpi, hours), kpi)
     axes[0].legend(fontsize=8)
     return _finish(fig, title)
 
 
-def sample_scatter(summary: pd.DataFrame, param: str, kpis: Sequence[str], title: str) -> Figure:
+def sample_scatter(
+    summary: pd.DataFrame, param: str, kpis: Sequence[str], title: str, hours: float | None = None
+) -> Figure:
     """KPI against one sampled parameter (one marker per run and scenario)."""
     scenarios = list(dict.fromkeys(summary["scenario"]))
     fig, axes = _grid(len(kpis), ncols=3, size=(4.2, 3.2))
@@ -223,7 +228,7 @@ def sample_scatter(summary: pd.DataFrame, param: str, kpis: Sequence[str], title
                 edgecolors="black",
                 linewidths=0.3,
             )
-        _dress(ax, kpi, param, kpi_unit(kpi), kpi)
+        _dress(ax, kpi, param, kpi_unit(kpi, hours), kpi)
     axes[0].legend(fontsize=8)
     return _finish(fig, title)
 
@@ -299,7 +304,7 @@ def sobol_bars(indices: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure
     return _finish(fig, title)
 
 
-def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
+def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str, hours: float | None = None) -> Figure:
     """One panel per KPI: the start, each lever's contribution, the interaction, the end.
 
     ``table`` is a lever ladder's tidy table (:mod:`simulation.studies.ladder`). A contribution that
@@ -334,5 +339,5 @@ def waterfall(table: pd.DataFrame, kpis: Sequence[str], title: str) -> Figure:
                 level = top
             labels.append(str(row.step))
         ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=7)
-        _dress(ax, LABELS.get(kpi, kpi), "", kpi_unit(kpi), kpi, grid="y")
+        _dress(ax, LABELS.get(kpi, kpi), "", kpi_unit(kpi, hours), kpi, grid="y")
     return _finish(fig, title)

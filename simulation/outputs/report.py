@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from simulation.errors import ScenarioError
-from simulation.outputs.kpis import HEADLINE, WAIT_PARTS, all_kpis, format_value
+from simulation.outputs.kpis import HEADLINE, WAIT_PARTS, all_kpis, format_value, kpi_label
 from simulation.studies.batch.results import BAND_COLUMNS, BatchResult
 from simulation.studies.batch.store import MANIFEST, SUMMARY, load_manifest, write_text_atomic
 
@@ -50,9 +50,20 @@ def better_direction(name: str) -> bool | None:
     return None if kpi is None else kpi.higher_is_better
 
 
-def ci_text(ci: pd.DataFrame, kpis: Sequence[str]) -> str:
-    """The KPI table for a terminal: aligned columns, one per scenario."""
+def run_hours(manifest: dict) -> float | None:
+    """The simulated hours of a batch's runs, if every scenario runs as long (money is then per that period)."""
+    hours = {
+        config["simulation"]["steps"] * config["simulation"]["step_hours"]
+        for config in manifest.get("scenarios", {}).values()
+        if isinstance(config, dict) and isinstance(config.get("simulation"), dict)
+    }
+    return hours.pop() if len(hours) == 1 else None
+
+
+def ci_text(ci: pd.DataFrame, kpis: Sequence[str], hours: float | None = None) -> str:
+    """The KPI table for a terminal: aligned columns, one per scenario; money with its unit."""
     table = ci_wide(ci, kpis)
+    table.index = [kpi_label(k, hours) for k in table.index]
     width = max(len(k) for k in table.index) + 2
     colw = max(14, *(len(str(c)) + 2 for c in table.columns), *(len(v) + 2 for v in table.to_numpy().ravel()))
     lines = ["kpi (mean ± 95% CI)".ljust(width) + "".join(str(c).rjust(colw) for c in table.columns)]
@@ -170,15 +181,16 @@ def _write_report(root: Path, manifest: dict[str, Any], result: BatchResult, kpi
     write_text_atomic(root / "ci.csv", ci.to_csv(index=False))
     sampler = result.design.get("sampler", "grid")
     if result.kind == "compare" or (sampler == "grid" and not result.params):
-        lines += _compare_section(result, ci, kpis, figures, plots)
+        lines += _compare_section(result, ci, kpis, figures, plots, run_hours(manifest))
     elif sampler == "grid":
-        lines += _sweep_section(result, ci, figures, plots)
+        lines += _sweep_section(result, ci, figures, plots, run_hours(manifest))
     elif sampler == "lhs":
         fig = plots.sample_scatter(
             result.summary[result.summary.status == "ok"],
             result.params[0],
             [k for k in SWEEP_KPIS if k in kpis] or kpis[:6],
             f"KPIs across the Latin-hypercube sample of {result.params[0]}",
+            run_hours(manifest),
         )
         lines += ["## Latin-hypercube sample", "", f"![LHS scatter]({_save(fig, figures / 'lhs_scatter.png')})", ""]
     lines += uncertainty
@@ -231,9 +243,10 @@ def _bands_figure(result: BatchResult, figures: Path, plots: object, title: str)
     return [f"![time series]({_save(fig, figures / 'timeseries.png')})", ""]
 
 
-def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: ANN001
+def _compare_section(result, ci, kpis, figures, plots, hours=None) -> list[str]:  # noqa: ANN001
     table = ci_wide(ci, kpis)
     table.insert(0, "better", [{True: "↑", False: "↓", None: ""}[better_direction(k)] for k in table.index])
+    table.insert(1, "unit", [plots.kpi_unit(k, hours) for k in table.index])
     lines = ["## KPIs (mean ± 95% CI half-width)", "", markdown(table, "KPI"), ""]
     if len(result.scenarios) > 1:
         paired = result.paired(kpis=kpis)
@@ -250,7 +263,7 @@ def _compare_section(result, ci, kpis, figures, plots) -> list[str]:  # noqa: AN
             "",
         ]
     lines += ["## Figures", ""]
-    fig = plots.kpi_bars(ci, kpis, "Headline KPIs by scenario (mean, 95% CI across replicates)")
+    fig = plots.kpi_bars(ci, kpis, "Headline KPIs by scenario (mean, 95% CI across replicates)", hours)
     lines += [f"![KPI bars]({_save(fig, figures / 'kpi_bars.png')})", ""]
     lines += _bands_figure(result, figures, plots, "Daily mean across replicates with 95% band")
     if len(result.scenarios) > 1:
@@ -290,7 +303,7 @@ def _wait_section(result: BatchResult, figures: Path, plots: object) -> list[str
     ]
 
 
-def _sweep_section(result, ci, figures, plots) -> list[str]:  # noqa: ANN001
+def _sweep_section(result, ci, figures, plots, hours=None) -> list[str]:  # noqa: ANN001
     kpis = [k for k in SWEEP_KPIS if k in set(ci["kpi"])]
     shown = ci[ci["kpi"].isin(kpis)]
     lines = [f"## Sweep over {', '.join(result.params)} (mean ± 95% CI half-width)", ""]
@@ -311,7 +324,7 @@ def _sweep_section(result, ci, figures, plots) -> list[str]:  # noqa: ANN001
         marginal = ci if len(result.params) == 1 else _marginal(result, param, kpis)
         name = "silo_sweep" if param == "organization.silo_strength" else f"sweep_{param.split('.')[-1]}"
         note = "" if len(result.params) == 1 else " (averaged over the other swept parameters)"
-        fig = plots.sweep_curves(marginal, param, kpis, f"KPIs against {param}{note}: mean, 95% CI")
+        fig = plots.sweep_curves(marginal, param, kpis, f"KPIs against {param}{note}: mean, 95% CI", hours)
         lines += [f"![{name}]({_save(fig, figures / f'{name}.png')})", ""]
     lines += _bands_figure(result, figures, plots, "Daily mean across replicates with 95% band")
     return lines

@@ -161,7 +161,11 @@ def write_ladder(result: Ladder, out: Path, start_name: str, end_name: str) -> P
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     kpis = [k for k in WATERFALL_KPIS if k in set(result.table.kpi)]
-    fig = plots.waterfall(result.table, kpis, f"{start_name} -> {end_name}: what each lever contributes")
+    from simulation.outputs.report import run_hours
+    from simulation.studies.batch.store import load_manifest
+
+    hours = run_hours(load_manifest(result.batch.root)) if result.batch.root is not None else None
+    fig = plots.waterfall(result.table, kpis, f"{start_name} -> {end_name}: what each lever contributes", hours)
     fig.savefig(figures / "waterfall.png", dpi=120, bbox_inches="tight")
     lines = [
         f"# Lever ladder: {start_name} -> {end_name}",
