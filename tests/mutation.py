@@ -40,6 +40,10 @@ TESTS = [
     "tests/test_state.py",
     "tests/test_wait_parts.py",
     "tests/test_support_theory.py",
+    "tests/test_graphgen.py",
+    "tests/test_graphs.py",
+    "tests/test_theory.py",
+    "tests/test_kpis.py",
 ]
 CONFIG = """
 [cosmic-ray]

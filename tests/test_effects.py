@@ -227,3 +227,34 @@ def test_a_closed_inquiry_takes_no_further_part_while_it_waits_for_the_log():
     assert respond_at(250.0)["irate"] == 0  # patience ran out after it closed: nothing happens
     assert not state.inquiries["irate"][0] and not state.inquiries["done_irate"][0]
     assert len(engine.inquiry_log()) == 4  # the log of the run has every inquiry either way
+
+
+@pytest.mark.parametrize(
+    ("per_day", "staffed", "quota", "customers"), [(1.0, [8, 20], False, 600), (3.5, [0, 24], True, 1500)]
+)
+def test_a_posters_mean_posts_are_its_daily_rate_spread_over_the_staffed_hours(per_day, staffed, quota, customers):
+    """Expected posts per step: posts per day / staffed hours x (quota) x people per row x motivation / reference."""
+    from simulation.core.content import expected_posts
+
+    config = build_config(
+        {
+            "customers": {"count": customers},
+            "simulation": {"steps": 5},
+            "organization": {"reference_customers": 3000},
+            "content": {"posts_per_poster_per_day": per_day, "quota": quota},
+            "support": {"staffed_hours": staffed},
+        }
+    )
+    engine = build_engine(config, 1)
+    params, state = engine.params, engine.state
+    on_duty = np.ones(len(state.skill))
+    dt = 1.0
+    got = expected_posts(params.post_rate, state.motivation, on_duty, dt, params.reference_motivation)
+    hours = staffed[1] - staffed[0]
+    multiplier = config.content.quota_multiplier if quota else 1.0
+    scale = customers / 3000
+    posters = engine.structure.posters
+    assert posters.any() and not posters.all()
+    for e in range(len(got)):
+        rate = per_day / hours * multiplier * scale * state.motivation[e] / config.people.reference_motivation
+        assert got[e] == pytest.approx(rate * dt if posters[e] else 0.0, rel=1e-12, abs=0.0), e
