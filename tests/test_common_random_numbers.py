@@ -127,3 +127,17 @@ def test_a_cascade_edge_fires_on_its_own_uniform():
     np.testing.assert_array_equal(draw(edges)[[2, 0]], draw(np.array([13, 5])))
     other_kind = keyed_edges(step, NEGATIVE, NEGATIVE_KINDS.index("crisis"))
     assert not np.array_equal(draw(edges), other_kind(edges))
+
+
+def test_each_inquirys_patience_is_its_keyed_exponential_times_its_kinds_mean():
+    """Patience = -log(1 - u) x mean patience of its kind (complaints shorter) x patience_scale, u the inquiry's own."""
+    from simulation.core.needs import INQUIRY, SLOTS
+
+    config = build_config({**SMALL, "customers": {"count": 800, "inquiry_rate_per_day": 0.05}})
+    table = run(config, seed=11).inquiries
+    assert set(table.kind_name) == {"product_question", "technical_problem", "service_complaint", "idea"}
+    key = keyed.run_key(11)
+    u = keyed.uniform(key, keyed.stream_id(INQUIRY), table.customer.to_numpy(), table.seq.to_numpy(), SLOTS["patience"])
+    c = config.customers
+    mean = np.where(table.kind_name == "service_complaint", c.complaint_patience_hours, c.patience_hours)
+    np.testing.assert_allclose(table.patience, -np.log1p(-u) * mean * c.patience_scale, rtol=1e-12)
