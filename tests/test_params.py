@@ -155,3 +155,22 @@ def test_every_copied_field_is_a_declared_scenario_parameter_read_as_it_is():
         assert spec_for_key(key) is not None, key
         section, field = key.split(".")
         assert getattr(params, name) == getattr(getattr(config, section), field), name
+
+
+@pytest.mark.parametrize(
+    "organization",
+    [
+        {"model": "centralized"},
+        {"model": "centralized", "listeners": ["marketing", "customer_service"], "leads": True},
+        {"model": "center_of_excellence", "posters": ["marketing"]},  # leads and a hub who do not post
+        {"model": "democratized"},
+    ],
+)
+def test_social_staff_are_the_posters_leads_and_hubs(organization):
+    """ODD 7.8/7.10: who does social work (and is paid for it) is every poster, lead and hub, nobody else."""
+    from simulation.core.organization import HUB, LEAD
+
+    engine = build_engine(build_config({"customers": {"count": 300}, "organization": organization}), 1)
+    roles, posters = engine.structure.roles, engine.structure.posters
+    expected = [1.0 if posters[e] or roles[e] in (LEAD, HUB) else 0.0 for e in range(len(roles))]
+    assert engine.params.social_staff.tolist() == expected
