@@ -14,7 +14,7 @@ import copy
 import numpy as np
 import pytest
 
-from simulation import build_config
+from simulation import build_config, run
 from simulation.core import content, crisis, customers, diffusion, innovation, needs, people, response, routing, service
 from simulation.core.effects import Step, apply_at_once, group_rows, rows_of
 from simulation.core.flows import new_flows
@@ -258,3 +258,39 @@ def test_a_posters_mean_posts_are_its_daily_rate_spread_over_the_staffed_hours(p
     for e in range(len(got)):
         rate = per_day / hours * multiplier * scale * state.motivation[e] / config.people.reference_motivation
         assert got[e] == pytest.approx(rate * dt if posters[e] else 0.0, rel=1e-12, abs=0.0), e
+
+
+@pytest.mark.parametrize("guidelines", [True, False])
+def test_post_quality_gaffes_and_brand_consistency_follow_their_formulas(guidelines):
+    """ODD 7.1, written out per post in plain Python from the content parameters."""
+    from simulation.core.content import gaffe_probability, on_brand_probability, post_quality
+    from simulation.core.organization import effective_coordination
+
+    config = build_config({"customers": {"count": 600}, "content": {"guidelines": guidelines}})
+    engine = build_engine(config, 2)
+    params, c = engine.params, config.content
+    skill = np.linspace(0.0, 1.0, 11)
+    load = np.linspace(0.0, 8.0, 11) * params.people_per_row
+    g, coordination = float(guidelines), effective_coordination(config.organization)
+    offset = c.quality_base + c.quality_guidelines_weight * g + c.quality_coordination_weight * coordination
+    consistency = c.consistency_base
+    brand_weight = c.on_brand_guidelines_weight * g + c.on_brand_coordination_weight * coordination
+    for s, post_load, q, gaffe, brand in zip(
+        skill, load, post_quality(params, skill, load), gaffe_probability(params, skill),
+        on_brand_probability(params, skill), strict=True,
+    ):  # fmt: skip
+        fatigue = max(0.0, post_load / params.people_per_row - c.fatigue_free_posts_per_day)
+        quality = offset + c.quality_skill_weight * s - c.fatigue_penalty * fatigue
+        assert q == pytest.approx(min(max(quality, 0.05), 1.0), rel=1e-12)
+        assert gaffe == pytest.approx(c.gaffe_prob * (1 - c.guidelines_gaffe_reduction * g) * (1 - s), rel=1e-12)
+        on_brand = consistency + (1 - consistency) * (brand_weight + c.on_brand_skill_weight * s)
+        assert brand == pytest.approx(min(max(on_brand, 0.0), 1.0), rel=1e-12)
+
+
+def test_the_competitors_mentions_are_poisson_in_its_rate_per_active_customer():
+    """ODD 7.2: the competitor's voice grows with the market: mentions_per_customer_per_day x active customers."""
+    config = build_config({"customers": {"count": 2000}, "simulation": {"steps": 720}})
+    result = run(config, seed=3)
+    assert config.customers.replace_churned  # every customer stays active (a leaver's place is taken)
+    expected = config.competitor.mentions_per_customer_per_day / 24.0 * 2000 * 720
+    assert abs(result.timeseries["mentions_competitor"].sum() - expected) < 4 * np.sqrt(expected)
