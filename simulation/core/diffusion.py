@@ -9,7 +9,7 @@ import numpy as np
 
 from simulation.core.content import Posts
 from simulation.core.effects import CUSTOMERS, Step, effect_on, has_repeats
-from simulation.core.kernels import independent_cascade
+from simulation.core.kernels import independent_cascade, out_edges
 from simulation.core.slices import copied, copy_fields, params_slice
 from simulation.core.state import INFLUENCER, MEDIA
 
@@ -202,13 +202,12 @@ INFLUENCER_TIES = "influencer_ties"
 """Keyed stream of the ties an influencer passes a negative cascade on to (entity: the edge, sequence: the step)."""
 
 
-def influencer_ties_reached(step: Step, influencers: np.ndarray, stream: str, tag: int) -> np.ndarray:
+def influencer_ties_reached(step: Step, influencers: np.ndarray, tag: int) -> np.ndarray:
     """The active ties of ``influencers`` who hear what they pass on: ``influencer_reach`` of them, keyed per edge."""
     state = step.state
-    indptr = state.adjacency.indptr
-    edges = np.concatenate([np.arange(indptr[i], indptr[i + 1]) for i in influencers])
+    edges = out_edges(state.adjacency.indptr, influencers)
     ties = state.adjacency.indices[edges]
-    heard = ties[step.keys.uniform(stream, edges, step.index, tag=tag) < step.params.influencer_reach]
+    heard = ties[step.keys.uniform(INFLUENCER_TIES, edges, step.index, tag=tag) < step.params.influencer_reach]
     return np.unique(heard if state.churned_count == 0 else heard[~state.churned[heard]])
 
 
@@ -331,7 +330,7 @@ def negative_cascade(step: Step, seeds: np.ndarray, kind: str, transmissibility:
     hit = np.flatnonzero(independent_cascade(state.adjacency, seeds, p, edges, susceptible=state.active_mask()))
     influencers = hit[state.kind[hit] == INFLUENCER]
     if len(influencers) and step.params.influencer_reach > 0:
-        hit = np.union1d(hit, influencer_ties_reached(step, influencers, INFLUENCER_TIES, tag))
+        hit = np.union1d(hit, influencer_ties_reached(step, influencers, tag))
     step.apply(hear_negative, hit)
     media = int((state.kind[hit] == MEDIA).sum())
     return len(hit) + int(round(step.params.media_amplification * media))

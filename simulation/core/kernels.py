@@ -89,7 +89,7 @@ def independent_cascade(
     frontier = seeds
     rounds = 0
     while len(frontier) and (max_rounds is None or rounds < max_rounds):
-        edges = _out_edges(indptr, frontier)  # rows in frontier order, CSR order within a row
+        edges = out_edges(indptr, frontier)  # rows in frontier order, CSR order within a row
         if len(edges) == 0:
             break
         u = rng.random(len(edges)) if isinstance(rng, np.random.Generator) else rng(edges)
@@ -99,7 +99,7 @@ def independent_cascade(
 
 
 @jit
-def _out_edges(indptr: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+def out_edges(indptr: np.ndarray, frontier: np.ndarray) -> np.ndarray:
     """CSR positions of the out-edges of ``frontier``'s nodes, node by node."""
     total = 0
     for node in frontier:

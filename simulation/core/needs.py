@@ -191,11 +191,12 @@ def raise_needs(step: Step, tech_factor: float) -> dict[str, np.ndarray]:
         gap = exponential(keys.uniform(ARRIVALS, due, state.inquiries_raised[due]))
         state.next_inquiry[due] += gap / state.activity[due]
         due = due[state.next_inquiry[due] < clock1]
-    organic = sum(len(c) for c in customer)
+    organic = sum(len(c) for c in customer)  # rows before these are the customers' own inquiries
     complainers = state.crisis_complainers
     if len(complainers):  # complaints about a crisis that reached them last step
+        state.crisis_complainers = complainers[:0]
         complainers = complainers[~state.churned[complainers]]
-        state.crisis_complainers = state.crisis_complainers[:0]
+    if len(complainers):
         if state.crisis_complaints is None:
             state.crisis_complaints = np.zeros(len(state.activity), dtype=np.int64)
         number = CRISIS_SEQ + state.crisis_complaints[complainers]
@@ -203,7 +204,7 @@ def raise_needs(step: Step, tech_factor: float) -> dict[str, np.ndarray]:
         customer.append(complainers)
         seq.append(number)
         t_raise.append(step.t + step.dt * keys.uniform(INQUIRY, complainers, number, SLOTS["kind"]))
-    if not customer or not sum(len(c) for c in customer):  # a quiet step
+    if not customer:  # a quiet step
         return no_needs()
     customer, seq, t_raise = np.concatenate(customer), np.concatenate(seq), np.concatenate(t_raise)
     order = np.argsort(t_raise, kind="stable")  # rows in the order they are raised

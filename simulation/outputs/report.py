@@ -157,6 +157,7 @@ def _write_report(root: Path, manifest: dict[str, Any], result: BatchResult, kpi
 
     kpis = [k for k in (kpis or HEADLINE) if k in result.summary]
     figures = root / FIGURES
+    hours = run_hours(manifest)  # the period every money figure is per
     counts = result.summary["status"].value_counts()
     lines = [
         f"# silosim {result.kind}: {', '.join(result.scenarios)}",
@@ -181,16 +182,16 @@ def _write_report(root: Path, manifest: dict[str, Any], result: BatchResult, kpi
     write_text_atomic(root / "ci.csv", ci.to_csv(index=False))
     sampler = result.design.get("sampler", "grid")
     if result.kind == "compare" or (sampler == "grid" and not result.params):
-        lines += _compare_section(result, ci, kpis, figures, plots, run_hours(manifest))
+        lines += _compare_section(result, ci, kpis, figures, plots, hours)
     elif sampler == "grid":
-        lines += _sweep_section(result, ci, figures, plots, run_hours(manifest))
+        lines += _sweep_section(result, ci, figures, plots, hours)
     elif sampler == "lhs":
         fig = plots.sample_scatter(
             result.summary[result.summary.status == "ok"],
             result.params[0],
             [k for k in SWEEP_KPIS if k in kpis] or kpis[:6],
             f"KPIs across the Latin-hypercube sample of {result.params[0]}",
-            run_hours(manifest),
+            hours,
         )
         lines += ["## Latin-hypercube sample", "", f"![LHS scatter]({_save(fig, figures / 'lhs_scatter.png')})", ""]
     lines += uncertainty
