@@ -172,7 +172,7 @@ def parameter_fields() -> dict[str, Any]:
     return fields
 
 
-def _field_types(key: str) -> tuple[Any, ...]:
+def key_types(key: str) -> tuple[Any, ...]:
     """The types ``section.key`` (or an entry ``section.table.entry``) may hold; ``()`` if no parameter."""
     fields = parameter_fields()
     field = fields.get(key)
@@ -189,12 +189,14 @@ def _field_types(key: str) -> tuple[Any, ...]:
     return (annotation,)
 
 
-def _is_integer_field(key: str) -> bool:
-    return int in _field_types(key)
+def integer_key(key: str) -> bool:
+    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
+    return int in key_types(key)
 
 
-def _is_numeric_field(key: str) -> bool:
-    return any(t is int or t is float for t in _field_types(key))
+def numeric_key(key: str) -> bool:
+    """True when a dotted config key holds a number (int or float; a boolean is not a number)."""
+    return any(t is int or t is float for t in key_types(key))
 
 
 @functools.cache
@@ -260,9 +262,9 @@ def parse_prior(key: str, spec: Any, *, choice: bool = True) -> Prior:
     if len(args) != 2 or not all(_is_number(a) and math.isfinite(a) for a in args):
         raise ScenarioError(f"{where}.{kind}: expected two finite numbers, not {args!r:.60}")
     first, second = (float(a) for a in args)
-    if not _is_numeric_field(key):
+    if not numeric_key(key):
         raise ScenarioError(f"{where}.{kind}: {key} is not a number: use choice = [values]")
-    if _is_integer_field(key):
+    if integer_key(key):
         hint = "use choice = [values]" if choice else "calibration fits continuous parameters only (fix it with --set)"
         raise ScenarioError(f"{where}.{kind}: {key} is an integer: {hint}")
     if kind in ("uniform", "loguniform"):
@@ -462,7 +464,7 @@ def apply_draw(config: Config, draw: Mapping[str, Any]) -> Config:
     values = {}
     for key, value in draw.items():
         value = _plain(value)
-        if isinstance(value, float) and value.is_integer() and _is_integer_field(key):
+        if isinstance(value, float) and value.is_integer() and integer_key(key):
             value = int(value)  # a CSV column of whole numbers read back as floats
         values[key] = value
     for key in values:

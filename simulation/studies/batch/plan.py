@@ -14,8 +14,6 @@ import hashlib
 import itertools
 import json
 import math
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +24,7 @@ from simulation.errors import ScenarioError
 from simulation.rng import replicate_seeds
 from simulation.scenario.config import Config, build_config, parse_value
 from simulation.scenario.limits import MAX_RUNS, Estimate, check_count, check_seed, estimate
+from simulation.scenario.priors import integer_key
 
 ID_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "config_hash")
 MAX_POINTS = 100_000  # parameter points in one batch; more is a typo (and would be planned in memory)
@@ -249,33 +248,6 @@ def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     if size > MAX_POINTS:
         raise ScenarioError(f"--param: the grid has {size} points; at most {MAX_POINTS} in a batch")
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(params[k] for k in keys))]
-
-
-def key_types(key: str) -> tuple[Any, ...]:
-    """The types a dotted config key may hold (the members of a union; ``()`` for no such key)."""
-    model: Any = Config
-    annotation: Any = None
-    for part in key.split("."):
-        if isinstance(model, type) and hasattr(model, "model_fields") and part in model.model_fields:
-            annotation = model.model_fields[part].annotation
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        else:
-            return ()
-        model = annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return typing.get_args(annotation)
-    return (annotation,)
-
-
-def integer_key(key: str) -> bool:
-    """True when a dotted config key holds an integer (sampled values are rounded for it)."""
-    return int in key_types(key)
-
-
-def numeric_key(key: str) -> bool:
-    """True when a dotted config key holds a number (int or float; a boolean is not a number)."""
-    return any(t is int or t is float for t in key_types(key))
 
 
 def rows_to_points(keys: Sequence[str], rows: np.ndarray) -> list[dict[str, Any]]:

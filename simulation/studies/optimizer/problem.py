@@ -187,7 +187,7 @@ def _check_value(base: Config, key: str, value: Any) -> None:
 
 def parse_dimension(base: Config, key: Any, spec: Any) -> Dimension:
     """One ``[space]`` entry: ``{ choices = [...] }`` or ``{ range = [low, high], log = false, step = ... }``."""
-    from simulation.studies.batch.plan import integer_key, numeric_key
+    from simulation.scenario.priors import integer_key, numeric_key
 
     if not isinstance(key, str) or not key or not all(key.split(".")):
         raise ScenarioError(f"--space {key!r}: a key is a dotted config name such as organization.silo_strength")
